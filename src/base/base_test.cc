@@ -1,0 +1,107 @@
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "base/csv.h"
+#include "base/symbols.h"
+#include "base/time.h"
+
+namespace pairflow {
+namespace {
+
+TEST(Time, ParsesIsoWithFraction) {
+  auto ts = parse_timestamp("2024-01-02T14:30:00.123Z");
+  ASSERT_TRUE(ts.is_ok());
+  EXPECT_EQ(*ts, 1704205800123000000LL);
+  EXPECT_EQ(format_timestamp(*ts), "2024-01-02T14:30:00.123Z");
+}
+
+TEST(Time, ParsesEpochUnits) {
+  EXPECT_EQ(*parse_timestamp("1704205800"), 1704205800LL * kNanosPerSecond);
+  EXPECT_EQ(*parse_timestamp("1704205800123"), 1704205800123000000LL);
+  EXPECT_EQ(*parse_timestamp("1704205800123000000"), 1704205800123000000LL);
+  EXPECT_EQ(*parse_timestamp("1704205800.5"), 1704205800500000000LL);
+}
+
+TEST(Time, IsoVariantsAgree) {
+  Timestamp expected = *parse_timestamp("2024-02-29T00:00:00Z");
+  EXPECT_EQ(*parse_timestamp("2024-02-29 00:00:00"), expected);
+  EXPECT_EQ(*parse_timestamp("2024-02-29T00:00:00+00:00"), expected);
+  EXPECT_EQ(*parse_timestamp("2024-02-29"), expected);
+  EXPECT_EQ(format_timestamp(expected + 1), "2024-02-29T00:00:00.000000001Z");
+}
+
+TEST(Time, RejectsGarbage) {
+  EXPECT_FALSE(parse_timestamp("").is_ok());
+  EXPECT_FALSE(parse_timestamp("yesterday").is_ok());
+  EXPECT_FALSE(parse_timestamp("2023-02-29T00:00:00Z").is_ok());
+  EXPECT_FALSE(parse_timestamp("2024-01-02T25:00:00Z").is_ok());
+  EXPECT_FALSE(parse_timestamp("2024-01-02T10:00:00+05:00").is_ok());
+  EXPECT_FALSE(parse_timestamp("12abc").is_ok());
+}
+
+TEST(Time, BeforeEpochRoundTrips) {
+  Timestamp ts = *parse_timestamp("1969-12-31T23:59:59.5Z");
+  EXPECT_EQ(ts, -kNanosPerSecond / 2);
+  EXPECT_EQ(format_timestamp(ts), "1969-12-31T23:59:59.500Z");
+  EXPECT_EQ(align_down(ts, kNanosPerSecond), -kNanosPerSecond);
+}
+
+TEST(Time, Durations) {
+  EXPECT_EQ(*parse_duration("1m"), kNanosPerMinute);
+  EXPECT_EQ(*parse_duration("500ms"), kNanosPerSecond / 2);
+  EXPECT_EQ(*parse_duration("30"), 30 * kNanosPerSecond);
+  EXPECT_FALSE(parse_duration("5 parsecs").is_ok());
+  EXPECT_FALSE(parse_duration("0s").is_ok());
+}
+
+TEST(Csv, ReadsFieldsLinesAndQuotes) {
+  std::string path = ::testing::TempDir() + "/csv_test.csv";
+  {
+    std::ofstream out(path);
+    out << "a,b,c\r\n1, 2 ,3\n\n\"x,y\",\"q\"\"q\",\n4,5";
+  }
+  CsvReader reader(path);
+  ASSERT_TRUE(reader.next());
+  CsvHeader header(reader);
+  EXPECT_EQ(header.require("c"), 2);
+  EXPECT_EQ(header.index("zz"), -1);
+  EXPECT_THROW(header.require("zz"), UserError);
+  ASSERT_TRUE(reader.next());
+  EXPECT_EQ(reader.fields()[1], "2");
+  ASSERT_TRUE(reader.next());
+  EXPECT_EQ(reader.line(), 4u);
+  ASSERT_EQ(reader.fields().size(), 3u);
+  EXPECT_EQ(reader.fields()[0], "x,y");
+  EXPECT_EQ(reader.fields()[1], "q\"q");
+  EXPECT_EQ(reader.fields()[2], "");
+  ASSERT_TRUE(reader.next());
+  EXPECT_EQ(reader.fields()[1], "5");
+  EXPECT_EQ(reader.where("boom"), path + ":5: boom");
+  EXPECT_FALSE(reader.next());
+}
+
+TEST(Csv, MissingFileIsUserError) {
+  EXPECT_THROW(CsvReader("/nonexistent/file.csv"), UserError);
+}
+
+TEST(Csv, ParseDoubleIsStrict) {
+  EXPECT_DOUBLE_EQ(*parse_double("101.25"), 101.25);
+  EXPECT_FALSE(parse_double("nan").is_ok());
+  EXPECT_FALSE(parse_double("inf").is_ok());
+  EXPECT_FALSE(parse_double("1.2.3").is_ok());
+  EXPECT_FALSE(parse_double("").is_ok());
+}
+
+TEST(Symbols, DenseFirstSeenIds) {
+  SymbolTable table;
+  EXPECT_EQ(table.intern("MSFT"), 0u);
+  EXPECT_EQ(table.intern("AAPL"), 1u);
+  EXPECT_EQ(table.intern("MSFT"), 0u);
+  EXPECT_EQ(table.name(1), "AAPL");
+  EXPECT_FALSE(table.find("GOOG").has_value());
+}
+
+}  // namespace
+}  // namespace pairflow
