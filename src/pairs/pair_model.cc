@@ -1,0 +1,100 @@
+#include "pairs/pair_model.h"
+
+#include <cmath>
+
+#include "base/status.h"
+
+namespace pairflow::pairs {
+
+PairModel::PairModel(PairId id, const PairModelConfig& config)
+    : id_(id), config_(config), ys_(config.window), xs_(config.window) {
+  PAIRFLOW_CHECK(config.window >= 3, "pair model window must be at least 3");
+}
+
+void PairModel::push(double log_y, double log_x) {
+  ys_[head_] = log_y;
+  xs_[head_] = log_x;
+  head_ = (head_ + 1) % ys_.size();
+  if (filled_ < ys_.size()) ++filled_;
+}
+
+void PairModel::seed(std::span<const double> log_y, std::span<const double> log_x) {
+  PAIRFLOW_CHECK(log_y.size() == log_x.size(), "seed series differ in length");
+  for (std::size_t i = 0; i < log_y.size(); ++i) {
+    if (std::isfinite(log_y[i]) && std::isfinite(log_x[i])) push(log_y[i], log_x[i]);
+  }
+}
+
+bool PairModel::fit() {
+  // Two passes over the window (means, then centred sums): exact and free of the cancellation that
+  // raw sums of squares suffer on price levels.
+  const std::size_t n = filled_;
+  double mean_y = 0, mean_x = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    mean_y += ys_[i];
+    mean_x += xs_[i];
+  }
+  mean_y /= n;
+  mean_x /= n;
+  double sxx = 0, sxy = 0, syy = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double dx = xs_[i] - mean_x, dy = ys_[i] - mean_y;
+    sxx += dx * dx;
+    sxy += dx * dy;
+    syy += dy * dy;
+  }
+  if (!(sxx > 0)) return false;
+  hedge_ratio_ = sxy / sxx;
+  intercept_ = mean_y - hedge_ratio_ * mean_x;
+  const double ssr = std::max(0.0, syy - hedge_ratio_ * sxy);
+  resid_sd_ = std::sqrt(ssr / static_cast<double>(n - 2));
+  return resid_sd_ > 0 && std::isfinite(resid_sd_);
+}
+
+Signal PairModel::on_bar(Timestamp ts, double log_y, double log_x) {
+  Signal signal{.ts = ts, .pair = id_};
+  const bool ready = filled_ == ys_.size() && fit();
+  if (std::isfinite(log_y) && std::isfinite(log_x)) push(log_y, log_x);
+  if (!ready) {
+    z_ = kNaN;
+    return signal;
+  }
+  z_ = (log_y - intercept_ - hedge_ratio_ * log_x) / resid_sd_;
+  signal.z = z_;
+  signal.hedge_ratio = hedge_ratio_;
+  const double z = z_;
+  const auto& c = config_;
+  switch (state_) {
+    case PairState::kFlat:
+      if (cooling_down_) {
+        if (std::fabs(z) <= c.exit_z) cooling_down_ = false;
+      } else if (z <= -c.entry_z && z > -c.stop_z) {
+        state_ = PairState::kLongSpread;
+        signal.action = SignalAction::kEnterLong;
+      } else if (z >= c.entry_z && z < c.stop_z) {
+        state_ = PairState::kShortSpread;
+        signal.action = SignalAction::kEnterShort;
+      }
+      held_bars_ = 0;
+      break;
+    case PairState::kLongSpread:
+    case PairState::kShortSpread: {
+      ++held_bars_;
+      const double signed_z = state_ == PairState::kLongSpread ? z : -z;  // < 0 while diverged
+      if (signed_z <= -c.stop_z) {
+        signal.action = SignalAction::kStop;
+        cooling_down_ = true;
+      } else if (signed_z >= -c.exit_z) {
+        signal.action = SignalAction::kExit;
+      } else if (c.max_hold_bars > 0 && held_bars_ >= c.max_hold_bars) {
+        signal.action = SignalAction::kStop;  // time stop
+        cooling_down_ = true;
+      }
+      if (signal.action != SignalAction::kHold) state_ = PairState::kFlat;
+      break;
+    }
+  }
+  return signal;
+}
+
+}  // namespace pairflow::pairs

@@ -1,0 +1,60 @@
+// PairModel: one active pair's spread model and trading state machine.
+//
+// The hedge ratio and intercept come from an OLS of log y on log x over the previous `window` bars
+// (the current bar is scored out of sample, so a jump is not absorbed into its own fit). The spread
+// s = log y - intercept - hedge_ratio * log x is scored as z = s / std(residuals of the window).
+// States: flat, long spread (long y, short x when the hedge ratio is positive) and short spread.
+//   flat  -> enter_long when z <= -entry_z, enter_short when z >= entry_z (but not beyond stop_z)
+//   long  -> exit when z >= -exit_z; stop when z <= -stop_z; exit after max_hold_bars (0 = never)
+//   short -> mirror image
+// After a stop the pair stays flat until |z| <= exit_z again, so it does not re-enter a spread that
+// just broke. Lifecycle: construct, optionally seed() with history, then on_bar() once per bar.
+// Single-threaded; O(window) per bar.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "model/messages.h"
+
+namespace pairflow::pairs {
+
+struct PairModelConfig {
+  int window = 120;
+  double entry_z = 2.0;
+  double exit_z = 0.5;
+  double stop_z = 4.0;
+  int max_hold_bars = 0;
+};
+
+enum class PairState : std::uint8_t { kFlat, kLongSpread, kShortSpread };
+
+class PairModel {
+ public:
+  PairModel(PairId id, const PairModelConfig& config);
+
+  // Fills the window with history, oldest first (only the last `window` values matter).
+  void seed(std::span<const double> log_y, std::span<const double> log_x);
+  Signal on_bar(Timestamp ts, double log_y, double log_x);
+
+  PairId id() const { return id_; }
+  PairState state() const { return state_; }
+  double hedge_ratio() const { return hedge_ratio_; }
+  double intercept() const { return intercept_; }
+  double z() const { return z_; }
+
+ private:
+  void push(double log_y, double log_x);
+  bool fit();
+
+  PairId id_;
+  PairModelConfig config_;
+  std::vector<double> ys_, xs_;  // ring buffer of the window
+  std::size_t head_ = 0, filled_ = 0;
+  double hedge_ratio_ = kNaN, intercept_ = kNaN, resid_sd_ = kNaN, z_ = kNaN;
+  PairState state_ = PairState::kFlat;
+  bool cooling_down_ = false;
+  int held_bars_ = 0;
+};
+
+}  // namespace pairflow::pairs
