@@ -23,7 +23,10 @@ demo: build
 	$(BUILD_DIR)/bin/pairflow demo --no-ui --summary $(BUILD_DIR)/demo_summary.json
 
 bench: build
-	@for b in $(BUILD_DIR)/bin/bench_*; do echo "== $$b"; $$b || exit 1; done
+	$(BUILD_DIR)/bin/bench_pipeline
+	$(BUILD_DIR)/bin/bench_stats
+	@echo "== Engle-Granger vs statsmodels, same run (tests/s per core)"
+	/usr/bin/python3 bench/stats_statsmodels.py --cpp $(BUILD_DIR)/bin/bench_stats
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')

@@ -38,8 +38,8 @@ struct MarketSpec {
   double market_daily_vol = 0.010;
   double sector_daily_vol = 0.008;
   double idio_daily_vol = 0.012;
-  double min_half_life_s = 120;       // planted spreads' half-life range
-  double max_half_life_s = 480;
+  double min_half_life_s = 90;        // planted spreads' half-life range
+  double max_half_life_s = 300;
   double spread_std = 0.004;          // stationary std of a planted log spread
   double bid_ask_bps = 2.0;           // quoted spread, in basis points of the mid
 };

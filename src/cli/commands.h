@@ -1,0 +1,15 @@
+// The `pairflow` subcommands. Each register_* adds one subcommand to the CLI11 app; its callback
+// does the work and throws UserError (printed as one line, exit code 2) on bad input.
+// Runs on the main thread.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace pairflow::cli {
+
+void register_demo(CLI::App& app);
+void register_backtest(CLI::App& app);
+void register_gen(CLI::App& app);
+void register_stats(CLI::App& app);
+
+}  // namespace pairflow::cli

@@ -1,0 +1,190 @@
+// `pairflow stats`: statistics on CSV columns, JSON on stdout. Defaults are statsmodels' defaults.
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "base/csv.h"
+#include "cli/commands.h"
+#include "model/json.h"
+#include "stats/adf.h"
+#include "stats/coint.h"
+
+namespace pairflow::cli {
+namespace {
+
+// Columns of a CSV file by name; every value must be a finite number (and positive with --log).
+class ColumnFile {
+ public:
+  ColumnFile(const std::string& path, const std::vector<std::string>& wanted, bool take_log) {
+    CsvReader reader(path);
+    if (!reader.next()) throw UserError(fmt::format("{}:1: empty file", path));
+    CsvHeader header(reader);
+    names_ = wanted.empty() ? std::vector<std::string>() : wanted;
+    if (names_.empty()) {
+      // All columns but a leading timestamp column.
+      for (std::size_t i = 0; i < header.names().size(); ++i) {
+        const auto& n = header.names()[i];
+        if (i == 0 && (n == "ts" || n == "date" || n == "time" || n == "timestamp")) continue;
+        names_.push_back(n);
+      }
+    }
+    std::vector<int> index;
+    for (const auto& n : names_) index.push_back(header.require(n));
+    columns_.resize(names_.size());
+    const std::size_t width = header.names().size();
+    while (reader.next()) {
+      const auto& f = reader.fields();
+      if (f.size() != width)
+        throw UserError(reader.where(fmt::format("expected {} fields, got {}", width, f.size())));
+      for (std::size_t c = 0; c < index.size(); ++c) {
+        auto v = parse_double(f[index[c]]);
+        if (!v) throw UserError(reader.where(fmt::format("column '{}': {}", names_[c], v.status().message())));
+        double value = *v;
+        if (take_log) {
+          if (value <= 0)
+            throw UserError(reader.where(fmt::format("column '{}': --log needs positive values, got {}", names_[c], value)));
+          value = std::log(value);
+        }
+        columns_[c].push_back(value);
+      }
+    }
+  }
+  const std::vector<double>& column(std::size_t i) const { return columns_[i]; }
+  const std::vector<std::string>& names() const { return names_; }
+
+ private:
+  std::vector<std::string> names_;
+  std::vector<std::vector<double>> columns_;
+};
+
+template <typename T>
+const T& or_fail(const Result<T>& r, const std::string& context) {
+  if (!r) throw UserError(fmt::format("{}: {}", context, r.status().message()));
+  return *r;
+}
+
+std::string crit_object(const double crit[3]) {
+  return fmt::format(R"({{"1%":{},"5%":{},"10%":{}}})", json_number(crit[0]), json_number(crit[1]),
+                     json_number(crit[2]));
+}
+
+struct Common {
+  std::string csv;
+  bool log = false;
+  std::string trend, autolag = "aic";
+  int maxlag = -1;
+};
+
+void add_common(CLI::App* cmd, Common& c, const std::string& default_trend) {
+  c.trend = default_trend;
+  cmd->add_option("--csv", c.csv, "CSV file with a header row")->required();
+  cmd->add_flag("--log", c.log, "take natural logs of the columns first");
+}
+
+void add_lag_options(CLI::App* cmd, Common& c) {
+  cmd->add_option("--trend", c.trend, "deterministic terms: n, c, ct, ctt");
+  cmd->add_option("--maxlag", c.maxlag, "maximum augmentation lag (default: 12*(nobs/100)^(1/4))");
+  cmd->add_option("--autolag", c.autolag, "aic, bic, t-stat or none");
+}
+
+stats::AdfOptions adf_options(const Common& c) {
+  stats::AdfOptions o;
+  o.trend = or_fail(stats::parse_trend(c.trend), "--trend");
+  o.autolag = or_fail(stats::parse_autolag(c.autolag), "--autolag");
+  if (c.maxlag >= 0) o.maxlag = c.maxlag;
+  return o;
+}
+
+std::string coint_json(const stats::CointResult& r, double half_life) {
+  return fmt::format(
+      R"({{"stat":{},"pvalue":{},"crit":[{},{},{}],"hedge_ratio":{},"intercept":{},"half_life":{},"usedlag":{},"nobs":{}}})",
+      json_number(r.stat), json_number(r.pvalue), json_number(r.crit[0]), json_number(r.crit[1]),
+      json_number(r.crit[2]), json_number(r.hedge_ratio), json_number(r.intercept),
+      json_number(half_life), r.usedlag, r.nobs);
+}
+
+}  // namespace
+
+void register_stats(CLI::App& app) {
+  auto* stats_cmd = app.add_subcommand("stats", "statistics on CSV columns (JSON out; statsmodels' definitions)");
+  stats_cmd->require_subcommand(1);
+
+  {
+    auto* cmd = stats_cmd->add_subcommand("adf", "augmented Dickey-Fuller test (statsmodels adfuller)");
+    auto c = std::make_shared<Common>();
+    auto col = std::make_shared<std::string>();
+    add_common(cmd, *c, "c");
+    add_lag_options(cmd, *c);
+    cmd->add_option("--col", *col, "column to test")->required();
+    cmd->callback([c, col] {
+      ColumnFile file(c->csv, {*col}, c->log);
+      auto r = or_fail(stats::adf(file.column(0), adf_options(*c)), fmt::format("adf on '{}'", *col));
+      std::printf("%s\n", fmt::format(R"({{"stat":{},"pvalue":{},"usedlag":{},"nobs":{},"crit":{}}})",
+                                      json_number(r.stat), json_number(r.pvalue), r.usedlag, r.nobs,
+                                      crit_object(r.crit))
+                              .c_str());
+    });
+  }
+  {
+    auto* cmd = stats_cmd->add_subcommand("coint", "Engle-Granger cointegration test (statsmodels coint)");
+    auto c = std::make_shared<Common>();
+    auto y = std::make_shared<std::string>();
+    auto x = std::make_shared<std::string>();
+    auto all_pairs = std::make_shared<bool>(false);
+    auto cols = std::make_shared<std::vector<std::string>>();
+    add_common(cmd, *c, "c");
+    add_lag_options(cmd, *c);
+    cmd->add_option("--y", *y, "dependent column");
+    cmd->add_option("--x", *x, "regressor column");
+    cmd->add_flag("--all-pairs", *all_pairs, "test every pair of columns (y = earlier, x = later)");
+    cmd->add_option("--cols", *cols, "columns for --all-pairs (default: all but a leading ts)")->delimiter(',');
+    cmd->callback([c, y, x, all_pairs, cols] {
+      stats::AdfOptions a = adf_options(*c);
+      stats::CointOptions o{.trend = a.trend, .maxlag = a.maxlag, .autolag = a.autolag};
+      if (!*all_pairs) {
+        if (y->empty() || x->empty()) throw UserError("stats coint: give --y and --x, or --all-pairs");
+        ColumnFile file(c->csv, {*y, *x}, c->log);
+        stats::CointWorkspace ws;
+        auto r = or_fail(ws.run(file.column(0), file.column(1), o), fmt::format("coint of '{}' on '{}'", *y, *x));
+        auto hl = stats::half_life(ws.residuals());
+        std::printf("%s\n", coint_json(r, hl ? *hl : kNaN).c_str());
+        return;
+      }
+      ColumnFile file(c->csv, *cols, c->log);
+      if (file.names().size() < 2) throw UserError("stats coint --all-pairs: need at least 2 columns");
+      stats::CointWorkspace ws;
+      std::string line;
+      for (std::size_t i = 0; i < file.names().size(); ++i) {
+        for (std::size_t j = i + 1; j < file.names().size(); ++j) {
+          auto r = ws.run(file.column(i), file.column(j), o);
+          std::string head = fmt::format(R"({{"y":{},"x":{},)", json_string(file.names()[i]),
+                                         json_string(file.names()[j]));
+          if (!r) {
+            // One bad pair does not stop the screen: it is reported on its own line.
+            line = head + fmt::format(R"("error":{}}})", json_string(r.status().message()));
+          } else {
+            auto hl = stats::half_life(ws.residuals());
+            line = head + coint_json(*r, hl ? *hl : kNaN).substr(1);
+          }
+          std::printf("%s\n", line.c_str());
+        }
+      }
+    });
+  }
+  {
+    auto* cmd = stats_cmd->add_subcommand("halflife", "half-life of mean reversion of a spread column");
+    auto c = std::make_shared<Common>();
+    auto col = std::make_shared<std::string>();
+    add_common(cmd, *c, "c");
+    cmd->add_option("--col", *col, "spread column")->required();
+    cmd->callback([c, col] {
+      ColumnFile file(c->csv, {*col}, c->log);
+      double hl = or_fail(stats::half_life(file.column(0)), fmt::format("half-life of '{}'", *col));
+      std::printf("{\"half_life\":%s}\n", json_number(hl).c_str());
+    });
+  }
+}
+
+}  // namespace pairflow::cli

@@ -1,0 +1,260 @@
+#include "runtime/config.h"
+
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "stats/trend.h"
+
+namespace pairflow::runtime {
+namespace {
+
+// Reads keys of one table into the config, rejecting unknown keys and wrong types.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string source, std::string section)
+      : table_(table), source_(std::move(source)), section_(std::move(section)) {}
+
+  template <typename T>
+  void read(const char* key, T& out) {
+    seen_.insert(key);
+    const toml::node* node = table_.get(key);
+    if (!node) return;
+    if constexpr (std::is_same_v<T, double>) {
+      if (auto v = node->value<double>()) {
+        out = *v;
+        return;
+      }
+      fail(key, "a number");
+    } else if constexpr (std::is_integral_v<T>) {
+      if (auto v = node->value<std::int64_t>()) {
+        out = static_cast<T>(*v);
+        return;
+      }
+      fail(key, "an integer");
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      if (auto v = node->value<std::string>()) {
+        out = *v;
+        return;
+      }
+      fail(key, "a string");
+    }
+  }
+
+  // Durations accept "1m"-style strings or a number of seconds.
+  void read_duration(const char* key, Timestamp& out) {
+    seen_.insert(key);
+    const toml::node* node = table_.get(key);
+    if (!node) return;
+    Result<Timestamp> parsed = Status(StatusCode::kParseError, "");
+    if (auto s = node->value<std::string>()) {
+      parsed = parse_duration(*s);
+    } else if (auto d = node->value<double>()) {
+      parsed = parse_duration(fmt::format("{}s", *d));
+    }
+    if (!parsed) fail(key, "a duration such as \"1m\" or \"30s\"");
+    out = *parsed;
+  }
+
+  void read_timestamp(const char* key, Timestamp& out) {
+    std::string text;
+    read(key, text);
+    if (text.empty()) return;
+    auto parsed = parse_timestamp(text);
+    if (!parsed) throw UserError(fmt::format("{}: {}.{}: {}", source_, section_, key, parsed.status().message()));
+    out = *parsed;
+  }
+
+  template <typename T, typename Parse>
+  void read_enum(const char* key, T& out, Parse parse) {
+    std::string text;
+    read(key, text);
+    if (text.empty()) return;
+    auto parsed = parse(text);
+    if (!parsed) throw UserError(fmt::format("{}: {}.{}: {}", source_, section_, key, parsed.status().message()));
+    out = *parsed;
+  }
+
+  void finish() const {
+    for (const auto& [key, node] : table_) {
+      if (!seen_.count(std::string(key.str()))) {
+        throw UserError(fmt::format("{}: unknown key '{}.{}'", source_, section_, key.str()));
+      }
+    }
+  }
+
+ private:
+  [[noreturn]] void fail(const char* key, const char* expected) const {
+    throw UserError(fmt::format("{}: {}.{} must be {}", source_, section_, key, expected));
+  }
+
+  const toml::table& table_;
+  std::string source_, section_;
+  std::set<std::string> seen_;
+};
+
+void apply_table(PipelineConfig& c, const toml::table& root, const std::string& source) {
+  static const std::set<std::string> kSections = {"market", "bars", "discovery", "pair_model",
+                                                  "portfolio", "broker", "input"};
+  for (const auto& [key, node] : root) {
+    if (!kSections.count(std::string(key.str())) || !node.is_table()) {
+      throw UserError(fmt::format("{}: unknown section '{}' (sections: market, bars, discovery, "
+                                  "pair_model, portfolio, broker, input)",
+                                  source, key.str()));
+    }
+  }
+  auto section = [&](const char* name) -> const toml::table* { return root[name].as_table(); };
+
+  if (auto t = section("market")) {
+    TableReader r(*t, source, "market");
+    std::int64_t seed = static_cast<std::int64_t>(c.market.seed);
+    r.read("seed", seed);
+    c.market.seed = static_cast<std::uint64_t>(seed);
+    r.read("symbols", c.market.symbols);
+    r.read("sectors", c.market.sectors);
+    r.read("planted_pairs", c.market.planted_pairs);
+    r.read("inverse_fraction", c.market.inverse_fraction);
+    r.read("sessions", c.market.sessions);
+    r.read_timestamp("start", c.market.start);
+    r.read_duration("session_length", c.market.session_length);
+    r.read("mean_tick_interval_s", c.market.mean_tick_interval_s);
+    r.read("market_daily_vol", c.market.market_daily_vol);
+    r.read("sector_daily_vol", c.market.sector_daily_vol);
+    r.read("idio_daily_vol", c.market.idio_daily_vol);
+    r.read("min_half_life_s", c.market.min_half_life_s);
+    r.read("max_half_life_s", c.market.max_half_life_s);
+    r.read("spread_std", c.market.spread_std);
+    r.read("bid_ask_bps", c.market.bid_ask_bps);
+    r.finish();
+  }
+  if (auto t = section("bars")) {
+    TableReader r(*t, source, "bars");
+    r.read_duration("interval", c.bar_interval);
+    r.finish();
+  }
+  if (auto t = section("discovery")) {
+    TableReader r(*t, source, "discovery");
+    r.read("warmup_bars", c.warmup_bars);
+    r.read("top_k", c.discovery.top_k);
+    r.read("max_pvalue", c.discovery.max_pvalue);
+    r.read_enum("correction", c.discovery.correction, screen::parse_correction);
+    r.read_enum("trend", c.discovery.coint.trend, stats::parse_trend);
+    r.read_enum("autolag", c.discovery.coint.autolag, stats::parse_autolag);
+    int maxlag = c.discovery.coint.maxlag.value_or(-1);
+    r.read("maxlag", maxlag);
+    if (maxlag >= 0) c.discovery.coint.maxlag = maxlag;
+    r.read("min_half_life", c.discovery.min_half_life);
+    r.read("max_half_life", c.discovery.max_half_life);
+    r.read("min_coverage", c.discovery.min_coverage);
+    r.read("max_pairs_per_symbol", c.discovery.max_pairs_per_symbol);
+    r.read("stability_splits", c.discovery.stability_splits);
+    r.read("stability_pvalue", c.discovery.stability_pvalue);
+    r.finish();
+  }
+  if (auto t = section("pair_model")) {
+    TableReader r(*t, source, "pair_model");
+    r.read("window", c.pair_model.window);
+    r.read("entry_z", c.pair_model.entry_z);
+    r.read("exit_z", c.pair_model.exit_z);
+    r.read("stop_z", c.pair_model.stop_z);
+    r.read("max_hold_bars", c.pair_model.max_hold_bars);
+    r.finish();
+  }
+  if (auto t = section("portfolio")) {
+    TableReader r(*t, source, "portfolio");
+    r.read("capital_per_pair", c.sizing.capital_per_pair);
+    r.read("initial_capital", c.initial_capital);
+    r.read_enum("hedge", c.sizing.hedge, portfolio::parse_hedge_mode);
+    r.finish();
+  }
+  if (auto t = section("broker")) {
+    TableReader r(*t, source, "broker");
+    r.read("commission_per_share", c.fees.commission_per_share);
+    r.read("commission_bps", c.fees.commission_bps);
+    r.finish();
+  }
+  if (auto t = section("input")) {
+    TableReader r(*t, source, "input");
+    r.read("max_rejects", c.max_rejects);
+    r.read("speed", c.speed);
+    r.finish();
+  }
+}
+
+toml::table parse_or_throw(std::string_view text, const std::string& source) {
+  try {
+    return toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    throw UserError(fmt::format("{}:{}: {}", source, where.line, e.description()));
+  }
+}
+
+}  // namespace
+
+PipelineConfig load_config(const std::string& path) {
+  PipelineConfig config;
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    if (where.line == 0) throw UserError(fmt::format("{}: cannot read config: {}", path, e.description()));
+    throw UserError(fmt::format("{}:{}: {}", path, where.line, e.description()));
+  }
+  apply_table(config, root, path);
+  validate(config);
+  return config;
+}
+
+void apply_overrides(PipelineConfig& config, const std::vector<std::string>& overrides) {
+  for (const std::string& item : overrides) {
+    auto eq = item.find('=');
+    auto dot = item.find('.');
+    if (eq == std::string::npos || dot == std::string::npos || dot > eq) {
+      throw UserError(fmt::format("--set '{}': expected section.key=value", item));
+    }
+    std::string key = item.substr(0, eq), value = item.substr(eq + 1);
+    std::string source = fmt::format("--set {}", key);
+    toml::table table;
+    try {
+      table = toml::parse(fmt::format("{} = {}", key, value), source);
+    } catch (const toml::parse_error&) {
+      // A bare word such as beta or bonferroni: take it as a string.
+      table = parse_or_throw(fmt::format("{} = \"{}\"", key, value), source);
+    }
+    apply_table(config, table, "--set");
+  }
+  validate(config);
+}
+
+void validate(const PipelineConfig& c) {
+  auto require = [](bool ok, const std::string& message) {
+    if (!ok) throw UserError("config: " + message);
+  };
+  require(c.warmup_bars >= 20, fmt::format("discovery.warmup_bars must be >= 20, got {}", c.warmup_bars));
+  require(c.discovery.top_k >= 0, "discovery.top_k must be >= 0");
+  require(c.discovery.max_pvalue > 0 && c.discovery.max_pvalue <= 1, "discovery.max_pvalue must be in (0, 1]");
+  require(c.discovery.min_coverage >= 0 && c.discovery.min_coverage <= 1, "discovery.min_coverage must be in [0, 1]");
+  require(c.discovery.max_pairs_per_symbol >= 1, "discovery.max_pairs_per_symbol must be >= 1");
+  require(c.discovery.stability_splits >= 0 && c.discovery.stability_splits <= c.warmup_bars / 20,
+          "discovery.stability_splits must be in [0, warmup_bars / 20]");
+  require(c.discovery.stability_pvalue > 0 && c.discovery.stability_pvalue <= 1,
+          "discovery.stability_pvalue must be in (0, 1]");
+  require(c.pair_model.window >= 3 && c.pair_model.window <= c.warmup_bars,
+          fmt::format("pair_model.window must be in [3, warmup_bars={}], got {}", c.warmup_bars,
+                      c.pair_model.window));
+  require(c.pair_model.exit_z >= 0 && c.pair_model.exit_z < c.pair_model.entry_z &&
+              c.pair_model.entry_z < c.pair_model.stop_z,
+          "pair_model thresholds must satisfy 0 <= exit_z < entry_z < stop_z");
+  require(c.pair_model.max_hold_bars >= 0, "pair_model.max_hold_bars must be >= 0");
+  require(c.sizing.capital_per_pair > 0, "portfolio.capital_per_pair must be > 0");
+  require(c.initial_capital >= 0, "portfolio.initial_capital must be >= 0");
+  require(c.fees.commission_per_share >= 0 && c.fees.commission_bps >= 0, "broker commissions must be >= 0");
+  require(c.max_rejects >= -1, "input.max_rejects must be >= -1");
+  require(c.speed >= 0, "input.speed must be >= 0");
+}
+
+}  // namespace pairflow::runtime

@@ -1,0 +1,46 @@
+// PipelineConfig: every setting of the embedded pipeline, loaded from TOML with command-line
+// overrides. examples/demo.toml documents each key with its default.
+//
+// Loading is strict: an unknown section or key, a wrong type or an out-of-range value is a
+// UserError naming the file and the key, so a typo never silently falls back to a default.
+// Used at start-up only (exceptions allowed); any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "exec/paper_broker.h"
+#include "pairs/pair_model.h"
+#include "portfolio/portfolio.h"
+#include "screen/pair_discovery.h"
+#include "sim/market.h"
+
+namespace pairflow::runtime {
+
+struct PipelineConfig {
+  sim::MarketSpec market;                   // [market]: the generated market (demo, gen)
+  Timestamp bar_interval = kNanosPerMinute;  // [bars] interval
+  int warmup_bars = 390;                    // [discovery] warmup_bars
+  screen::DiscoveryConfig discovery;        // [discovery]
+  pairs::PairModelConfig pair_model;        // [pair_model]
+  portfolio::SizingConfig sizing;           // [portfolio]
+  double initial_capital = 0;               // [portfolio] 0 = capital_per_pair * top_k
+  exec::FeeModel fees;                      // [broker]
+  std::int64_t max_rejects = 0;             // [input] bad rows tolerated before failing; -1 = any
+  double speed = 0;                         // [input] replay pace vs event time; 0 = flat out
+
+  double capital() const {
+    return initial_capital > 0 ? initial_capital
+                               : sizing.capital_per_pair * std::max(1, discovery.top_k);
+  }
+};
+
+// Reads a TOML file over the defaults. Throws UserError.
+PipelineConfig load_config(const std::string& path);
+// Applies "section.key=value" overrides (value in TOML syntax; bare words are taken as strings).
+void apply_overrides(PipelineConfig& config, const std::vector<std::string>& overrides);
+// Checks cross-field constraints. Throws UserError.
+void validate(const PipelineConfig& config);
+
+}  // namespace pairflow::runtime

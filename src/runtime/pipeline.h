@@ -1,0 +1,103 @@
+// Pipeline: the embedded placement of the whole dataflow in one thread.
+//
+//   ticks -> validation -> time bars -> (warm-up: pair discovery) -> pair models -> signals
+//         -> portfolio (sizing, netting) -> orders -> paper broker -> executions -> positions, P&L
+//
+// Every bar interval closes as one slice (all symbols' bars for that interval). During the first
+// `warmup_bars` slices the pipeline only records log closes (forward-filled per symbol); then it runs
+// pair discovery once and activates the selected pairs, seeding their models with the warm-up
+// history. From then on each slice updates every active pair's model with the last closes of its
+// legs, turns entries/exits into netted orders, fills them at the quotes of the closed interval
+// (the tick that closed it is applied to the broker only afterwards: no look-ahead) and marks all
+// positions at the bar closes. Signals, orders and fills are stamped with the bar's end time.
+//
+// Bad ticks are rejected with a counted reason (RejectReason) and change no state. Deterministic:
+// the same ticks and config give byte-identical logs. Lifecycle: construct, on_tick() per tick,
+// finish() once, then summary(). Single-threaded.
+#pragma once
+
+#include <array>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "exec/paper_broker.h"
+#include "features/time_bars.h"
+#include "pairs/pair_model.h"
+#include "portfolio/portfolio.h"
+#include "runtime/config.h"
+#include "runtime/summary.h"
+
+namespace pairflow::runtime {
+
+enum class RejectReason : std::uint8_t {
+  kMalformed,     // the row could not be parsed
+  kBadPrice,      // NaN, infinite, zero or negative price
+  kBadSize,       // negative or non-finite size
+  kBadQuote,      // a bid or ask that is not positive, or bid > ask
+  kOutOfOrder,    // older than the previous tick
+  kUnknownSymbol, // a symbol id outside the symbol table
+  kCount
+};
+const char* reject_reason_name(RejectReason reason);
+
+// JSON-lines logs of a run (signals, orders, executions, pnl), for audit and replay comparison.
+class RunLog {
+ public:
+  // Creates `dir` if needed. Throws UserError.
+  explicit RunLog(const std::string& dir);
+  ~RunLog();
+  std::FILE* signals = nullptr;
+  std::FILE* orders = nullptr;
+  std::FILE* executions = nullptr;
+  std::FILE* pnl = nullptr;
+};
+
+class Pipeline {
+ public:
+  Pipeline(const PipelineConfig& config, const SymbolTable& symbols, RunLog* log = nullptr);
+
+  // Processes one tick; a non-OK status names why it was rejected (already counted).
+  Status on_tick(const Tick& tick);
+  // Counts a row that never became a tick (e.g. a CSV parse error).
+  void count_reject(RejectReason reason, const std::string& detail);
+  void finish();
+
+  Summary summary() const;
+  bool discovered() const { return discovered_; }
+  const std::vector<screen::PairCandidate>& active_pairs() const { return active_; }
+
+ private:
+  Status reject(RejectReason reason, std::string detail);
+  void on_slice(Timestamp start, std::span<const Bar> bars);
+  void discover(Timestamp now);
+  void trade_slice(Timestamp now);
+
+  PipelineConfig config_;
+  const SymbolTable& symbols_;
+  RunLog* log_;
+  features::TimeBarAggregator bars_;
+  exec::PaperBroker broker_;
+  portfolio::Portfolio portfolio_;
+  std::vector<pairs::PairModel> models_;
+  std::vector<screen::PairCandidate> active_;
+  screen::DiscoveryResult discovery_;
+
+  std::vector<double> last_close_;                // by symbol
+  std::vector<std::vector<double>> warmup_;       // by symbol, one log close per slice
+  std::size_t slices_ = 0;
+  bool discovered_ = false;
+  Timestamp last_ts_ = std::numeric_limits<Timestamp>::min();
+  std::uint64_t next_order_id_ = 1;
+  std::vector<Order> orders_;  // reused per slice
+
+  // Counters and the equity curve for the summary.
+  std::uint64_t ticks_ = 0, bars_count_ = 0, fills_ = 0, rejected_orders_ = 0;
+  std::array<std::uint64_t, static_cast<int>(RejectReason::kCount)> rejects_{};
+  std::array<std::string, static_cast<int>(RejectReason::kCount)> first_reject_;
+  std::vector<double> equity_;  // after each trading slice
+  Timestamp first_trading_slice_ = 0, last_slice_ = 0;
+};
+
+}  // namespace pairflow::runtime

@@ -1,0 +1,91 @@
+#include "runtime/runner.h"
+
+#include <chrono>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "runtime/tick_source.h"
+
+namespace pairflow::runtime {
+namespace {
+
+// Paces replay against the wall clock when speed > 0.
+class Pacer {
+ public:
+  explicit Pacer(double speed) : speed_(speed) {}
+  void wait(Timestamp ts) {
+    if (speed_ <= 0) return;
+    if (!started_) {
+      started_ = true;
+      first_ = ts;
+      wall_start_ = std::chrono::steady_clock::now();
+      return;
+    }
+    auto offset = std::chrono::nanoseconds(static_cast<std::int64_t>((ts - first_) / speed_));
+    std::this_thread::sleep_until(wall_start_ + offset);
+  }
+
+ private:
+  double speed_;
+  bool started_ = false;
+  Timestamp first_ = 0;
+  std::chrono::steady_clock::time_point wall_start_;
+};
+
+class RejectPolicy {
+ public:
+  explicit RejectPolicy(std::int64_t max_rejects) : max_(max_rejects) {}
+  void on_reject(const std::string& where_and_why) {
+    ++count_;
+    if (max_ >= 0 && count_ > max_) {
+      std::string hint = max_ == 0 ? " (set input.max_rejects to skip bad rows)" : "";
+      throw UserError(fmt::format("{}{}", where_and_why, hint));
+    }
+  }
+
+ private:
+  std::int64_t max_;
+  std::int64_t count_ = 0;
+};
+
+}  // namespace
+
+Summary run_csv(const std::string& path, const PipelineConfig& config, SymbolTable& symbols,
+                RunLog* log) {
+  CsvTickSource source(path, symbols);
+  Pipeline pipeline(config, symbols, log);
+  RejectPolicy policy(config.max_rejects);
+  Pacer pacer(config.speed);
+  Tick tick;
+  std::string error;
+  for (;;) {
+    ReadResult r = source.next(tick, error);
+    if (r == ReadResult::kEnd) break;
+    if (r == ReadResult::kBadRow) {
+      pipeline.count_reject(RejectReason::kMalformed, error);
+      policy.on_reject(error);
+      continue;
+    }
+    pacer.wait(tick.ts);
+    Status s = pipeline.on_tick(tick);
+    if (!s) policy.on_reject(source.reader().where(s.message()));
+  }
+  pipeline.finish();
+  return pipeline.summary();
+}
+
+Summary run_generated(sim::MarketGenerator& market, const PipelineConfig& config, RunLog* log) {
+  Pipeline pipeline(config, market.symbols(), log);
+  Pacer pacer(config.speed);
+  Tick tick;
+  while (market.next(tick)) {
+    pacer.wait(tick.ts);
+    Status s = pipeline.on_tick(tick);
+    PAIRFLOW_CHECK(s.is_ok(), "generated tick rejected: " + s.message());
+  }
+  pipeline.finish();
+  return pipeline.summary();
+}
+
+}  // namespace pairflow::runtime

@@ -1,0 +1,236 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "runtime/runner.h"
+#include "runtime/tick_source.h"
+
+namespace pairflow::runtime {
+namespace {
+
+std::string temp_file(const std::string& name, const std::string& text) {
+  std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Config, ExampleFileLoadsAndMatchesDefaults) {
+  const char* root = std::getenv("PAIRFLOW_SOURCE_DIR");
+  ASSERT_NE(root, nullptr);
+  PipelineConfig loaded = load_config(std::string(root) + "/examples/demo.toml");
+  PipelineConfig defaults;
+  EXPECT_EQ(loaded.market.seed, defaults.market.seed);
+  EXPECT_EQ(loaded.market.symbols, defaults.market.symbols);
+  EXPECT_EQ(loaded.bar_interval, defaults.bar_interval);
+  EXPECT_EQ(loaded.warmup_bars, defaults.warmup_bars);
+  EXPECT_EQ(loaded.discovery.top_k, defaults.discovery.top_k);
+  EXPECT_EQ(loaded.pair_model.window, defaults.pair_model.window);
+  EXPECT_EQ(loaded.pair_model.entry_z, defaults.pair_model.entry_z);
+  EXPECT_EQ(loaded.sizing.capital_per_pair, defaults.sizing.capital_per_pair);
+  EXPECT_EQ(loaded.fees.commission_bps, defaults.fees.commission_bps);
+  EXPECT_EQ(loaded.market.spread_std, defaults.market.spread_std);
+  EXPECT_EQ(loaded.market.max_half_life_s, defaults.market.max_half_life_s);
+}
+
+TEST(Config, StrictKeysTypesAndRanges) {
+  auto typo = temp_file("typo.toml", "[pair_model]\nentry_zz = 2\n");
+  EXPECT_NE(error_of([&] { load_config(typo); }).find("unknown key 'pair_model.entry_zz'"), std::string::npos);
+  auto type = temp_file("type.toml", "[pair_model]\nwindow = \"long\"\n");
+  EXPECT_NE(error_of([&] { load_config(type); }).find("pair_model.window must be an integer"), std::string::npos);
+  auto section = temp_file("section.toml", "[nonsense]\na = 1\n");
+  EXPECT_NE(error_of([&] { load_config(section); }).find("unknown section 'nonsense'"), std::string::npos);
+  auto syntax = temp_file("syntax.toml", "[bars]\ninterval = \n");
+  EXPECT_NE(error_of([&] { load_config(syntax); }).find("syntax.toml:2"), std::string::npos);
+  auto order = temp_file("order.toml", "[pair_model]\nentry_z = 5\n");
+  EXPECT_NE(error_of([&] { load_config(order); }).find("exit_z < entry_z < stop_z"), std::string::npos);
+  EXPECT_NE(error_of([] { load_config("/nonexistent.toml"); }).find("/nonexistent.toml"), std::string::npos);
+}
+
+TEST(Config, OverridesTakeTomlValuesAndBareWords) {
+  PipelineConfig c;
+  apply_overrides(c, {"pair_model.entry_z=2.5", "portfolio.hedge=dollar_neutral", "bars.interval=30s",
+                      "discovery.correction=bh"});
+  EXPECT_EQ(c.pair_model.entry_z, 2.5);
+  EXPECT_EQ(c.sizing.hedge, portfolio::HedgeMode::kDollarNeutral);
+  EXPECT_EQ(c.bar_interval, 30 * kNanosPerSecond);
+  EXPECT_EQ(c.discovery.correction, screen::Correction::kBenjaminiHochberg);
+  EXPECT_THROW(apply_overrides(c, {"entry_z=3"}), UserError);
+  EXPECT_THROW(apply_overrides(c, {"portfolio.hedge=sideways"}), UserError);
+}
+
+TEST(CsvTicks, BadRowsNameFileAndLine) {
+  auto path = temp_file("bad_rows.csv",
+                        "ts,symbol,price,size,bid,ask\n"
+                        "2024-01-02T14:30:00Z,AAA,10.0,100,9.99,10.01\n"
+                        "2024-01-02T14:30:01Z,AAA,abc,100,9.99,10.01\n"
+                        "2024-01-02T14:30:02Z,AAA,10.0\n"
+                        "yesterday,AAA,10.0,100,9.99,10.01\n"
+                        "2024-01-02T14:30:03Z,BBB,20.0,5,,\n");
+  SymbolTable symbols;
+  CsvTickSource source(path, symbols);
+  Tick t;
+  std::string error;
+  EXPECT_EQ(source.next(t, error), ReadResult::kTick);
+  EXPECT_EQ(source.next(t, error), ReadResult::kBadRow);
+  EXPECT_EQ(error, path + ":3: price: 'abc' is not a number");
+  EXPECT_EQ(source.next(t, error), ReadResult::kBadRow);
+  EXPECT_EQ(error, path + ":4: expected 6 fields, got 3");
+  EXPECT_EQ(source.next(t, error), ReadResult::kBadRow);
+  EXPECT_NE(error.find(":5: bad timestamp 'yesterday'"), std::string::npos);
+  EXPECT_EQ(source.next(t, error), ReadResult::kTick);
+  EXPECT_FALSE(t.has_quote());  // empty bid/ask: no quote
+  EXPECT_EQ(symbols.name(t.symbol), "BBB");
+  EXPECT_EQ(source.next(t, error), ReadResult::kEnd);
+}
+
+TEST(CsvTicks, MissingColumnIsAStartupError) {
+  auto path = temp_file("no_size.csv", "ts,symbol,price\n1,A,1\n");
+  SymbolTable symbols;
+  EXPECT_EQ(error_of([&] { CsvTickSource(path, symbols); }),
+            path + ":1: missing column 'size' (header is 'ts,symbol,price')");
+}
+
+TEST(Pipeline, RejectsBadTicksWithCountedReasons) {
+  SymbolTable symbols;
+  SymbolId a = symbols.intern("A");
+  Pipeline p(PipelineConfig{}, symbols);
+  const Timestamp t0 = 1704205800LL * kNanosPerSecond;
+  EXPECT_TRUE(p.on_tick(Tick{.ts = t0, .symbol = a, .price = 10, .size = 1}).is_ok());
+  EXPECT_FALSE(p.on_tick(Tick{.ts = t0, .symbol = a, .price = kNaN, .size = 1}).is_ok());
+  EXPECT_FALSE(p.on_tick(Tick{.ts = t0, .symbol = a, .price = -1, .size = 1}).is_ok());
+  EXPECT_FALSE(p.on_tick(Tick{.ts = t0, .symbol = a, .price = 0, .size = 1}).is_ok());
+  EXPECT_FALSE(p.on_tick(Tick{.ts = t0, .symbol = a, .price = 10, .size = -5}).is_ok());
+  EXPECT_FALSE(p.on_tick(Tick{.ts = t0, .symbol = a, .price = 10, .size = 1, .bid = 10.1, .ask = 10}).is_ok());
+  EXPECT_FALSE(p.on_tick(Tick{.ts = t0, .symbol = a, .price = 10, .size = 1, .bid = 9.9}).is_ok());
+  EXPECT_FALSE(p.on_tick(Tick{.ts = t0 - 1, .symbol = a, .price = 10, .size = 1}).is_ok());
+  EXPECT_FALSE(p.on_tick(Tick{.ts = t0, .symbol = 7, .price = 10, .size = 1}).is_ok());
+  p.count_reject(RejectReason::kMalformed, "f.csv:9: junk");
+  p.finish();
+  Summary s = p.summary();
+  EXPECT_EQ(s.ticks, 1u);
+  EXPECT_EQ(s.rejected_ticks, 9u);
+  EXPECT_EQ(s.rejects.at("bad_price"), 3u);
+  EXPECT_EQ(s.rejects.at("bad_size"), 1u);
+  EXPECT_EQ(s.rejects.at("bad_quote"), 2u);
+  EXPECT_EQ(s.rejects.at("out_of_order"), 1u);
+  EXPECT_EQ(s.rejects.at("unknown_symbol"), 1u);
+  EXPECT_EQ(s.first_reject.at("malformed"), "f.csv:9: junk");
+  EXPECT_EQ(s.bars, 1u);  // the one good tick made the only bar
+}
+
+TEST(Runner, FailsFastByDefaultAndCountsWhenAllowed) {
+  auto path = temp_file("mixed.csv",
+                        "ts,symbol,price,size\n"
+                        "1704205800,A,10,1\n"
+                        "1704205801,A,-3,1\n"
+                        "1704205802,A,nan,1\n"
+                        "1704205799,A,10,1\n"
+                        "1704205803,A,11,1\n");
+  PipelineConfig config;
+  SymbolTable s1;
+  EXPECT_EQ(error_of([&] { run_csv(path, config, s1, nullptr); }),
+            path + ":3: price -3 is not a positive number (set input.max_rejects to skip bad rows)");
+  config.max_rejects = -1;
+  SymbolTable s2;
+  Summary summary = run_csv(path, config, s2, nullptr);
+  EXPECT_EQ(summary.ticks, 2u);
+  EXPECT_EQ(summary.rejected_ticks, 3u);
+  EXPECT_EQ(summary.rejects.at("malformed"), 1u);
+  EXPECT_EQ(summary.rejects.at("out_of_order"), 1u);
+  config.max_rejects = 2;
+  SymbolTable s3;
+  EXPECT_NE(error_of([&] { run_csv(path, config, s3, nullptr); }).find(":5: timestamp"), std::string::npos);
+}
+
+// A small market that still has a full warm-up session: the pipeline must find the planted pairs,
+// trade them at a profit after costs, and be byte-for-byte reproducible.
+PipelineConfig small_market(std::uint64_t seed, int planted) {
+  PipelineConfig c;
+  c.market.seed = seed;
+  c.market.symbols = 16;
+  c.market.sectors = 4;
+  c.market.planted_pairs = planted;
+  c.market.sessions = 2;
+  c.discovery.top_k = 3;
+  return c;
+}
+
+int planted_found(const Summary& s, const std::vector<sim::PlantedPair>& planted) {
+  int found = 0;
+  for (const auto& p : planted) {
+    for (const auto& a : s.pairs) found += (a.y == p.y && a.x == p.x) || (a.y == p.x && a.x == p.y);
+  }
+  return found;
+}
+
+// Discovery is statistical, so it is judged over several generated markets, not one lucky seed.
+TEST(EndToEnd, FindsPlantedPairsAndTradesThemAtAProfit) {
+  int planted_total = 0, found_total = 0, selected_total = 0, profitable = 0;
+  const int kSeeds = 8;
+  for (int seed = 1; seed <= kSeeds; ++seed) {
+    PipelineConfig config = small_market(100 + seed, 3);
+    sim::MarketGenerator market(config.market);
+    const auto planted = market.planted();
+    Summary s = run_generated(market, config, nullptr);
+    planted_total += static_cast<int>(planted.size());
+    found_total += planted_found(s, planted);
+    selected_total += static_cast<int>(s.pairs.size());
+    profitable += s.net_pnl > 0;
+    EXPECT_NEAR(s.gross_pnl - s.fees, s.net_pnl, 1e-6);
+    if (!s.pairs.empty()) EXPECT_GT(s.fees, 0);
+  }
+  EXPECT_GE(found_total, 0.8 * planted_total) << "recall";
+  EXPECT_GE(found_total, 0.8 * selected_total) << "precision";
+  EXPECT_GE(profitable, kSeeds - 1);
+}
+
+TEST(EndToEnd, SameSeedGivesByteIdenticalLogs) {
+  PipelineConfig config = small_market(21, 3);
+  std::string dirs[2] = {::testing::TempDir() + "/run_a", ::testing::TempDir() + "/run_b"};
+  Summary summaries[2];
+  for (int run = 0; run < 2; ++run) {
+    sim::MarketGenerator market(config.market);
+    RunLog log(dirs[run]);
+    summaries[run] = run_generated(market, config, &log);
+  }
+  EXPECT_GT(summaries[0].trades, 3);
+  for (const char* file : {"orders.jsonl", "executions.jsonl", "signals.jsonl", "pnl.jsonl"}) {
+    std::string a = read_file(dirs[0] + "/" + file), b = read_file(dirs[1] + "/" + file);
+    EXPECT_FALSE(a.empty()) << file;
+    EXPECT_EQ(a, b) << file;
+  }
+  EXPECT_EQ(summaries[0].to_json(), summaries[1].to_json());
+}
+
+TEST(EndToEnd, NoPlantedPairsMeansLittleTradingAndLittleLoss) {
+  int active = 0;
+  for (int seed = 1; seed <= 4; ++seed) {
+    PipelineConfig config = small_market(200 + seed, 0);
+    sim::MarketGenerator market(config.market);
+    Summary s = run_generated(market, config, nullptr);
+    active += static_cast<int>(s.pairs.size());
+    EXPECT_GT(s.net_pnl, -0.01 * s.initial_capital);
+  }
+  EXPECT_LE(active, 1);
+}
+
+}  // namespace
+}  // namespace pairflow::runtime

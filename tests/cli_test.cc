@@ -1,0 +1,136 @@
+// Runs the real `pairflow` binary the way a user does and checks output, files and exit codes.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+struct Outcome {
+  int code;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+std::string bin() {
+  const char* b = std::getenv("PAIRFLOW_BIN");
+  return b ? b : PAIRFLOW_BIN_DEFAULT;
+}
+
+// Per process: CTest runs each test in its own process, possibly in parallel.
+std::string tmp(const std::string& name) {
+  return ::testing::TempDir() + "/cli_" + std::to_string(getpid()) + "_" + name;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Outcome run(const std::string& args) {
+  const std::string err_path = tmp("stderr.txt");
+  std::string command = bin() + " " + args + " 2>" + err_path;
+  Outcome r{};
+  std::FILE* pipe = popen(command.c_str(), "r");
+  std::array<char, 4096> buf;
+  std::size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+  int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.err = slurp(err_path);
+  return r;
+}
+
+int lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    Outcome gen = run("gen --out " + tmp("ticks.csv") + " --symbols 12 --pairs 2 --sectors 3 --sessions 2 --seed 5");
+    ASSERT_EQ(gen.code, 0) << gen.err;
+  }
+};
+
+TEST_F(Cli, HelpAndVersion) {
+  Outcome help = run("--help");
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.out.find("backtest"), std::string::npos);
+  EXPECT_EQ(run("--version").code, 0);
+}
+
+TEST_F(Cli, GenWritesTicksAndGroundTruth) {
+  std::ifstream in(tmp("ticks.csv"));
+  std::string header, first;
+  std::getline(in, header);
+  std::getline(in, first);
+  EXPECT_EQ(header, "ts,symbol,price,size,bid,ask");
+  EXPECT_EQ(first.substr(0, 11), "2024-01-02T");
+  std::string truth = slurp(tmp("ticks.csv") + ".truth.json");
+  EXPECT_NE(truth.find(R"("planted":[{"y":)"), std::string::npos);
+  EXPECT_NE(truth.find("half_life_s"), std::string::npos);
+}
+
+TEST_F(Cli, GenWideBars) {
+  Outcome r = run("gen --format bars --interval 5m --out " + tmp("wide.csv") + " --symbols 4 --pairs 1 --sessions 1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string wide = slurp(tmp("wide.csv"));
+  EXPECT_EQ(wide.substr(0, wide.find('\n')), "ts,S000,S001,S002,S003");
+  EXPECT_EQ(lines(wide), 1 + 78);  // 390 minutes / 5
+}
+
+TEST_F(Cli, BacktestIsDeterministicAndWritesSummary) {
+  const std::string common = "backtest --ticks " + tmp("ticks.csv") + " --set discovery.top_k=2";
+  Outcome a = run(common + " --log-dir " + tmp("log_a") + " --summary " + tmp("summary.json"));
+  ASSERT_EQ(a.code, 0) << a.err;
+  Outcome b = run(common + " --log-dir " + tmp("log_b"));
+  ASSERT_EQ(b.code, 0) << b.err;
+  EXPECT_NE(a.out.find("net P&L"), std::string::npos);
+  for (const char* f : {"/orders.jsonl", "/executions.jsonl", "/pnl.jsonl"}) {
+    std::string la = slurp(tmp("log_a") + f);
+    EXPECT_FALSE(la.empty()) << f;
+    EXPECT_EQ(la, slurp(tmp("log_b") + f)) << f;
+  }
+  std::string summary = slurp(tmp("summary.json"));
+  for (const char* key : {"\"trades\":", "\"gross_pnl\":", "\"net_pnl\":", "\"fees\":", "\"sharpe\":",
+                          "\"max_drawdown\":", "\"pairs\":[{\"y\":", "\"hedge_ratio\":"}) {
+    EXPECT_NE(summary.find(key), std::string::npos) << key;
+  }
+}
+
+TEST_F(Cli, BadRowFailsWithFileAndLine) {
+  const std::string path = tmp("bad.csv");
+  std::ofstream(path) << "ts,symbol,price,size\n1704205800,A,10,1\n1704205801,A,NaN,1\n";
+  Outcome r = run("backtest --ticks " + path);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(lines(r.err), 1);
+  EXPECT_NE(r.err.find("pairflow: " + path + ":3: price: 'NaN' is not finite"), std::string::npos) << r.err;
+  Outcome lenient = run("backtest --ticks " + path + " --max-rejects -1");
+  EXPECT_EQ(lenient.code, 0) << lenient.err;
+  EXPECT_NE(lenient.out.find("rejected 1 x malformed"), std::string::npos) << lenient.out;
+}
+
+TEST_F(Cli, UsageErrorsAreOneLineExitTwo) {
+  for (const std::string& args :
+       {std::string("backtest --ticks /no/such/file.csv"), std::string("frobnicate"),
+        std::string("backtest"), std::string("demo --set pair_model.entry_z=oops"),
+        std::string("backtest --ticks x.csv --config /no/such.toml")}) {
+    Outcome r = run(args);
+    EXPECT_EQ(r.code, 2) << args;
+    EXPECT_EQ(lines(r.err), 1) << args << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("pairflow: ", 0), 0u) << r.err;
+  }
+}
+
+}  // namespace
