@@ -1,6 +1,5 @@
 // Runs the real `pairflow` binary the way a user does and checks output, files and exit codes.
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -58,7 +57,8 @@ int lines(const std::string& s) {
 class Cli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    Outcome gen = run("gen --out " + tmp("ticks.csv") + " --symbols 12 --pairs 2 --sectors 3 --sessions 2 --seed 5");
+    Outcome gen = run("gen --out " + tmp("ticks.csv") +
+                      " --symbols 12 --pairs 2 --sectors 3 --sessions 2 --seed 5");
     ASSERT_EQ(gen.code, 0) << gen.err;
   }
 };
@@ -83,7 +83,8 @@ TEST_F(Cli, GenWritesTicksAndGroundTruth) {
 }
 
 TEST_F(Cli, GenWideBars) {
-  Outcome r = run("gen --format bars --interval 5m --out " + tmp("wide.csv") + " --symbols 4 --pairs 1 --sessions 1");
+  Outcome r = run("gen --format bars --interval 5m --out " + tmp("wide.csv") +
+                  " --symbols 4 --pairs 1 --sessions 1");
   ASSERT_EQ(r.code, 0) << r.err;
   std::string wide = slurp(tmp("wide.csv"));
   EXPECT_EQ(wide.substr(0, wide.find('\n')), "ts,S000,S001,S002,S003");
@@ -103,8 +104,9 @@ TEST_F(Cli, BacktestIsDeterministicAndWritesSummary) {
     EXPECT_EQ(la, slurp(tmp("log_b") + f)) << f;
   }
   std::string summary = slurp(tmp("summary.json"));
-  for (const char* key : {"\"trades\":", "\"gross_pnl\":", "\"net_pnl\":", "\"fees\":", "\"sharpe\":",
-                          "\"max_drawdown\":", "\"pairs\":[{\"y\":", "\"hedge_ratio\":"}) {
+  for (const char* key :
+       {"\"trades\":", "\"gross_pnl\":", "\"net_pnl\":", "\"fees\":", "\"sharpe\":",
+        "\"max_drawdown\":", "\"pairs\":[{\"y\":", "\"hedge_ratio\":"}) {
     EXPECT_NE(summary.find(key), std::string::npos) << key;
   }
 }
@@ -115,7 +117,8 @@ TEST_F(Cli, BadRowFailsWithFileAndLine) {
   Outcome r = run("backtest --ticks " + path);
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(lines(r.err), 1);
-  EXPECT_NE(r.err.find("pairflow: " + path + ":3: price: 'NaN' is not finite"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("pairflow: " + path + ":3: price: 'NaN' is not finite"), std::string::npos)
+      << r.err;
   Outcome lenient = run("backtest --ticks " + path + " --max-rejects -1");
   EXPECT_EQ(lenient.code, 0) << lenient.err;
   EXPECT_NE(lenient.out.find("rejected 1 x malformed"), std::string::npos) << lenient.out;

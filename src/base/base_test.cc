@@ -82,9 +82,7 @@ TEST(Csv, ReadsFieldsLinesAndQuotes) {
   EXPECT_FALSE(reader.next());
 }
 
-TEST(Csv, MissingFileIsUserError) {
-  EXPECT_THROW(CsvReader("/nonexistent/file.csv"), UserError);
-}
+TEST(Csv, MissingFileIsUserError) { EXPECT_THROW(CsvReader("/nonexistent/file.csv"), UserError); }
 
 TEST(Csv, ParseDoubleIsStrict) {
   EXPECT_DOUBLE_EQ(*parse_double("101.25"), 101.25);

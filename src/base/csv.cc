@@ -1,11 +1,11 @@
 #include "base/csv.h"
 
+#include <fast_float/fast_float.h>
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-
-#include <fast_float/fast_float.h>
-#include <fmt/format.h>
 
 namespace pairflow {
 
@@ -14,7 +14,8 @@ constexpr std::size_t kChunk = 1 << 20;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 }  // namespace
@@ -95,7 +96,8 @@ void CsvReader::split(std::string_view line) {
       comma = line.find(',', i);
     } else {
       comma = line.find(',', pos);
-      fields_.push_back(trim(line.substr(pos, comma == std::string_view::npos ? line.npos : comma - pos)));
+      fields_.push_back(
+          trim(line.substr(pos, comma == std::string_view::npos ? line.npos : comma - pos)));
     }
     if (comma == std::string_view::npos) break;
     pos = comma + 1;

@@ -1,4 +1,5 @@
-// CsvReader: streaming, allocation-free (per row) reader of comma-separated files with line numbers.
+// CsvReader: streaming, allocation-free (per row) reader of comma-separated files with line
+// numbers.
 //
 // Reads the file in 1 MiB chunks; next() yields one row's fields as string_views that stay valid
 // until the following next(). Blank lines are skipped; '\r\n' endings and double-quoted fields

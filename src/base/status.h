@@ -1,8 +1,8 @@
 // Status and Result<T>: how the hot path reports failure without exceptions.
 //
-// Exceptions are reserved for the edges (config, start-up, CLI, user-job calls). Everything that runs
-// per message returns a Status or Result<T>; callers count rejects by StatusCode. Thread-agnostic
-// value types.
+// Exceptions are reserved for the edges (config, start-up, CLI, user-job calls). Everything that
+// runs per message returns a Status or Result<T>; callers count rejects by StatusCode.
+// Thread-agnostic value types.
 #pragma once
 
 #include <cstdio>
@@ -16,12 +16,12 @@ namespace pairflow {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,  // a value the caller passed cannot be used (NaN price, bad option)
-  kParseError,       // malformed text input
-  kOutOfOrder,       // event time went backwards
-  kNotFound,         // unknown symbol, missing column
-  kInsufficientData, // too few observations for the requested computation
-  kNumerical,        // singular matrix, constant series, non-mean-reverting spread
+  kInvalidArgument,   // a value the caller passed cannot be used (NaN price, bad option)
+  kParseError,        // malformed text input
+  kOutOfOrder,        // event time went backwards
+  kNotFound,          // unknown symbol, missing column
+  kInsufficientData,  // too few observations for the requested computation
+  kNumerical,         // singular matrix, constant series, non-mean-reverting spread
   kInternal,
 };
 
@@ -93,10 +93,10 @@ class UserError : public std::runtime_error {
 // Aborts with a message: for invariants that must never break.
 [[noreturn]] void fatal(const std::string& message);
 
-#define PAIRFLOW_CHECK(cond, msg)                                              \
-  do {                                                                         \
-    if (!(cond)) ::pairflow::fatal(std::string(__FILE__ ":") +                 \
-                                   std::to_string(__LINE__) + ": " + (msg));   \
+#define PAIRFLOW_CHECK(cond, msg)                                                             \
+  do {                                                                                        \
+    if (!(cond))                                                                              \
+      ::pairflow::fatal(std::string(__FILE__ ":") + std::to_string(__LINE__) + ": " + (msg)); \
   } while (0)
 
 }  // namespace pairflow

@@ -1,9 +1,9 @@
 #include "base/time.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
-
-#include <fmt/format.h>
 
 namespace pairflow {
 namespace {
@@ -110,10 +110,10 @@ Result<Timestamp> parse_timestamp(std::string_view text) {
     return bad(text, "not ISO-8601 nor an epoch number");
   }
   std::int64_t magnitude = value < 0 ? -value : value;
-  if (magnitude < 100'000'000'000LL) return value * kNanosPerSecond;       // seconds
-  if (magnitude < 100'000'000'000'000LL) return value * 1'000'000;         // milliseconds
-  if (magnitude < 100'000'000'000'000'000LL) return value * 1'000;         // microseconds
-  return value;                                                            // nanoseconds
+  if (magnitude < 100'000'000'000LL) return value * kNanosPerSecond;  // seconds
+  if (magnitude < 100'000'000'000'000LL) return value * 1'000'000;    // milliseconds
+  if (magnitude < 100'000'000'000'000'000LL) return value * 1'000;    // microseconds
+  return value;                                                       // nanoseconds
 }
 
 std::string format_timestamp(Timestamp ts) {
@@ -153,18 +153,27 @@ Result<Timestamp> parse_duration(std::string_view text) {
   }
   std::string_view unit = text.substr(split);
   double scale;
-  if (unit.empty() || unit == "s" || unit == "sec") scale = 1e9;
-  else if (unit == "ms") scale = 1e6;
-  else if (unit == "us") scale = 1e3;
-  else if (unit == "ns") scale = 1;
-  else if (unit == "m" || unit == "min") scale = 60e9;
-  else if (unit == "h") scale = 3600e9;
-  else if (unit == "d") scale = 86400e9;
+  if (unit.empty() || unit == "s" || unit == "sec")
+    scale = 1e9;
+  else if (unit == "ms")
+    scale = 1e6;
+  else if (unit == "us")
+    scale = 1e3;
+  else if (unit == "ns")
+    scale = 1;
+  else if (unit == "m" || unit == "min")
+    scale = 60e9;
+  else if (unit == "h")
+    scale = 3600e9;
+  else if (unit == "d")
+    scale = 86400e9;
   else
-    return Status(StatusCode::kParseError,
-                  fmt::format("bad duration '{}': unit must be ns, us, ms, s, m/min, h or d", text));
+    return Status(
+        StatusCode::kParseError,
+        fmt::format("bad duration '{}': unit must be ns, us, ms, s, m/min, h or d", text));
   Timestamp ns = static_cast<Timestamp>(std::llround(amount * scale));
-  if (ns <= 0) return Status(StatusCode::kInvalidArgument, fmt::format("duration '{}' is not positive", text));
+  if (ns <= 0)
+    return Status(StatusCode::kInvalidArgument, fmt::format("duration '{}' is not positive", text));
   return ns;
 }
 

@@ -3,7 +3,8 @@
 // Every message carries a Timestamp. parse_timestamp accepts what input files use: ISO-8601 UTC
 // ("2024-01-02T14:30:00.123Z", space or 'T', optional 'Z' / "+00:00", up to 9 fraction digits) or
 // an integer epoch: seconds below 1e11, milliseconds below 1e14, microseconds below 1e17,
-// nanoseconds above (decimal seconds such as "1704205800.25" also work). Pure functions, any thread.
+// nanoseconds above (decimal seconds such as "1704205800.25" also work). Pure functions, any
+// thread.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +27,8 @@ std::int64_t days_from_civil(int year, unsigned month, unsigned day);
 
 Result<Timestamp> parse_timestamp(std::string_view text);
 
-// ISO-8601 UTC with millisecond precision when exact, nanoseconds otherwise: 2024-01-02T14:30:00.123Z
+// ISO-8601 UTC with millisecond precision when exact, nanoseconds otherwise:
+// 2024-01-02T14:30:00.123Z
 std::string format_timestamp(Timestamp ts);
 
 // Parses a duration such as "1s", "500ms", "1m", "5min", "1h", "1d" or a bare number of seconds.

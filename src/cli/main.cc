@@ -1,8 +1,7 @@
 // pairflow: real-time statistical arbitrage. See README.md for the tour and `pairflow --help`.
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
-
-#include <CLI/CLI.hpp>
 
 #include "base/status.h"
 #include "cli/commands.h"

@@ -1,9 +1,9 @@
 // demo, backtest and gen: the pipeline commands.
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <fstream>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "model/json.h"
@@ -47,8 +47,8 @@ void report(const runtime::Summary& summary, const CommonOptions& o) {
 }
 
 std::string truth_json(const sim::MarketGenerator& gen) {
-  std::string out = fmt::format(R"({{"seed":{},"symbols":{},"sectors":{},"planted":[)", gen.spec().seed,
-                                gen.spec().symbols, gen.spec().sectors);
+  std::string out = fmt::format(R"({{"seed":{},"symbols":{},"sectors":{},"planted":[)",
+                                gen.spec().seed, gen.spec().symbols, gen.spec().sectors);
   for (std::size_t i = 0; i < gen.planted().size(); ++i) {
     const auto& p = gen.planted()[i];
     out += fmt::format(
@@ -112,7 +112,8 @@ void register_backtest(CLI::App& app) {
 }
 
 void register_gen(CLI::App& app) {
-  auto* cmd = app.add_subcommand("gen", "write a synthetic market: ticks CSV or wide bar CSV, plus ground truth");
+  auto* cmd = app.add_subcommand(
+      "gen", "write a synthetic market: ticks CSV or wide bar CSV, plus ground truth");
   struct GenOptions {
     CommonOptions common;
     std::string out, truth, format = "ticks", interval = "1m";
@@ -121,8 +122,10 @@ void register_gen(CLI::App& app) {
   };
   auto o = std::make_shared<GenOptions>();
   cmd->add_option("--out", o->out, "output CSV")->required();
-  cmd->add_option("--truth", o->truth, "ground-truth JSON of the planted pairs (default: OUT.truth.json)");
-  cmd->add_option("--format", o->format, "ticks (ts,symbol,price,size,bid,ask) or bars (ts,SYM1,SYM2,...)")
+  cmd->add_option("--truth", o->truth,
+                  "ground-truth JSON of the planted pairs (default: OUT.truth.json)");
+  cmd->add_option("--format", o->format,
+                  "ticks (ts,symbol,price,size,bid,ask) or bars (ts,SYM1,SYM2,...)")
       ->check(CLI::IsMember({"ticks", "bars"}));
   cmd->add_option("--interval", o->interval, "bar interval for --format bars");
   cmd->add_option("--seed", o->seed, "seed");
@@ -130,7 +133,8 @@ void register_gen(CLI::App& app) {
   cmd->add_option("--pairs", o->pairs, "number of planted cointegrated pairs");
   cmd->add_option("--sessions", o->sessions, "number of 6.5-hour sessions");
   cmd->add_option("--sectors", o->sectors, "number of sectors");
-  cmd->add_option("--config", o->common.config_path, "TOML whose [market] section sets the defaults");
+  cmd->add_option("--config", o->common.config_path,
+                  "TOML whose [market] section sets the defaults");
   cmd->add_option("--set", o->common.overrides, "override a setting: market.key=value");
   cmd->callback([o] {
     runtime::PipelineConfig config = make_config(o->common);
@@ -156,8 +160,9 @@ void register_gen(CLI::App& app) {
       fmt::format_to(std::back_inserter(buffer), "ts,symbol,price,size,bid,ask\n");
       Tick t;
       while (gen.next(t)) {
-        fmt::format_to(std::back_inserter(buffer), "{},{},{:.2f},{},{:.2f},{:.2f}\n", format_timestamp(t.ts),
-                       gen.symbols().name(t.symbol), t.price, t.size, t.bid, t.ask);
+        fmt::format_to(std::back_inserter(buffer), "{},{},{:.2f},{},{:.2f},{:.2f}\n",
+                       format_timestamp(t.ts), gen.symbols().name(t.symbol), t.price, t.size, t.bid,
+                       t.ask);
         ++rows;
         flush(false);
       }
@@ -169,14 +174,17 @@ void register_gen(CLI::App& app) {
       if (step < 1 || *interval % kNanosPerSecond != 0 || step > per_session)
         throw UserError("--interval must be whole seconds and no longer than a session");
       fmt::format_to(std::back_inserter(buffer), "ts");
-      for (const auto& name : gen.symbols().names()) fmt::format_to(std::back_inserter(buffer), ",{}", name);
+      for (const auto& name : gen.symbols().names())
+        fmt::format_to(std::back_inserter(buffer), ",{}", name);
       fmt::format_to(std::back_inserter(buffer), "\n");
       for (std::int64_t session = 0; session < spec.sessions; ++session) {
         for (std::int64_t start = 0; start + step <= per_session; start += step) {
           const std::int64_t second = session * per_session + start;
           gen.advance_to_second(second + step - 1);
-          fmt::format_to(std::back_inserter(buffer), "{}", format_timestamp(gen.time_of_second(second)));
-          for (double lm : gen.log_mids()) fmt::format_to(std::back_inserter(buffer), ",{:.4f}", std::exp(lm));
+          fmt::format_to(std::back_inserter(buffer), "{}",
+                         format_timestamp(gen.time_of_second(second)));
+          for (double lm : gen.log_mids())
+            fmt::format_to(std::back_inserter(buffer), ",{:.4f}", std::exp(lm));
           fmt::format_to(std::back_inserter(buffer), "\n");
           ++rows;
           flush(false);
@@ -186,7 +194,8 @@ void register_gen(CLI::App& app) {
     flush(true);
     std::string truth_path = o->truth.empty() ? o->out + ".truth.json" : o->truth;
     write_file(truth_path, truth_json(gen));
-    std::printf("gen: wrote %zu rows to %s, ground truth to %s\n", rows, o->out.c_str(), truth_path.c_str());
+    std::printf("gen: wrote %zu rows to %s, ground truth to %s\n", rows, o->out.c_str(),
+                truth_path.c_str());
   });
 }
 

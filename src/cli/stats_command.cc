@@ -1,15 +1,19 @@
 // `pairflow stats`: statistics on CSV columns, JSON on stdout. Defaults are statsmodels' defaults.
+#include <fmt/format.h>
+
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <memory>
-
-#include <fmt/format.h>
+#include <span>
 
 #include "base/csv.h"
 #include "cli/commands.h"
 #include "model/json.h"
 #include "stats/adf.h"
 #include "stats/coint.h"
+#include "stats/hurst.h"
+#include "stats/johansen.h"
 
 namespace pairflow::cli {
 namespace {
@@ -40,11 +44,14 @@ class ColumnFile {
         throw UserError(reader.where(fmt::format("expected {} fields, got {}", width, f.size())));
       for (std::size_t c = 0; c < index.size(); ++c) {
         auto v = parse_double(f[index[c]]);
-        if (!v) throw UserError(reader.where(fmt::format("column '{}': {}", names_[c], v.status().message())));
+        if (!v)
+          throw UserError(
+              reader.where(fmt::format("column '{}': {}", names_[c], v.status().message())));
         double value = *v;
         if (take_log) {
           if (value <= 0)
-            throw UserError(reader.where(fmt::format("column '{}': --log needs positive values, got {}", names_[c], value)));
+            throw UserError(reader.where(
+                fmt::format("column '{}': --log needs positive values, got {}", names_[c], value)));
           value = std::log(value);
         }
         columns_[c].push_back(value);
@@ -97,6 +104,21 @@ stats::AdfOptions adf_options(const Common& c) {
   return o;
 }
 
+std::string json_array(const std::vector<double>& values) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < values.size(); ++i) out += (i ? "," : "") + json_number(values[i]);
+  return out + "]";
+}
+
+std::string json_crit_rows(const std::vector<std::array<double, 3>>& rows) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    out += fmt::format("{}[{},{},{}]", i ? "," : "", json_number(rows[i][0]),
+                       json_number(rows[i][1]), json_number(rows[i][2]));
+  }
+  return out + "]";
+}
+
 std::string coint_json(const stats::CointResult& r, double half_life) {
   return fmt::format(
       R"({{"stat":{},"pvalue":{},"crit":[{},{},{}],"hedge_ratio":{},"intercept":{},"half_life":{},"usedlag":{},"nobs":{}}})",
@@ -108,11 +130,13 @@ std::string coint_json(const stats::CointResult& r, double half_life) {
 }  // namespace
 
 void register_stats(CLI::App& app) {
-  auto* stats_cmd = app.add_subcommand("stats", "statistics on CSV columns (JSON out; statsmodels' definitions)");
+  auto* stats_cmd =
+      app.add_subcommand("stats", "statistics on CSV columns (JSON out; statsmodels' definitions)");
   stats_cmd->require_subcommand(1);
 
   {
-    auto* cmd = stats_cmd->add_subcommand("adf", "augmented Dickey-Fuller test (statsmodels adfuller)");
+    auto* cmd =
+        stats_cmd->add_subcommand("adf", "augmented Dickey-Fuller test (statsmodels adfuller)");
     auto c = std::make_shared<Common>();
     auto col = std::make_shared<std::string>();
     add_common(cmd, *c, "c");
@@ -120,15 +144,18 @@ void register_stats(CLI::App& app) {
     cmd->add_option("--col", *col, "column to test")->required();
     cmd->callback([c, col] {
       ColumnFile file(c->csv, {*col}, c->log);
-      auto r = or_fail(stats::adf(file.column(0), adf_options(*c)), fmt::format("adf on '{}'", *col));
-      std::printf("%s\n", fmt::format(R"({{"stat":{},"pvalue":{},"usedlag":{},"nobs":{},"crit":{}}})",
-                                      json_number(r.stat), json_number(r.pvalue), r.usedlag, r.nobs,
-                                      crit_object(r.crit))
-                              .c_str());
+      auto r =
+          or_fail(stats::adf(file.column(0), adf_options(*c)), fmt::format("adf on '{}'", *col));
+      std::printf("%s\n",
+                  fmt::format(R"({{"stat":{},"pvalue":{},"usedlag":{},"nobs":{},"crit":{}}})",
+                              json_number(r.stat), json_number(r.pvalue), r.usedlag, r.nobs,
+                              crit_object(r.crit))
+                      .c_str());
     });
   }
   {
-    auto* cmd = stats_cmd->add_subcommand("coint", "Engle-Granger cointegration test (statsmodels coint)");
+    auto* cmd =
+        stats_cmd->add_subcommand("coint", "Engle-Granger cointegration test (statsmodels coint)");
     auto c = std::make_shared<Common>();
     auto y = std::make_shared<std::string>();
     auto x = std::make_shared<std::string>();
@@ -139,21 +166,25 @@ void register_stats(CLI::App& app) {
     cmd->add_option("--y", *y, "dependent column");
     cmd->add_option("--x", *x, "regressor column");
     cmd->add_flag("--all-pairs", *all_pairs, "test every pair of columns (y = earlier, x = later)");
-    cmd->add_option("--cols", *cols, "columns for --all-pairs (default: all but a leading ts)")->delimiter(',');
+    cmd->add_option("--cols", *cols, "columns for --all-pairs (default: all but a leading ts)")
+        ->delimiter(',');
     cmd->callback([c, y, x, all_pairs, cols] {
       stats::AdfOptions a = adf_options(*c);
       stats::CointOptions o{.trend = a.trend, .maxlag = a.maxlag, .autolag = a.autolag};
       if (!*all_pairs) {
-        if (y->empty() || x->empty()) throw UserError("stats coint: give --y and --x, or --all-pairs");
+        if (y->empty() || x->empty())
+          throw UserError("stats coint: give --y and --x, or --all-pairs");
         ColumnFile file(c->csv, {*y, *x}, c->log);
         stats::CointWorkspace ws;
-        auto r = or_fail(ws.run(file.column(0), file.column(1), o), fmt::format("coint of '{}' on '{}'", *y, *x));
+        auto r = or_fail(ws.run(file.column(0), file.column(1), o),
+                         fmt::format("coint of '{}' on '{}'", *y, *x));
         auto hl = stats::half_life(ws.residuals());
         std::printf("%s\n", coint_json(r, hl ? *hl : kNaN).c_str());
         return;
       }
       ColumnFile file(c->csv, *cols, c->log);
-      if (file.names().size() < 2) throw UserError("stats coint --all-pairs: need at least 2 columns");
+      if (file.names().size() < 2)
+        throw UserError("stats coint --all-pairs: need at least 2 columns");
       stats::CointWorkspace ws;
       std::string line;
       for (std::size_t i = 0; i < file.names().size(); ++i) {
@@ -174,7 +205,73 @@ void register_stats(CLI::App& app) {
     });
   }
   {
-    auto* cmd = stats_cmd->add_subcommand("halflife", "half-life of mean reversion of a spread column");
+    auto* cmd = stats_cmd->add_subcommand(
+        "johansen", "Johansen cointegration rank test (statsmodels coint_johansen)");
+    auto c = std::make_shared<Common>();
+    auto cols = std::make_shared<std::vector<std::string>>();
+    auto det_order = std::make_shared<int>(0);
+    auto k_ar_diff = std::make_shared<int>(1);
+    add_common(cmd, *c, "c");
+    cmd->add_option("--cols", *cols, "two or more columns, comma-separated")
+        ->delimiter(',')
+        ->required();
+    cmd->add_option("--det-order", *det_order, "-1 none, 0 constant, 1 linear trend")
+        ->check(CLI::IsMember({-1, 0, 1}));
+    cmd->add_option("--k-ar-diff", *k_ar_diff, "lagged differences in the VECM")
+        ->check(CLI::NonNegativeNumber);
+    cmd->callback([c, cols, det_order, k_ar_diff] {
+      if (cols->size() < 2) throw UserError("stats johansen: --cols needs at least 2 columns");
+      ColumnFile file(c->csv, *cols, c->log);
+      std::vector<std::span<const double>> series;
+      for (std::size_t i = 0; i < cols->size(); ++i) series.emplace_back(file.column(i));
+      auto r = or_fail(stats::coint_johansen(series, *det_order, *k_ar_diff), "johansen");
+      std::string evec = "[";
+      for (int i = 0; i < r.neqs; ++i) {
+        std::vector<double> row;
+        for (int j = 0; j < r.neqs; ++j) row.push_back(r.evec_at(i, j));
+        evec += (i ? "," : "") + json_array(row);
+      }
+      evec += "]";
+      std::printf(
+          "%s\n",
+          fmt::format(
+              R"({{"eig":{},"trace":{},"max_eig":{},"trace_crit":{},"max_eig_crit":{},"evec":{},"nobs":{}}})",
+              json_array(r.eig), json_array(r.lr1), json_array(r.lr2), json_crit_rows(r.cvt),
+              json_crit_rows(r.cvm), evec, r.nobs)
+              .c_str());
+    });
+  }
+  {
+    auto* cmd =
+        stats_cmd->add_subcommand("hurst", "Hurst exponent of a level series (price or spread)");
+    auto c = std::make_shared<Common>();
+    auto col = std::make_shared<std::string>();
+    auto method = std::make_shared<std::string>("variance");
+    auto min_scale = std::make_shared<int>(0);
+    auto max_scale = std::make_shared<int>(0);
+    add_common(cmd, *c, "c");
+    cmd->add_option("--col", *col, "level column")->required();
+    cmd->add_option("--method", *method, "variance, rs or dfa")
+        ->check(CLI::IsMember({"variance", "rs", "dfa"}));
+    cmd->add_option("--min-scale", *min_scale, "smallest lag / window (0 = the method's default)");
+    cmd->add_option("--max-scale", *max_scale, "largest lag / window (0 = the method's default)");
+    cmd->callback([c, col, method, min_scale, max_scale] {
+      ColumnFile file(c->csv, {*col}, c->log);
+      stats::HurstOptions o;
+      o.method = *method == "rs"    ? stats::HurstMethod::kRescaledRange
+                 : *method == "dfa" ? stats::HurstMethod::kDfa
+                                    : stats::HurstMethod::kVariance;
+      o.min_scale = *min_scale;
+      o.max_scale = *max_scale;
+      auto r = or_fail(stats::hurst(file.column(0), o), fmt::format("hurst of '{}'", *col));
+      std::printf("%s\n", fmt::format(R"({{"hurst":{},"r2":{},"scales":{}}})", json_number(r.hurst),
+                                      json_number(r.r2), r.num_scales)
+                              .c_str());
+    });
+  }
+  {
+    auto* cmd =
+        stats_cmd->add_subcommand("halflife", "half-life of mean reversion of a spread column");
     auto c = std::make_shared<Common>();
     auto col = std::make_shared<std::string>();
     add_common(cmd, *c, "c");

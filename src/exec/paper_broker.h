@@ -1,8 +1,8 @@
 // PaperBroker: fills market orders against the latest quote, with a commission model.
 //
-// A buy fills at the latest ask, a sell at the latest bid; a symbol whose ticks carry no quote fills
-// at its last trade price. The whole quantity fills at once (no depth model yet). An order for a
-// symbol with no price yet is rejected. Fees = qty * commission_per_share + notional *
+// A buy fills at the latest ask, a sell at the latest bid; a symbol whose ticks carry no quote
+// fills at its last trade price. The whole quantity fills at once (no depth model yet). An order
+// for a symbol with no price yet is rejected. Fees = qty * commission_per_share + notional *
 // commission_bps / 1e4. Lifecycle: on_tick() for every accepted tick, execute() per order.
 // Single-threaded; quotes are struct-of-arrays by SymbolId.
 #pragma once

@@ -1,15 +1,15 @@
 // TimeBarAggregator: ticks of many symbols -> OHLCV/VWAP time bars, closed by event time.
 //
-// Bars cover epoch-aligned [start, start + interval) and are labelled by start. A bar is emitted when
-// event time (the latest tick time seen) reaches its end; all bars of one interval are emitted
+// Bars cover epoch-aligned [start, start + interval) and are labelled by start. A bar is emitted
+// when event time (the latest tick time seen) reaches its end; all bars of one interval are emitted
 // together as a slice, in symbol-id order. An interval in which a symbol had no tick has no bar for
 // it (no forward fill here: consumers decide). A tick older than the open interval is late: it is
 // rejected with kOutOfOrder and counted by the caller, never merged into a closed bar. Ticks inside
 // the open interval are accepted in any order (open/close follow arrival order). flush() emits the
 // last, partial interval at the end of input.
 //
-// Per-symbol state is struct-of-arrays indexed by SymbolId; no allocation per tick once every symbol
-// has been seen. Single-threaded: owned by the thread that feeds ticks.
+// Per-symbol state is struct-of-arrays indexed by SymbolId; no allocation per tick once every
+// symbol has been seen. Single-threaded: owned by the thread that feeds ticks.
 #pragma once
 
 #include <algorithm>

@@ -6,11 +6,16 @@ namespace pairflow {
 
 const char* to_string(SignalAction action) {
   switch (action) {
-    case SignalAction::kHold: return "hold";
-    case SignalAction::kEnterLong: return "enter_long";
-    case SignalAction::kEnterShort: return "enter_short";
-    case SignalAction::kExit: return "exit";
-    case SignalAction::kStop: return "stop";
+    case SignalAction::kHold:
+      return "hold";
+    case SignalAction::kEnterLong:
+      return "enter_long";
+    case SignalAction::kEnterShort:
+      return "enter_short";
+    case SignalAction::kExit:
+      return "exit";
+    case SignalAction::kStop:
+      return "stop";
   }
   return "?";
 }
@@ -19,9 +24,12 @@ const char* to_string(Side side) { return side == Side::kBuy ? "buy" : "sell"; }
 const char* to_string(OrderType type) { return type == OrderType::kMarket ? "market" : "limit"; }
 const char* to_string(ExecStatus status) {
   switch (status) {
-    case ExecStatus::kFilled: return "filled";
-    case ExecStatus::kPartiallyFilled: return "partially_filled";
-    case ExecStatus::kRejected: return "rejected";
+    case ExecStatus::kFilled:
+      return "filled";
+    case ExecStatus::kPartiallyFilled:
+      return "partially_filled";
+    case ExecStatus::kRejected:
+      return "rejected";
   }
   return "?";
 }
@@ -35,11 +43,21 @@ std::string json_string(std::string_view text) {
   std::string out = "\"";
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += fmt::format("\\u{:04x}", static_cast<int>(c));
@@ -53,10 +71,11 @@ std::string json_string(std::string_view text) {
 }
 
 std::string to_json(const Tick& m, const SymbolTable& symbols) {
-  std::string out = fmt::format(R"({{"ts":{},"symbol":{},"price":{},"size":{})", m.ts,
-                                json_string(symbols.name(m.symbol)), json_number(m.price),
-                                json_number(m.size));
-  if (m.has_quote()) out += fmt::format(R"(,"bid":{},"ask":{})", json_number(m.bid), json_number(m.ask));
+  std::string out =
+      fmt::format(R"({{"ts":{},"symbol":{},"price":{},"size":{})", m.ts,
+                  json_string(symbols.name(m.symbol)), json_number(m.price), json_number(m.size));
+  if (m.has_quote())
+    out += fmt::format(R"(,"bid":{},"ask":{})", json_number(m.bid), json_number(m.ask));
   return out + "}";
 }
 
@@ -64,7 +83,8 @@ std::string to_json(const Bar& m, const SymbolTable& symbols) {
   return fmt::format(
       R"({{"ts":{},"symbol":{},"open":{},"high":{},"low":{},"close":{},"volume":{},"vwap":{},"count":{}}})",
       m.ts, json_string(symbols.name(m.symbol)), json_number(m.open), json_number(m.high),
-      json_number(m.low), json_number(m.close), json_number(m.volume), json_number(m.vwap), m.count);
+      json_number(m.low), json_number(m.close), json_number(m.volume), json_number(m.vwap),
+      m.count);
 }
 
 std::string to_json(const Signal& m) {
@@ -73,10 +93,10 @@ std::string to_json(const Signal& m) {
 }
 
 std::string to_json(const Order& m, const SymbolTable& symbols) {
-  std::string out = fmt::format(
-      R"({{"client_order_id":{},"ts":{},"symbol":{},"side":"{}","qty":{},"type":"{}")",
-      m.client_order_id, m.ts, json_string(symbols.name(m.symbol)), to_string(m.side),
-      json_number(m.qty), to_string(m.type));
+  std::string out =
+      fmt::format(R"({{"client_order_id":{},"ts":{},"symbol":{},"side":"{}","qty":{},"type":"{}")",
+                  m.client_order_id, m.ts, json_string(symbols.name(m.symbol)), to_string(m.side),
+                  json_number(m.qty), to_string(m.type));
   if (m.type == OrderType::kLimit) out += fmt::format(R"(,"limit":{})", json_number(m.limit));
   if (m.pair != kNoPair) out += fmt::format(R"(,"pair":{})", m.pair);
   return out + "}";
@@ -97,10 +117,9 @@ std::string to_json(const Position& m, const SymbolTable& symbols) {
 }
 
 std::string to_json(const PnL& m) {
-  return fmt::format(
-      R"({{"ts":{},"cash":{},"equity":{},"gross_pnl":{},"fees":{},"net_pnl":{}}})", m.ts,
-      json_number(m.cash), json_number(m.equity), json_number(m.gross_pnl), json_number(m.fees),
-      json_number(m.net_pnl));
+  return fmt::format(R"({{"ts":{},"cash":{},"equity":{},"gross_pnl":{},"fees":{},"net_pnl":{}}})",
+                     m.ts, json_number(m.cash), json_number(m.equity), json_number(m.gross_pnl),
+                     json_number(m.fees), json_number(m.net_pnl));
 }
 
 }  // namespace pairflow

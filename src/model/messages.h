@@ -93,7 +93,7 @@ struct Position {
 struct PnL {
   Timestamp ts = 0;
   double cash = 0;
-  double equity = 0;  // cash + marked positions
+  double equity = 0;     // cash + marked positions
   double gross_pnl = 0;  // P&L before fees
   double fees = 0;
   double net_pnl = 0;

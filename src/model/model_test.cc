@@ -8,14 +8,21 @@ namespace {
 TEST(Json, OrderAndExecutionAreStableText) {
   SymbolTable symbols;
   SymbolId id = symbols.intern("A\"B");
-  Order order{.client_order_id = 7, .ts = 1000, .symbol = id, .side = Side::kSell, .qty = 12,
-              .pair = 3};
-  EXPECT_EQ(to_json(order, symbols),
-            R"({"client_order_id":7,"ts":1000,"symbol":"A\"B","side":"sell","qty":12,"type":"market","pair":3})");
-  Execution exec{.client_order_id = 7, .ts = 1000, .symbol = id, .side = Side::kSell, .qty = 12,
-                 .price = 0.1, .fee = 0.25};
-  EXPECT_EQ(to_json(exec, symbols),
-            R"({"client_order_id":7,"ts":1000,"symbol":"A\"B","side":"sell","qty":12,"price":0.1,"fee":0.25,"status":"filled"})");
+  Order order{
+      .client_order_id = 7, .ts = 1000, .symbol = id, .side = Side::kSell, .qty = 12, .pair = 3};
+  EXPECT_EQ(
+      to_json(order, symbols),
+      R"({"client_order_id":7,"ts":1000,"symbol":"A\"B","side":"sell","qty":12,"type":"market","pair":3})");
+  Execution exec{.client_order_id = 7,
+                 .ts = 1000,
+                 .symbol = id,
+                 .side = Side::kSell,
+                 .qty = 12,
+                 .price = 0.1,
+                 .fee = 0.25};
+  EXPECT_EQ(
+      to_json(exec, symbols),
+      R"({"client_order_id":7,"ts":1000,"symbol":"A\"B","side":"sell","qty":12,"price":0.1,"fee":0.25,"status":"filled"})");
 }
 
 TEST(Json, NaNBecomesNullAndQuoteIsOptional) {

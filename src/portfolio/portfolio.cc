@@ -1,8 +1,8 @@
 #include "portfolio/portfolio.h"
 
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 namespace pairflow::portfolio {
 
@@ -61,7 +61,7 @@ Status Portfolio::apply_signal(const Signal& signal, double mid_y, double mid_x,
         return Status(StatusCode::kInvalidArgument, "entry without usable prices or hedge ratio");
       }
       const double w = sizing_.hedge == HedgeMode::kBeta ? signal.hedge_ratio
-                                                        : (signal.hedge_ratio < 0 ? -1.0 : 1.0);
+                                                         : (signal.hedge_ratio < 0 ? -1.0 : 1.0);
       const double dollars_y = sizing_.capital_per_pair / (1 + std::fabs(w));
       const double direction = signal.action == SignalAction::kEnterLong ? 1.0 : -1.0;
       qty_y = direction * std::floor(dollars_y / mid_y);

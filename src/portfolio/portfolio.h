@@ -1,11 +1,12 @@
 // Portfolio: pair signals -> hedged share targets -> netted orders; fills -> positions, cash, P&L.
 //
-// Sizing: an entry puts `capital_per_pair` of gross dollars into the pair, split between the legs in
-// proportion to the hedge weight w (w = the log-price hedge ratio for `hedge = beta`, which makes the
-// book neutral to the common move; w = sign of the hedge ratio for `hedge = dollar_neutral`).
-// Long spread = long y and -w units of x per unit of y in dollars: with an inverse pair (w < 0) both
-// legs have the same side. Shares are whole. Targets of all active pairs are netted per symbol, and
-// make_orders() sends only the difference between the net target and the position.
+// Sizing: an entry puts `capital_per_pair` of gross dollars into the pair, split between the legs
+// in proportion to the hedge weight w (w = the log-price hedge ratio for `hedge = beta`, which
+// makes the book neutral to the common move; w = sign of the hedge ratio for `hedge =
+// dollar_neutral`). Long spread = long y and -w units of x per unit of y in dollars: with an
+// inverse pair (w < 0) both legs have the same side. Shares are whole. Targets of all active pairs
+// are netted per symbol, and make_orders() sends only the difference between the net target and the
+// position.
 //
 // Accounting: average-price positions, realised P&L on reductions, cash, fees; equity = cash +
 // positions marked at the last mark. Each pair also keeps its own book "as if traded alone" (its
@@ -52,11 +53,12 @@ class Portfolio {
   const std::vector<PairBook>& pairs() const { return pairs_; }
 
   // Applies an entry, exit or stop to the pair's targets; hold does nothing. Sizing uses the mids.
-  Status apply_signal(const Signal& signal, double mid_y, double mid_x, const FillPriceFn& fill_price,
-                      const FeeFn& fee);
+  Status apply_signal(const Signal& signal, double mid_y, double mid_x,
+                      const FillPriceFn& fill_price, const FeeFn& fee);
 
   // Appends one market order per symbol whose net target differs from its position (symbol order).
-  void make_orders(Timestamp ts, std::uint64_t& next_client_order_id, std::vector<Order>& out) const;
+  void make_orders(Timestamp ts, std::uint64_t& next_client_order_id,
+                   std::vector<Order>& out) const;
   void on_fill(const Execution& execution);
   void mark(SymbolId symbol, double price);
 

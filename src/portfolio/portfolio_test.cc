@@ -1,8 +1,8 @@
+#include "portfolio/portfolio.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
-
-#include "portfolio/portfolio.h"
 
 namespace pairflow::portfolio {
 namespace {
@@ -51,10 +51,13 @@ TEST(Portfolio, DollarNeutralSizing) {
 
 TEST(Portfolio, FillsRealisedUnrealisedAndIdentity) {
   Portfolio book(10'000, SizingConfig{});
-  book.on_fill(Execution{.ts = 1, .symbol = 0, .side = Side::kBuy, .qty = 10, .price = 100, .fee = 1});
-  book.on_fill(Execution{.ts = 2, .symbol = 0, .side = Side::kBuy, .qty = 10, .price = 110, .fee = 1});
+  book.on_fill(
+      Execution{.ts = 1, .symbol = 0, .side = Side::kBuy, .qty = 10, .price = 100, .fee = 1});
+  book.on_fill(
+      Execution{.ts = 2, .symbol = 0, .side = Side::kBuy, .qty = 10, .price = 110, .fee = 1});
   EXPECT_DOUBLE_EQ(book.positions()[0].avg_price, 105);
-  book.on_fill(Execution{.ts = 3, .symbol = 0, .side = Side::kSell, .qty = 30, .price = 120, .fee = 1});
+  book.on_fill(
+      Execution{.ts = 3, .symbol = 0, .side = Side::kSell, .qty = 30, .price = 120, .fee = 1});
   const Position& pos = book.positions()[0];
   EXPECT_DOUBLE_EQ(pos.realized_pnl, 20 * 15);
   EXPECT_EQ(pos.qty, -10);
@@ -66,7 +69,8 @@ TEST(Portfolio, FillsRealisedUnrealisedAndIdentity) {
   EXPECT_DOUBLE_EQ(pnl.net_pnl, 300 + 50 - 3);
   EXPECT_DOUBLE_EQ(pnl.gross_pnl, pnl.net_pnl + pnl.fees);
   // Rejected fills change nothing.
-  book.on_fill(Execution{.symbol = 0, .side = Side::kBuy, .qty = 5, .price = 1, .status = ExecStatus::kRejected});
+  book.on_fill(Execution{
+      .symbol = 0, .side = Side::kBuy, .qty = 5, .price = 1, .status = ExecStatus::kRejected});
   EXPECT_EQ(book.positions()[0].qty, -10);
 }
 

@@ -1,10 +1,10 @@
 #include "runtime/config.h"
 
-#include <set>
-#include <sstream>
-
 #include <fmt/format.h>
 #include <toml++/toml.h>
+
+#include <set>
+#include <sstream>
 
 #include "stats/trend.h"
 
@@ -63,7 +63,9 @@ class TableReader {
     read(key, text);
     if (text.empty()) return;
     auto parsed = parse_timestamp(text);
-    if (!parsed) throw UserError(fmt::format("{}: {}.{}: {}", source_, section_, key, parsed.status().message()));
+    if (!parsed)
+      throw UserError(
+          fmt::format("{}: {}.{}: {}", source_, section_, key, parsed.status().message()));
     out = *parsed;
   }
 
@@ -73,7 +75,9 @@ class TableReader {
     read(key, text);
     if (text.empty()) return;
     auto parsed = parse(text);
-    if (!parsed) throw UserError(fmt::format("{}: {}.{}: {}", source_, section_, key, parsed.status().message()));
+    if (!parsed)
+      throw UserError(
+          fmt::format("{}: {}.{}: {}", source_, section_, key, parsed.status().message()));
     out = *parsed;
   }
 
@@ -96,13 +100,14 @@ class TableReader {
 };
 
 void apply_table(PipelineConfig& c, const toml::table& root, const std::string& source) {
-  static const std::set<std::string> kSections = {"market", "bars", "discovery", "pair_model",
+  static const std::set<std::string> kSections = {"market",    "bars",   "discovery", "pair_model",
                                                   "portfolio", "broker", "input"};
   for (const auto& [key, node] : root) {
     if (!kSections.count(std::string(key.str())) || !node.is_table()) {
-      throw UserError(fmt::format("{}: unknown section '{}' (sections: market, bars, discovery, "
-                                  "pair_model, portfolio, broker, input)",
-                                  source, key.str()));
+      throw UserError(
+          fmt::format("{}: unknown section '{}' (sections: market, bars, discovery, "
+                      "pair_model, portfolio, broker, input)",
+                      source, key.str()));
     }
   }
   auto section = [&](const char* name) -> const toml::table* { return root[name].as_table(); };
@@ -201,7 +206,8 @@ PipelineConfig load_config(const std::string& path) {
     root = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
-    if (where.line == 0) throw UserError(fmt::format("{}: cannot read config: {}", path, e.description()));
+    if (where.line == 0)
+      throw UserError(fmt::format("{}: cannot read config: {}", path, e.description()));
     throw UserError(fmt::format("{}:{}: {}", path, where.line, e.description()));
   }
   apply_table(config, root, path);
@@ -234,10 +240,13 @@ void validate(const PipelineConfig& c) {
   auto require = [](bool ok, const std::string& message) {
     if (!ok) throw UserError("config: " + message);
   };
-  require(c.warmup_bars >= 20, fmt::format("discovery.warmup_bars must be >= 20, got {}", c.warmup_bars));
+  require(c.warmup_bars >= 20,
+          fmt::format("discovery.warmup_bars must be >= 20, got {}", c.warmup_bars));
   require(c.discovery.top_k >= 0, "discovery.top_k must be >= 0");
-  require(c.discovery.max_pvalue > 0 && c.discovery.max_pvalue <= 1, "discovery.max_pvalue must be in (0, 1]");
-  require(c.discovery.min_coverage >= 0 && c.discovery.min_coverage <= 1, "discovery.min_coverage must be in [0, 1]");
+  require(c.discovery.max_pvalue > 0 && c.discovery.max_pvalue <= 1,
+          "discovery.max_pvalue must be in (0, 1]");
+  require(c.discovery.min_coverage >= 0 && c.discovery.min_coverage <= 1,
+          "discovery.min_coverage must be in [0, 1]");
   require(c.discovery.max_pairs_per_symbol >= 1, "discovery.max_pairs_per_symbol must be >= 1");
   require(c.discovery.stability_splits >= 0 && c.discovery.stability_splits <= c.warmup_bars / 20,
           "discovery.stability_splits must be in [0, warmup_bars / 20]");
@@ -252,7 +261,8 @@ void validate(const PipelineConfig& c) {
   require(c.pair_model.max_hold_bars >= 0, "pair_model.max_hold_bars must be >= 0");
   require(c.sizing.capital_per_pair > 0, "portfolio.capital_per_pair must be > 0");
   require(c.initial_capital >= 0, "portfolio.initial_capital must be >= 0");
-  require(c.fees.commission_per_share >= 0 && c.fees.commission_bps >= 0, "broker commissions must be >= 0");
+  require(c.fees.commission_per_share >= 0 && c.fees.commission_bps >= 0,
+          "broker commissions must be >= 0");
   require(c.max_rejects >= -1, "input.max_rejects must be >= -1");
   require(c.speed >= 0, "input.speed must be >= 0");
 }

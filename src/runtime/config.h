@@ -19,16 +19,16 @@
 namespace pairflow::runtime {
 
 struct PipelineConfig {
-  sim::MarketSpec market;                   // [market]: the generated market (demo, gen)
+  sim::MarketSpec market;                    // [market]: the generated market (demo, gen)
   Timestamp bar_interval = kNanosPerMinute;  // [bars] interval
-  int warmup_bars = 390;                    // [discovery] warmup_bars
-  screen::DiscoveryConfig discovery;        // [discovery]
-  pairs::PairModelConfig pair_model;        // [pair_model]
-  portfolio::SizingConfig sizing;           // [portfolio]
-  double initial_capital = 0;               // [portfolio] 0 = capital_per_pair * top_k
-  exec::FeeModel fees;                      // [broker]
-  std::int64_t max_rejects = 0;             // [input] bad rows tolerated before failing; -1 = any
-  double speed = 0;                         // [input] replay pace vs event time; 0 = flat out
+  int warmup_bars = 390;                     // [discovery] warmup_bars
+  screen::DiscoveryConfig discovery;         // [discovery]
+  pairs::PairModelConfig pair_model;         // [pair_model]
+  portfolio::SizingConfig sizing;            // [portfolio]
+  double initial_capital = 0;                // [portfolio] 0 = capital_per_pair * top_k
+  exec::FeeModel fees;                       // [broker]
+  std::int64_t max_rejects = 0;              // [input] bad rows tolerated before failing; -1 = any
+  double speed = 0;                          // [input] replay pace vs event time; 0 = flat out
 
   double capital() const {
     return initial_capital > 0 ? initial_capital

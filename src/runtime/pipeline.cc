@@ -1,9 +1,9 @@
 #include "runtime/pipeline.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <filesystem>
-
-#include <fmt/format.h>
 
 #include "model/json.h"
 
@@ -11,13 +11,20 @@ namespace pairflow::runtime {
 
 const char* reject_reason_name(RejectReason reason) {
   switch (reason) {
-    case RejectReason::kMalformed: return "malformed";
-    case RejectReason::kBadPrice: return "bad_price";
-    case RejectReason::kBadSize: return "bad_size";
-    case RejectReason::kBadQuote: return "bad_quote";
-    case RejectReason::kOutOfOrder: return "out_of_order";
-    case RejectReason::kUnknownSymbol: return "unknown_symbol";
-    case RejectReason::kCount: break;
+    case RejectReason::kMalformed:
+      return "malformed";
+    case RejectReason::kBadPrice:
+      return "bad_price";
+    case RejectReason::kBadSize:
+      return "bad_size";
+    case RejectReason::kBadQuote:
+      return "bad_quote";
+    case RejectReason::kOutOfOrder:
+      return "out_of_order";
+    case RejectReason::kUnknownSymbol:
+      return "unknown_symbol";
+    case RejectReason::kCount:
+      break;
   }
   return "?";
 }
@@ -75,27 +82,31 @@ Status Pipeline::on_tick(const Tick& tick) {
   if (tick.symbol >= symbols_.size())
     return reject(RejectReason::kUnknownSymbol, fmt::format("unknown symbol id {}", tick.symbol));
   if (!std::isfinite(tick.price) || tick.price <= 0)
-    return reject(RejectReason::kBadPrice, fmt::format("price {} is not a positive number", tick.price));
+    return reject(RejectReason::kBadPrice,
+                  fmt::format("price {} is not a positive number", tick.price));
   if (!std::isfinite(tick.size) || tick.size < 0)
-    return reject(RejectReason::kBadSize, fmt::format("size {} is not a non-negative number", tick.size));
+    return reject(RejectReason::kBadSize,
+                  fmt::format("size {} is not a non-negative number", tick.size));
   const bool has_bid = !std::isnan(tick.bid), has_ask = !std::isnan(tick.ask);
   if (has_bid || has_ask) {
     if (!tick.has_quote() || tick.bid <= 0 || tick.ask <= 0)
-      return reject(RejectReason::kBadQuote, fmt::format("quote bid={} ask={} is not two positive prices", tick.bid, tick.ask));
+      return reject(
+          RejectReason::kBadQuote,
+          fmt::format("quote bid={} ask={} is not two positive prices", tick.bid, tick.ask));
     if (tick.bid > tick.ask)
-      return reject(RejectReason::kBadQuote, fmt::format("crossed quote: bid {} > ask {}", tick.bid, tick.ask));
+      return reject(RejectReason::kBadQuote,
+                    fmt::format("crossed quote: bid {} > ask {}", tick.bid, tick.ask));
   }
   if (tick.ts < last_ts_) {
     return reject(RejectReason::kOutOfOrder,
-                  fmt::format("timestamp {} is before the previous tick's {}", format_timestamp(tick.ts),
-                              format_timestamp(last_ts_)));
+                  fmt::format("timestamp {} is before the previous tick's {}",
+                              format_timestamp(tick.ts), format_timestamp(last_ts_)));
   }
   last_ts_ = tick.ts;
   ++ticks_;
   // Bars first: a slice closed by this tick trades on the quotes of the closed interval.
-  Status status = bars_.on_tick(tick, [this](Timestamp start, std::span<const Bar> bars) {
-    on_slice(start, bars);
-  });
+  Status status = bars_.on_tick(
+      tick, [this](Timestamp start, std::span<const Bar> bars) { on_slice(start, bars); });
   PAIRFLOW_CHECK(status.is_ok(), "bar aggregator rejected an in-order tick");
   broker_.on_tick(tick);
   return Status::ok();
@@ -140,7 +151,8 @@ void Pipeline::on_slice(Timestamp start, std::span<const Bar> bars) {
 void Pipeline::discover(Timestamp now) {
   discovered_ = true;
   auto result = screen::discover_pairs(warmup_, config_.discovery);
-  PAIRFLOW_CHECK(result.is_ok(), "validated discovery config was refused: " + result.status().message());
+  PAIRFLOW_CHECK(result.is_ok(),
+                 "validated discovery config was refused: " + result.status().message());
   discovery_ = std::move(*result);
   active_ = discovery_.selected;
   const std::size_t window = static_cast<std::size_t>(config_.pair_model.window);
@@ -168,7 +180,8 @@ void Pipeline::trade_slice(Timestamp now) {
     Signal signal = model.on_bar(now, std::log(cy), std::log(cx));
     if (signal.action == SignalAction::kHold) continue;
     if (log_) write_line(log_->signals, to_json(signal));
-    Status s = portfolio_.apply_signal(signal, broker_.mid(book.y), broker_.mid(book.x), fill_price, fee);
+    Status s =
+        portfolio_.apply_signal(signal, broker_.mid(book.y), broker_.mid(book.x), fill_price, fee);
     changed = changed || s.is_ok();
   }
   if (!changed) return;
@@ -240,7 +253,8 @@ Summary Pipeline::summary() const {
     const double n = static_cast<double>(equity_.size());
     const double mean = sum / n;
     const double var = std::max(0.0, sum2 / n - mean * mean) * n / (n - 1);
-    const double bars_per_year = 252.0 * 6.5 * kNanosPerHour / static_cast<double>(config_.bar_interval);
+    const double bars_per_year =
+        252.0 * 6.5 * kNanosPerHour / static_cast<double>(config_.bar_interval);
     s.sharpe = var > 0 ? mean / std::sqrt(var) * std::sqrt(bars_per_year) : 0.0;
   }
   double peak = config_.capital();

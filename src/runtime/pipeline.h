@@ -4,8 +4,8 @@
 //         -> portfolio (sizing, netting) -> orders -> paper broker -> executions -> positions, P&L
 //
 // Every bar interval closes as one slice (all symbols' bars for that interval). During the first
-// `warmup_bars` slices the pipeline only records log closes (forward-filled per symbol); then it runs
-// pair discovery once and activates the selected pairs, seeding their models with the warm-up
+// `warmup_bars` slices the pipeline only records log closes (forward-filled per symbol); then it
+// runs pair discovery once and activates the selected pairs, seeding their models with the warm-up
 // history. From then on each slice updates every active pair's model with the last closes of its
 // legs, turns entries/exits into netted orders, fills them at the quotes of the closed interval
 // (the tick that closed it is applied to the broker only afterwards: no look-ahead) and marks all
@@ -32,12 +32,12 @@
 namespace pairflow::runtime {
 
 enum class RejectReason : std::uint8_t {
-  kMalformed,     // the row could not be parsed
-  kBadPrice,      // NaN, infinite, zero or negative price
-  kBadSize,       // negative or non-finite size
-  kBadQuote,      // a bid or ask that is not positive, or bid > ask
-  kOutOfOrder,    // older than the previous tick
-  kUnknownSymbol, // a symbol id outside the symbol table
+  kMalformed,      // the row could not be parsed
+  kBadPrice,       // NaN, infinite, zero or negative price
+  kBadSize,        // negative or non-finite size
+  kBadQuote,       // a bid or ask that is not positive, or bid > ask
+  kOutOfOrder,     // older than the previous tick
+  kUnknownSymbol,  // a symbol id outside the symbol table
   kCount
 };
 const char* reject_reason_name(RejectReason reason);
@@ -84,8 +84,8 @@ class Pipeline {
   std::vector<screen::PairCandidate> active_;
   screen::DiscoveryResult discovery_;
 
-  std::vector<double> last_close_;                // by symbol
-  std::vector<std::vector<double>> warmup_;       // by symbol, one log close per slice
+  std::vector<double> last_close_;           // by symbol
+  std::vector<std::vector<double>> warmup_;  // by symbol, one log close per slice
   std::size_t slices_ = 0;
   bool discovered_ = false;
   Timestamp last_ts_ = std::numeric_limits<Timestamp>::min();

@@ -1,9 +1,9 @@
 #include "runtime/runner.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "runtime/tick_source.h"
 

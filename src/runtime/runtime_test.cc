@@ -52,22 +52,27 @@ TEST(Config, ExampleFileLoadsAndMatchesDefaults) {
 
 TEST(Config, StrictKeysTypesAndRanges) {
   auto typo = temp_file("typo.toml", "[pair_model]\nentry_zz = 2\n");
-  EXPECT_NE(error_of([&] { load_config(typo); }).find("unknown key 'pair_model.entry_zz'"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_config(typo); }).find("unknown key 'pair_model.entry_zz'"),
+            std::string::npos);
   auto type = temp_file("type.toml", "[pair_model]\nwindow = \"long\"\n");
-  EXPECT_NE(error_of([&] { load_config(type); }).find("pair_model.window must be an integer"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_config(type); }).find("pair_model.window must be an integer"),
+            std::string::npos);
   auto section = temp_file("section.toml", "[nonsense]\na = 1\n");
-  EXPECT_NE(error_of([&] { load_config(section); }).find("unknown section 'nonsense'"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_config(section); }).find("unknown section 'nonsense'"),
+            std::string::npos);
   auto syntax = temp_file("syntax.toml", "[bars]\ninterval = \n");
   EXPECT_NE(error_of([&] { load_config(syntax); }).find("syntax.toml:2"), std::string::npos);
   auto order = temp_file("order.toml", "[pair_model]\nentry_z = 5\n");
-  EXPECT_NE(error_of([&] { load_config(order); }).find("exit_z < entry_z < stop_z"), std::string::npos);
-  EXPECT_NE(error_of([] { load_config("/nonexistent.toml"); }).find("/nonexistent.toml"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_config(order); }).find("exit_z < entry_z < stop_z"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { load_config("/nonexistent.toml"); }).find("/nonexistent.toml"),
+            std::string::npos);
 }
 
 TEST(Config, OverridesTakeTomlValuesAndBareWords) {
   PipelineConfig c;
-  apply_overrides(c, {"pair_model.entry_z=2.5", "portfolio.hedge=dollar_neutral", "bars.interval=30s",
-                      "discovery.correction=bh"});
+  apply_overrides(c, {"pair_model.entry_z=2.5", "portfolio.hedge=dollar_neutral",
+                      "bars.interval=30s", "discovery.correction=bh"});
   EXPECT_EQ(c.pair_model.entry_z, 2.5);
   EXPECT_EQ(c.sizing.hedge, portfolio::HedgeMode::kDollarNeutral);
   EXPECT_EQ(c.bar_interval, 30 * kNanosPerSecond);
@@ -118,7 +123,9 @@ TEST(Pipeline, RejectsBadTicksWithCountedReasons) {
   EXPECT_FALSE(p.on_tick(Tick{.ts = t0, .symbol = a, .price = -1, .size = 1}).is_ok());
   EXPECT_FALSE(p.on_tick(Tick{.ts = t0, .symbol = a, .price = 0, .size = 1}).is_ok());
   EXPECT_FALSE(p.on_tick(Tick{.ts = t0, .symbol = a, .price = 10, .size = -5}).is_ok());
-  EXPECT_FALSE(p.on_tick(Tick{.ts = t0, .symbol = a, .price = 10, .size = 1, .bid = 10.1, .ask = 10}).is_ok());
+  EXPECT_FALSE(
+      p.on_tick(Tick{.ts = t0, .symbol = a, .price = 10, .size = 1, .bid = 10.1, .ask = 10})
+          .is_ok());
   EXPECT_FALSE(p.on_tick(Tick{.ts = t0, .symbol = a, .price = 10, .size = 1, .bid = 9.9}).is_ok());
   EXPECT_FALSE(p.on_tick(Tick{.ts = t0 - 1, .symbol = a, .price = 10, .size = 1}).is_ok());
   EXPECT_FALSE(p.on_tick(Tick{.ts = t0, .symbol = 7, .price = 10, .size = 1}).is_ok());
@@ -146,8 +153,9 @@ TEST(Runner, FailsFastByDefaultAndCountsWhenAllowed) {
                         "1704205803,A,11,1\n");
   PipelineConfig config;
   SymbolTable s1;
-  EXPECT_EQ(error_of([&] { run_csv(path, config, s1, nullptr); }),
-            path + ":3: price -3 is not a positive number (set input.max_rejects to skip bad rows)");
+  EXPECT_EQ(
+      error_of([&] { run_csv(path, config, s1, nullptr); }),
+      path + ":3: price -3 is not a positive number (set input.max_rejects to skip bad rows)");
   config.max_rejects = -1;
   SymbolTable s2;
   Summary summary = run_csv(path, config, s2, nullptr);
@@ -157,7 +165,8 @@ TEST(Runner, FailsFastByDefaultAndCountsWhenAllowed) {
   EXPECT_EQ(summary.rejects.at("out_of_order"), 1u);
   config.max_rejects = 2;
   SymbolTable s3;
-  EXPECT_NE(error_of([&] { run_csv(path, config, s3, nullptr); }).find(":5: timestamp"), std::string::npos);
+  EXPECT_NE(error_of([&] { run_csv(path, config, s3, nullptr); }).find(":5: timestamp"),
+            std::string::npos);
 }
 
 // A small market that still has a full warm-up session: the pipeline must find the planted pairs,

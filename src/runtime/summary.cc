@@ -8,11 +8,13 @@ namespace pairflow::runtime {
 
 std::string Summary::to_json() const {
   std::string out = "{";
-  out += fmt::format(R"("trades":{},"gross_pnl":{},"net_pnl":{},"fees":{},"sharpe":{},"max_drawdown":{},)",
-                     trades, json_number(gross_pnl), json_number(net_pnl), json_number(fees),
-                     json_number(sharpe), json_number(max_drawdown));
-  out += fmt::format(R"("max_drawdown_pct":{},"initial_capital":{},"ticks":{},"rejected_ticks":{},)",
-                     json_number(max_drawdown_pct), json_number(initial_capital), ticks, rejected_ticks);
+  out += fmt::format(
+      R"("trades":{},"gross_pnl":{},"net_pnl":{},"fees":{},"sharpe":{},"max_drawdown":{},)", trades,
+      json_number(gross_pnl), json_number(net_pnl), json_number(fees), json_number(sharpe),
+      json_number(max_drawdown));
+  out += fmt::format(
+      R"("max_drawdown_pct":{},"initial_capital":{},"ticks":{},"rejected_ticks":{},)",
+      json_number(max_drawdown_pct), json_number(initial_capital), ticks, rejected_ticks);
   out += fmt::format(R"("bars":{},"symbols":{},"orders":{},"fills":{},"rejected_orders":{},)", bars,
                      symbols, orders, fills, rejected_orders);
   out += fmt::format(R"("discovery":{{"tests":{},"passing":{}}},"rejects":{{)", discovery_tests,
@@ -38,20 +40,21 @@ std::string Summary::to_json() const {
 
 std::string Summary::to_table() const {
   std::string out;
-  out += fmt::format("ticks {}  rejected {}  symbols {}  bars {}\n", ticks, rejected_ticks, symbols, bars);
+  out += fmt::format("ticks {}  rejected {}  symbols {}  bars {}\n", ticks, rejected_ticks, symbols,
+                     bars);
   out += fmt::format("discovery: {} tests, {} passing, {} active pairs\n", discovery_tests,
                      discovery_passing, pairs.size());
   if (!pairs.empty()) {
-    out += fmt::format("  {:<8} {:<8} {:>8} {:>10} {:>9} {:>7} {:>12}\n", "y", "x", "hedge", "adj p",
-                       "half-life", "trades", "net P&L");
+    out += fmt::format("  {:<8} {:<8} {:>8} {:>10} {:>9} {:>7} {:>12}\n", "y", "x", "hedge",
+                       "adj p", "half-life", "trades", "net P&L");
     for (const auto& p : pairs) {
       out += fmt::format("  {:<8} {:<8} {:>8.3f} {:>10.2e} {:>9.1f} {:>7} {:>12.2f}\n", p.y, p.x,
                          p.hedge_ratio, p.adj_pvalue, p.half_life, p.trades, p.net_pnl);
     }
   }
   out += fmt::format("trades {}  orders {}  fills {}\n", trades, orders, fills);
-  out += fmt::format("gross P&L {:.2f}  fees {:.2f}  net P&L {:.2f}  on capital {:.0f}\n", gross_pnl,
-                     fees, net_pnl, initial_capital);
+  out += fmt::format("gross P&L {:.2f}  fees {:.2f}  net P&L {:.2f}  on capital {:.0f}\n",
+                     gross_pnl, fees, net_pnl, initial_capital);
   out += fmt::format("sharpe {:.2f}  max drawdown {:.2f} ({:.2f}%)\n", sharpe, max_drawdown,
                      100 * max_drawdown_pct);
   for (const auto& [reason, count] : rejects) {

@@ -33,7 +33,7 @@ struct Summary {
   double max_drawdown_pct = 0;
   int discovery_tests = 0, discovery_passing = 0;
   std::vector<PairSummary> pairs;
-  std::map<std::string, std::uint64_t> rejects;  // reason -> count
+  std::map<std::string, std::uint64_t> rejects;     // reason -> count
   std::map<std::string, std::string> first_reject;  // reason -> first example
 
   std::string to_json() const;

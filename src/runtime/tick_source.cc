@@ -6,7 +6,9 @@ namespace pairflow::runtime {
 
 CsvTickSource::CsvTickSource(const std::string& path, SymbolTable& symbols)
     : reader_(path), symbols_(symbols) {
-  if (!reader_.next()) throw UserError(fmt::format("{}:1: empty file, expected a header ts,symbol,price,size[,bid,ask]", path));
+  if (!reader_.next())
+    throw UserError(
+        fmt::format("{}:1: empty file, expected a header ts,symbol,price,size[,bid,ask]", path));
   CsvHeader header(reader_);
   ts_ = header.require("ts");
   symbol_ = header.require("symbol");

@@ -1,10 +1,10 @@
 #include "screen/pair_discovery.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <span>
-
-#include <fmt/format.h>
 
 namespace pairflow::screen {
 
@@ -18,9 +18,12 @@ Result<Correction> parse_correction(std::string_view text) {
 
 const char* correction_name(Correction correction) {
   switch (correction) {
-    case Correction::kNone: return "none";
-    case Correction::kBonferroni: return "bonferroni";
-    case Correction::kBenjaminiHochberg: return "bh";
+    case Correction::kNone:
+      return "none";
+    case Correction::kBonferroni:
+      return "bonferroni";
+    case Correction::kBenjaminiHochberg:
+      return "bh";
   }
   return "?";
 }
@@ -46,8 +49,9 @@ void adjust(std::vector<PairCandidate>& candidates, Correction correction, int t
     std::vector<std::size_t> order(candidates.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      return candidates[a].pvalue != candidates[b].pvalue ? candidates[a].pvalue < candidates[b].pvalue
-                                                          : a < b;
+      return candidates[a].pvalue != candidates[b].pvalue
+                 ? candidates[a].pvalue < candidates[b].pvalue
+                 : a < b;
     });
     double running = 1.0;
     for (std::size_t r = order.size(); r-- > 0;) {
@@ -59,8 +63,9 @@ void adjust(std::vector<PairCandidate>& candidates, Correction correction, int t
 }
 
 // The candidate's regression is significant in every consecutive sub-window.
-bool stable(const std::vector<std::vector<double>>& log_prices, const std::vector<std::size_t>& first,
-            const PairCandidate& c, const DiscoveryConfig& config, stats::CointWorkspace& workspace) {
+bool stable(const std::vector<std::vector<double>>& log_prices,
+            const std::vector<std::size_t>& first, const PairCandidate& c,
+            const DiscoveryConfig& config, stats::CointWorkspace& workspace) {
   if (config.stability_splits <= 1) return true;
   const std::size_t window = log_prices[c.y].size();
   const std::size_t start = std::max(first[c.y], first[c.x]);
@@ -137,7 +142,8 @@ Result<DiscoveryResult> discover_pairs(const std::vector<std::vector<double>>& l
         auto residuals = workspace.residuals();
         auto hl = stats::half_life(residuals);
         c.half_life = hl ? *hl : std::numeric_limits<double>::infinity();
-        if (!have || c.pvalue < chosen.pvalue || (c.pvalue == chosen.pvalue && c.stat < chosen.stat)) {
+        if (!have || c.pvalue < chosen.pvalue ||
+            (c.pvalue == chosen.pvalue && c.stat < chosen.stat)) {
           chosen = c;
           have = true;
         }
@@ -158,7 +164,8 @@ Result<DiscoveryResult> discover_pairs(const std::vector<std::vector<double>>& l
   std::vector<int> uses(n_symbols, 0);
   for (const auto& c : result.passing) {
     if (static_cast<int>(result.selected.size()) >= config.top_k) break;
-    if (uses[c.y] >= config.max_pairs_per_symbol || uses[c.x] >= config.max_pairs_per_symbol) continue;
+    if (uses[c.y] >= config.max_pairs_per_symbol || uses[c.x] >= config.max_pairs_per_symbol)
+      continue;
     ++uses[c.y];
     ++uses[c.x];
     result.selected.push_back(c);

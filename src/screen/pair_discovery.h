@@ -8,9 +8,9 @@
 // half-life of its spread (in bars) lies in [min_half_life, max_half_life], and it is stable: the
 // same regression is significant (raw p <= stability_pvalue) in each of `stability_splits`
 // consecutive sub-windows, which removes most chance cointegration of random walks that happens to
-// hold over the whole window only (a planted or real relation holds in every part). Candidates are ranked
-// by adjusted p-value, then statistic, then symbol ids (a total order: deterministic), and at most
-// top_k are selected, each symbol in at most max_pairs_per_symbol of them.
+// hold over the whole window only (a planted or real relation holds in every part). Candidates are
+// ranked by adjusted p-value, then statistic, then symbol ids (a total order: deterministic), and
+// at most top_k are selected, each symbol in at most max_pairs_per_symbol of them.
 //
 // This is the foundation's warm-up discovery; the streaming all-pairs screener will replace the
 // O(N^2) loop. Pure function of its inputs; runs on the caller's thread.
@@ -37,7 +37,7 @@ struct DiscoveryConfig {
   double max_half_life = 0.0;  // bars; 0 = a quarter of the window
   double min_coverage = 0.9;   // share of the window a symbol must have traded in
   int max_pairs_per_symbol = 1;
-  int stability_splits = 2;        // 0 or 1 = no stability check
+  int stability_splits = 2;  // 0 or 1 = no stability check
   double stability_pvalue = 0.05;
 };
 

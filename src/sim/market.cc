@@ -1,26 +1,28 @@
 #include "sim/market.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-
-#include <fmt/format.h>
 
 namespace pairflow::sim {
 
 MarketGenerator::MarketGenerator(const MarketSpec& spec)
     : spec_(spec), rng_(spec.seed), tick_rng_(spec.seed ^ 0x5eed7ac4ULL) {
-  if (spec.symbols < 2) throw UserError(fmt::format("gen: need at least 2 symbols, got {}", spec.symbols));
+  if (spec.symbols < 2)
+    throw UserError(fmt::format("gen: need at least 2 symbols, got {}", spec.symbols));
   if (spec.sectors < 1) throw UserError("gen: need at least 1 sector");
   if (spec.planted_pairs < 0 || 2 * spec.planted_pairs > spec.symbols)
-    throw UserError(fmt::format("gen: {} planted pairs need {} symbols, have {}", spec.planted_pairs,
-                                2 * spec.planted_pairs, spec.symbols));
+    throw UserError(fmt::format("gen: {} planted pairs need {} symbols, have {}",
+                                spec.planted_pairs, 2 * spec.planted_pairs, spec.symbols));
   if (spec.sessions < 1) throw UserError("gen: need at least 1 session");
   if (spec.session_length < kNanosPerSecond) throw UserError("gen: session shorter than 1s");
   if (!(spec.mean_tick_interval_s > 0)) throw UserError("gen: mean tick interval must be > 0");
   if (!(spec.min_half_life_s > 0) || spec.max_half_life_s < spec.min_half_life_s)
     throw UserError("gen: half-life range must be positive and ordered");
-  if (!(spec.spread_std > 0) || !(spec.bid_ask_bps >= 0)) throw UserError("gen: spread_std must be > 0");
+  if (!(spec.spread_std > 0) || !(spec.bid_ask_bps >= 0))
+    throw UserError("gen: spread_std must be > 0");
   if (!(spec.inverse_fraction >= 0 && spec.inverse_fraction <= 1))
     throw UserError("gen: inverse_fraction must be in [0, 1]");
 

@@ -1,13 +1,13 @@
 // Synthetic market: a seeded factor model with planted cointegrated pairs, as a tick source.
 //
-// Log mid prices follow  log p_i = mu_i + b_i * M + g_i * S_sector(i) + e_i  where the market factor
-// M, the sector factors S and the idiosyncratic e_i are random walks, so symbols of one sector are
-// strongly correlated without being cointegrated (the decoys). A planted pair (y, x) replaces y by
-// log y = a + h * log x + s with s an Ornstein-Uhlenbeck spread of known half-life and stationary
-// std; h < 0 makes an inverse pair. Latent prices move once per second of session time; ticks
-// arrive per symbol as a Poisson process, trade at the bid or the ask (a bid/ask spread in basis
-// points, prices on a cent grid) with a random lot size. Sessions are `session_length` long and
-// start on consecutive days at `start`'s time of day; nothing moves between sessions.
+// Log mid prices follow  log p_i = mu_i + b_i * M + g_i * S_sector(i) + e_i  where the market
+// factor M, the sector factors S and the idiosyncratic e_i are random walks, so symbols of one
+// sector are strongly correlated without being cointegrated (the decoys). A planted pair (y, x)
+// replaces y by log y = a + h * log x + s with s an Ornstein-Uhlenbeck spread of known half-life
+// and stationary std; h < 0 makes an inverse pair. Latent prices move once per second of session
+// time; ticks arrive per symbol as a Poisson process, trade at the bid or the ask (a bid/ask spread
+// in basis points, prices on a cent grid) with a random lot size. Sessions are `session_length`
+// long and start on consecutive days at `start`'s time of day; nothing moves between sessions.
 //
 // Lifecycle: construct from a MarketSpec, then pull ticks with next() until it returns false.
 // Single-threaded. Same spec, same ticks, on any machine with IEEE doubles.
@@ -38,15 +38,15 @@ struct MarketSpec {
   double market_daily_vol = 0.010;
   double sector_daily_vol = 0.008;
   double idio_daily_vol = 0.012;
-  double min_half_life_s = 90;        // planted spreads' half-life range
+  double min_half_life_s = 90;  // planted spreads' half-life range
   double max_half_life_s = 300;
-  double spread_std = 0.004;          // stationary std of a planted log spread
-  double bid_ask_bps = 2.0;           // quoted spread, in basis points of the mid
+  double spread_std = 0.004;  // stationary std of a planted log spread
+  double bid_ask_bps = 2.0;   // quoted spread, in basis points of the mid
 };
 
 struct PlantedPair {
   std::string y, x;
-  double hedge_ratio;    // log y = intercept + hedge_ratio * log x + spread
+  double hedge_ratio;  // log y = intercept + hedge_ratio * log x + spread
   double intercept;
   double half_life_s;
   double spread_std;
