@@ -137,3 +137,62 @@ TEST_F(Cli, UsageErrorsAreOneLineExitTwo) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Cli, PacedReplayGivesTheSameResult) {
+  // A tiny file replayed at 1e6 x event time: pacing changes wall time, never the output.
+  const std::string path = tmp("paced.csv");
+  std::ofstream(path) << "ts,symbol,price,size,bid,ask\n"
+                         "2024-01-02T14:30:00Z,A,10.00,100,9.99,10.01\n"
+                         "2024-01-02T14:31:00Z,A,10.02,100,10.01,10.03\n"
+                         "2024-01-02T14:32:00Z,A,10.01,100,10.00,10.02\n";
+  Outcome flat = run("backtest --ticks " + path);
+  Outcome paced = run("backtest --ticks " + path + " --speed 1000000");
+  ASSERT_EQ(flat.code, 0) << flat.err;
+  EXPECT_EQ(flat.out, paced.out);
+  EXPECT_NE(flat.out.find("ticks 3  rejected 0  symbols 1  bars 3"), std::string::npos) << flat.out;
+}
+
+TEST_F(Cli, StatsCommandsPrintJsonAndFailCleanly) {
+  const std::string wide = tmp("stats_wide.csv");
+  Outcome gen =
+      run("gen --format bars --out " + wide + " --symbols 4 --pairs 1 --sessions 1 --seed 3");
+  ASSERT_EQ(gen.code, 0) << gen.err;
+  Outcome adf = run("stats adf --csv " + wide + " --col S000 --log --trend ct --autolag bic");
+  ASSERT_EQ(adf.code, 0) << adf.err;
+  EXPECT_EQ(adf.out.rfind("{\"stat\":", 0), 0u);
+  EXPECT_NE(adf.out.find("\"crit\":{\"1%\":"), std::string::npos);
+  Outcome pairs = run("stats coint --all-pairs --csv " + wide + " --log");
+  ASSERT_EQ(pairs.code, 0) << pairs.err;
+  EXPECT_EQ(lines(pairs.out), 6);  // 4 choose 2
+  EXPECT_NE(pairs.out.find("{\"y\":\"S000\",\"x\":\"S001\",\"stat\":"), std::string::npos);
+  Outcome joh =
+      run("stats johansen --csv " + wide + " --cols S000,S001,S002 --det-order 0 --k-ar-diff 1");
+  ASSERT_EQ(joh.code, 0) << joh.err;
+  EXPECT_NE(joh.out.find("\"trace_crit\":[["), std::string::npos);
+  for (const char* method : {"variance", "rs", "dfa"}) {
+    Outcome h = run("stats hurst --csv " + wide + " --col S003 --method " + method);
+    ASSERT_EQ(h.code, 0) << h.err;
+    EXPECT_EQ(h.out.rfind("{\"hurst\":", 0), 0u);
+  }
+
+  const std::string bad = tmp("stats_bad.csv");
+  std::ofstream(bad) << "ts,a,b\n1,1,2\n2,1,inf\n3,1,4\n4,1,5\n5,1,7\n";
+  struct Case {
+    std::string args, message;
+  };
+  for (const Case& c :
+       {Case{"stats adf --csv " + bad + " --col z", "missing column 'z'"},
+        Case{"stats adf --csv " + bad + " --col b", bad + ":3: column 'b': 'inf' is not finite"},
+        Case{"stats adf --csv " + bad + " --col a", "series is constant"},
+        Case{"stats coint --csv " + bad + " --y a", "give --y and --x"},
+        Case{"stats adf --csv " + bad + " --col a --trend q", "--trend"}}) {
+    Outcome r = run(c.args);
+    EXPECT_EQ(r.code, 2) << c.args;
+    EXPECT_EQ(lines(r.err), 1) << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+  }
+}
+
+}  // namespace
