@@ -41,6 +41,16 @@ TEST(Time, RejectsGarbage) {
   EXPECT_FALSE(parse_timestamp("12abc").is_ok());
 }
 
+TEST(Time, OutOfRangeIsAnErrorNotAnOverflow) {
+  EXPECT_FALSE(parse_timestamp("20000000000").is_ok());  // seconds in year 2603
+  EXPECT_FALSE(parse_timestamp("-9223372036854775808").is_ok());
+  EXPECT_FALSE(parse_timestamp("1500-01-01").is_ok());
+  EXPECT_FALSE(parse_timestamp("2262-04-12T00:00:00Z").is_ok());
+  EXPECT_FALSE(parse_timestamp("99999999999999999").is_ok());  // microseconds in year 5138
+  EXPECT_TRUE(parse_timestamp("1900-01-01").is_ok());
+  EXPECT_TRUE(parse_timestamp("2199-12-31T23:59:59.999999999Z").is_ok());
+}
+
 TEST(Time, BeforeEpochRoundTrips) {
   Timestamp ts = *parse_timestamp("1969-12-31T23:59:59.5Z");
   EXPECT_EQ(ts, -kNanosPerSecond / 2);

@@ -43,7 +43,13 @@ bool CsvReader::fill() {
   if (end_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);
   std::size_t got = std::fread(buffer_.data() + end_, 1, buffer_.size() - end_, file_);
   end_ += got;
-  if (got == 0) eof_ = true;
+  if (got == 0) {
+    if (std::ferror(file_)) {
+      // A read error must not look like the end of the input.
+      throw UserError(fmt::format("{}:{}: read error: {}", path_, line_ + 1, std::strerror(errno)));
+    }
+    eof_ = true;
+  }
   return got > 0;
 }
 
@@ -73,6 +79,7 @@ bool CsvReader::next() {
 void CsvReader::split(std::string_view line) {
   fields_.clear();
   unquoted_.clear();
+  row_error_.clear();
   if (line.find('"') != std::string_view::npos) unquoted_.reserve(line.size());
   std::size_t pos = 0;
   for (;;) {
@@ -93,7 +100,14 @@ void CsvReader::split(std::string_view line) {
         unquoted_.push_back(line[i++]);
       }
       fields_.emplace_back(unquoted_.data() + start, unquoted_.size() - start);
+      if (i >= line.size()) {
+        row_error_ = "unterminated quoted field";
+      }
       comma = line.find(',', i);
+      std::string_view rest =
+          trim(line.substr(std::min(i + 1, line.size()),
+                           comma == std::string_view::npos ? line.npos : comma - i - 1));
+      if (row_error_.empty() && !rest.empty()) row_error_ = "text after a closing quote";
     } else {
       comma = line.find(',', pos);
       fields_.push_back(

@@ -3,7 +3,9 @@
 //
 // Reads the file in 1 MiB chunks; next() yields one row's fields as string_views that stay valid
 // until the following next(). Blank lines are skipped; '\r\n' endings and double-quoted fields
-// (without embedded newlines) are handled. Errors name "FILE:LINE". Single-threaded.
+// (without embedded newlines) are handled; bad quoting is reported by row_error(). Errors name
+// "FILE:LINE"; a read error throws UserError rather than looking like the end of the file.
+// Single-threaded.
 #pragma once
 
 #include <cstdio>
@@ -28,6 +30,8 @@ class CsvReader {
   // Advances to the next non-blank row; false at end of file.
   bool next();
   const std::vector<std::string_view>& fields() const { return fields_; }
+  // Non-empty when the row is malformed beyond splitting (bad quoting): callers reject the row.
+  const std::string& row_error() const { return row_error_; }
   std::size_t line() const { return line_; }
   const std::string& path() const { return path_; }
   // "FILE:LINE: message", the form every input error takes.
@@ -45,6 +49,7 @@ class CsvReader {
   std::size_t line_ = 0;
   std::string unquoted_;  // storage for fields that needed unquoting
   std::vector<std::string_view> fields_;
+  std::string row_error_;
 };
 
 // Column positions by header name; throws UserError naming the file when a required one is missing.

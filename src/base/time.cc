@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 namespace pairflow {
 namespace {
@@ -38,6 +39,7 @@ Result<Timestamp> parse_iso(std::string_view s) {
   }
   if (month < 1 || month > 12 || day < 1 || static_cast<unsigned>(day) > days_in_month(year, month))
     return bad(s, "no such date");
+  if (year < 1900 || year > 2199) return bad(s, "outside the supported years 1900-2199");
   std::size_t pos = 10;
   Timestamp fraction_ns = 0;
   if (pos < s.size() && (s[pos] == 'T' || s[pos] == ' ')) {
@@ -87,7 +89,9 @@ std::int64_t days_from_civil(int year, unsigned month, unsigned day) {
   return era * 146097 + static_cast<std::int64_t>(day_of_era) - 719468;
 }
 
-Result<Timestamp> parse_timestamp(std::string_view text) {
+namespace {
+
+Result<Timestamp> parse_timestamp_unchecked(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '"')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '"' || text.back() == '\r'))
     text.remove_suffix(1);
@@ -99,7 +103,7 @@ Result<Timestamp> parse_timestamp(std::string_view text) {
     double seconds = 0;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
     if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(seconds) ||
-        std::fabs(seconds) > 9.2e9) {
+        std::fabs(seconds) > 9.0e9) {
       return bad(text, "not a number of epoch seconds");
     }
     return static_cast<Timestamp>(std::llround(seconds * 1e9));
@@ -109,11 +113,28 @@ Result<Timestamp> parse_timestamp(std::string_view text) {
   if (ec != std::errc() || ptr != text.data() + text.size()) {
     return bad(text, "not ISO-8601 nor an epoch number");
   }
+  if (value == std::numeric_limits<std::int64_t>::min()) return bad(text, "out of range");
   std::int64_t magnitude = value < 0 ? -value : value;
-  if (magnitude < 100'000'000'000LL) return value * kNanosPerSecond;  // seconds
-  if (magnitude < 100'000'000'000'000LL) return value * 1'000'000;    // milliseconds
-  if (magnitude < 100'000'000'000'000'000LL) return value * 1'000;    // microseconds
-  return value;                                                       // nanoseconds
+  std::int64_t scale = 1;  // nanoseconds
+  if (magnitude < 100'000'000'000LL)
+    scale = kNanosPerSecond;  // seconds
+  else if (magnitude < 100'000'000'000'000LL)
+    scale = 1'000'000;  // milliseconds
+  else if (magnitude < 100'000'000'000'000'000LL)
+    scale = 1'000;  // microseconds
+  std::int64_t ns;
+  if (__builtin_mul_overflow(value, scale, &ns)) return bad(text, "out of range");
+  return ns;
+}
+
+}  // namespace
+
+Result<Timestamp> parse_timestamp(std::string_view text) {
+  auto ts = parse_timestamp_unchecked(text);
+  if (ts && (*ts < kMinTimestamp || *ts >= kMaxTimestamp)) {
+    return bad(text, "outside the supported years 1900-2199");
+  }
+  return ts;
 }
 
 std::string format_timestamp(Timestamp ts) {

@@ -21,6 +21,10 @@ inline constexpr Timestamp kNanosPerSecond = 1'000'000'000;
 inline constexpr Timestamp kNanosPerMinute = 60 * kNanosPerSecond;
 inline constexpr Timestamp kNanosPerHour = 60 * kNanosPerMinute;
 inline constexpr Timestamp kNanosPerDay = 24 * kNanosPerHour;
+// Supported event times: 1900-01-01 to 2199-12-31, well inside int64 nanoseconds, so interval
+// arithmetic (alignment, bar ends) can never overflow.
+inline constexpr Timestamp kMinTimestamp = -25567 * kNanosPerDay;  // 1900-01-01T00:00:00Z
+inline constexpr Timestamp kMaxTimestamp = 84006 * kNanosPerDay;   // 2200-01-01T00:00:00Z
 
 // Days since the epoch of a proleptic Gregorian civil date.
 std::int64_t days_from_civil(int year, unsigned month, unsigned day);

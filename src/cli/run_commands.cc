@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <memory>
 
 #include "cli/commands.h"
@@ -38,6 +39,7 @@ void write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path);
   if (!out) throw UserError(fmt::format("{}: cannot write", path));
   out << text << '\n';
+  out.close();
   if (!out) throw UserError(fmt::format("{}: write failed", path));
 }
 
@@ -64,14 +66,14 @@ std::string truth_json(const sim::MarketGenerator& gen) {
 void register_demo(CLI::App& app) {
   auto* cmd = app.add_subcommand("demo", "generate a market and run the whole pipeline on it");
   auto o = std::make_shared<CommonOptions>();
-  auto seed = std::make_shared<std::int64_t>(-1);
+  auto seed = std::make_shared<std::uint64_t>(0);
   auto no_ui = std::make_shared<bool>(false);
   add_common(cmd, *o);
-  cmd->add_option("--seed", *seed, "market seed (default: market.seed)");
+  CLI::Option* seed_option = cmd->add_option("--seed", *seed, "market seed (default: market.seed)");
   cmd->add_flag("--no-ui", *no_ui, "do not start the dashboard (the dashboard is not built yet)");
-  cmd->callback([o, seed, no_ui] {
+  cmd->callback([o, seed, no_ui, seed_option] {
     runtime::PipelineConfig config = make_config(*o);
-    if (*seed >= 0) config.market.seed = static_cast<std::uint64_t>(*seed);
+    if (seed_option->count() > 0) config.market.seed = *seed;
     sim::MarketGenerator market(config.market);
     std::printf("demo: %d symbols in %d sectors, %d planted pairs, %d sessions (seed %llu)\n",
                 config.market.symbols, config.market.sectors, config.market.planted_pairs,
@@ -83,6 +85,7 @@ void register_demo(CLI::App& app) {
     std::unique_ptr<runtime::RunLog> log;
     if (!o->log_dir.empty()) log = std::make_unique<runtime::RunLog>(o->log_dir);
     runtime::Summary summary = runtime::run_generated(market, config, log.get());
+    if (log) log->close();
     report(summary, *o);
   });
 }
@@ -91,22 +94,28 @@ void register_backtest(CLI::App& app) {
   auto* cmd = app.add_subcommand("backtest", "replay a ticks CSV through the pipeline");
   auto o = std::make_shared<CommonOptions>();
   auto ticks = std::make_shared<std::string>();
-  auto max_rejects = std::make_shared<std::int64_t>(-2);
-  auto speed = std::make_shared<double>(-1);
+  auto max_rejects = std::make_shared<std::int64_t>(0);
+  auto speed = std::make_shared<double>(0);
   add_common(cmd, *o);
   cmd->add_option("--ticks", *ticks, "ticks CSV: ts,symbol,price,size[,bid,ask]")->required();
-  cmd->add_option("--max-rejects", *max_rejects,
-                  "bad rows tolerated before failing (default input.max_rejects = 0; -1 = any)");
-  cmd->add_option("--speed", *speed, "pace replay at this multiple of event time (0 = flat out)");
-  cmd->callback([o, ticks, max_rejects, speed] {
+  CLI::Option* max_rejects_option =
+      cmd->add_option("--max-rejects", *max_rejects,
+                      "bad rows tolerated before failing (default input.max_rejects = 0; -1 = any)")
+          ->check(CLI::Range(std::int64_t{-1}, std::numeric_limits<std::int64_t>::max()));
+  CLI::Option* speed_option =
+      cmd->add_option("--speed", *speed,
+                      "pace replay at this multiple of event time (0 = flat out)")
+          ->check(CLI::NonNegativeNumber);
+  cmd->callback([o, ticks, max_rejects, speed, max_rejects_option, speed_option] {
     runtime::PipelineConfig config = make_config(*o);
-    if (*max_rejects != -2) config.max_rejects = *max_rejects;
-    if (*speed >= 0) config.speed = *speed;
+    if (max_rejects_option->count() > 0) config.max_rejects = *max_rejects;
+    if (speed_option->count() > 0) config.speed = *speed;
     runtime::validate(config);
     SymbolTable symbols;
     std::unique_ptr<runtime::RunLog> log;
     if (!o->log_dir.empty()) log = std::make_unique<runtime::RunLog>(o->log_dir);
     runtime::Summary summary = runtime::run_csv(*ticks, config, symbols, log.get());
+    if (log) log->close();
     report(summary, *o);
   });
 }
@@ -117,8 +126,8 @@ void register_gen(CLI::App& app) {
   struct GenOptions {
     CommonOptions common;
     std::string out, truth, format = "ticks", interval = "1m";
-    std::int64_t seed = -1;
-    int symbols = -1, pairs = -1, sessions = -1, sectors = -1;
+    std::uint64_t seed = 0;
+    int symbols = 0, pairs = 0, sessions = 0, sectors = 0;
   };
   auto o = std::make_shared<GenOptions>();
   cmd->add_option("--out", o->out, "output CSV")->required();
@@ -128,22 +137,26 @@ void register_gen(CLI::App& app) {
                   "ticks (ts,symbol,price,size,bid,ask) or bars (ts,SYM1,SYM2,...)")
       ->check(CLI::IsMember({"ticks", "bars"}));
   cmd->add_option("--interval", o->interval, "bar interval for --format bars");
-  cmd->add_option("--seed", o->seed, "seed");
-  cmd->add_option("--symbols", o->symbols, "number of symbols");
-  cmd->add_option("--pairs", o->pairs, "number of planted cointegrated pairs");
-  cmd->add_option("--sessions", o->sessions, "number of 6.5-hour sessions");
-  cmd->add_option("--sectors", o->sectors, "number of sectors");
+  auto* seed = cmd->add_option("--seed", o->seed, "seed");
+  auto* symbols =
+      cmd->add_option("--symbols", o->symbols, "number of symbols")->check(CLI::Range(2, 100000));
+  auto* pairs = cmd->add_option("--pairs", o->pairs, "number of planted cointegrated pairs")
+                    ->check(CLI::Range(0, 50000));
+  auto* sessions = cmd->add_option("--sessions", o->sessions, "number of 6.5-hour sessions")
+                       ->check(CLI::Range(1, 10000));
+  auto* sectors =
+      cmd->add_option("--sectors", o->sectors, "number of sectors")->check(CLI::Range(1, 100000));
   cmd->add_option("--config", o->common.config_path,
                   "TOML whose [market] section sets the defaults");
   cmd->add_option("--set", o->common.overrides, "override a setting: market.key=value");
-  cmd->callback([o] {
+  cmd->callback([o, seed, symbols, pairs, sessions, sectors] {
     runtime::PipelineConfig config = make_config(o->common);
     sim::MarketSpec& spec = config.market;
-    if (o->seed >= 0) spec.seed = static_cast<std::uint64_t>(o->seed);
-    if (o->symbols >= 0) spec.symbols = o->symbols;
-    if (o->pairs >= 0) spec.planted_pairs = o->pairs;
-    if (o->sessions >= 0) spec.sessions = o->sessions;
-    if (o->sectors >= 0) spec.sectors = o->sectors;
+    if (seed->count()) spec.seed = o->seed;
+    if (symbols->count()) spec.symbols = o->symbols;
+    if (pairs->count()) spec.planted_pairs = o->pairs;
+    if (sessions->count()) spec.sessions = o->sessions;
+    if (sectors->count()) spec.sectors = o->sectors;
     sim::MarketGenerator gen(spec);
     std::FILE* out = std::fopen(o->out.c_str(), "w");
     if (!out) throw UserError(fmt::format("{}: cannot write", o->out));
@@ -152,7 +165,8 @@ void register_gen(CLI::App& app) {
     fmt::memory_buffer buffer;
     auto flush = [&](bool force) {
       if (force || buffer.size() > (1 << 20)) {
-        std::fwrite(buffer.data(), 1, buffer.size(), out);
+        if (std::fwrite(buffer.data(), 1, buffer.size(), out) != buffer.size())
+          throw UserError(fmt::format("{}: write failed", o->out));
         buffer.clear();
       }
     };
@@ -192,6 +206,8 @@ void register_gen(CLI::App& app) {
       }
     }
     flush(true);
+    if (std::fclose(closer.release()) != 0)
+      throw UserError(fmt::format("{}: write failed", o->out));
     std::string truth_path = o->truth.empty() ? o->out + ".truth.json" : o->truth;
     write_file(truth_path, truth_json(gen));
     std::printf("gen: wrote %zu rows to %s, ground truth to %s\n", rows, o->out.c_str(),

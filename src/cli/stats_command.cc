@@ -92,7 +92,8 @@ void add_common(CLI::App* cmd, Common& c, const std::string& default_trend) {
 
 void add_lag_options(CLI::App* cmd, Common& c) {
   cmd->add_option("--trend", c.trend, "deterministic terms: n, c, ct, ctt");
-  cmd->add_option("--maxlag", c.maxlag, "maximum augmentation lag (default: 12*(nobs/100)^(1/4))");
+  cmd->add_option("--maxlag", c.maxlag, "maximum augmentation lag (default: 12*(nobs/100)^(1/4))")
+      ->check(CLI::Range(0, 100000));
   cmd->add_option("--autolag", c.autolag, "aic, bic, t-stat or none");
 }
 
@@ -144,8 +145,8 @@ void register_stats(CLI::App& app) {
     cmd->add_option("--col", *col, "column to test")->required();
     cmd->callback([c, col] {
       ColumnFile file(c->csv, {*col}, c->log);
-      auto r =
-          or_fail(stats::adf(file.column(0), adf_options(*c)), fmt::format("adf on '{}'", *col));
+      auto r = or_fail(stats::adf(file.column(0), adf_options(*c)),
+                       fmt::format("{}: adf on '{}'", c->csv, *col));
       std::printf("%s\n",
                   fmt::format(R"({{"stat":{},"pvalue":{},"usedlag":{},"nobs":{},"crit":{}}})",
                               json_number(r.stat), json_number(r.pvalue), r.usedlag, r.nobs,
@@ -177,7 +178,7 @@ void register_stats(CLI::App& app) {
         ColumnFile file(c->csv, {*y, *x}, c->log);
         stats::CointWorkspace ws;
         auto r = or_fail(ws.run(file.column(0), file.column(1), o),
-                         fmt::format("coint of '{}' on '{}'", *y, *x));
+                         fmt::format("{}: coint of '{}' on '{}'", c->csv, *y, *x));
         auto hl = stats::half_life(ws.residuals());
         std::printf("%s\n", coint_json(r, hl ? *hl : kNaN).c_str());
         return;
@@ -218,13 +219,14 @@ void register_stats(CLI::App& app) {
     cmd->add_option("--det-order", *det_order, "-1 none, 0 constant, 1 linear trend")
         ->check(CLI::IsMember({-1, 0, 1}));
     cmd->add_option("--k-ar-diff", *k_ar_diff, "lagged differences in the VECM")
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::Range(0, 10000));
     cmd->callback([c, cols, det_order, k_ar_diff] {
       if (cols->size() < 2) throw UserError("stats johansen: --cols needs at least 2 columns");
       ColumnFile file(c->csv, *cols, c->log);
       std::vector<std::span<const double>> series;
       for (std::size_t i = 0; i < cols->size(); ++i) series.emplace_back(file.column(i));
-      auto r = or_fail(stats::coint_johansen(series, *det_order, *k_ar_diff), "johansen");
+      auto r =
+          or_fail(stats::coint_johansen(series, *det_order, *k_ar_diff), c->csv + ": johansen");
       std::string evec = "[";
       for (int i = 0; i < r.neqs; ++i) {
         std::vector<double> row;
@@ -253,8 +255,10 @@ void register_stats(CLI::App& app) {
     cmd->add_option("--col", *col, "level column")->required();
     cmd->add_option("--method", *method, "variance, rs or dfa")
         ->check(CLI::IsMember({"variance", "rs", "dfa"}));
-    cmd->add_option("--min-scale", *min_scale, "smallest lag / window (0 = the method's default)");
-    cmd->add_option("--max-scale", *max_scale, "largest lag / window (0 = the method's default)");
+    cmd->add_option("--min-scale", *min_scale, "smallest lag / window (0 = the method's default)")
+        ->check(CLI::Range(0, 100000000));
+    cmd->add_option("--max-scale", *max_scale, "largest lag / window (0 = the method's default)")
+        ->check(CLI::Range(0, 100000000));
     cmd->callback([c, col, method, min_scale, max_scale] {
       ColumnFile file(c->csv, {*col}, c->log);
       stats::HurstOptions o;
@@ -263,7 +267,8 @@ void register_stats(CLI::App& app) {
                                     : stats::HurstMethod::kVariance;
       o.min_scale = *min_scale;
       o.max_scale = *max_scale;
-      auto r = or_fail(stats::hurst(file.column(0), o), fmt::format("hurst of '{}'", *col));
+      auto r =
+          or_fail(stats::hurst(file.column(0), o), fmt::format("{}: hurst of '{}'", c->csv, *col));
       std::printf("%s\n", fmt::format(R"({{"hurst":{},"r2":{},"scales":{}}})", json_number(r.hurst),
                                       json_number(r.r2), r.num_scales)
                               .c_str());
@@ -278,7 +283,8 @@ void register_stats(CLI::App& app) {
     cmd->add_option("--col", *col, "spread column")->required();
     cmd->callback([c, col] {
       ColumnFile file(c->csv, {*col}, c->log);
-      double hl = or_fail(stats::half_life(file.column(0)), fmt::format("half-life of '{}'", *col));
+      double hl = or_fail(stats::half_life(file.column(0)),
+                          fmt::format("{}: half-life of '{}'", c->csv, *col));
       std::printf("{\"half_life\":%s}\n", json_number(hl).c_str());
     });
   }

@@ -19,6 +19,16 @@ TEST(PaperBroker, BuysAtAskSellsAtBidWithFees) {
   EXPECT_DOUBLE_EQ(broker.mid(0), 100.0);
 }
 
+TEST(PaperBroker, TradeOutsideTheQuoteMakesItStale) {
+  PaperBroker broker(FeeModel{});
+  broker.on_tick(Tick{.ts = 1, .symbol = 0, .price = 100.0, .size = 1, .bid = 99.9, .ask = 100.1});
+  broker.on_tick(Tick{.ts = 2, .symbol = 0, .price = 100.05, .size = 1});  // inside: quote kept
+  EXPECT_DOUBLE_EQ(broker.fill_price(0, Side::kBuy), 100.1);
+  broker.on_tick(Tick{.ts = 3, .symbol = 0, .price = 103.0, .size = 1});  // outside: stale
+  EXPECT_DOUBLE_EQ(broker.fill_price(0, Side::kBuy), 103.0);
+  EXPECT_DOUBLE_EQ(broker.fill_price(0, Side::kSell), 103.0);
+}
+
 TEST(PaperBroker, NoQuoteUsesLastTradeAndUnknownSymbolIsRejected) {
   PaperBroker broker(FeeModel{});
   broker.on_tick(Tick{.ts = 1, .symbol = 1, .price = 50.0, .size = 1});

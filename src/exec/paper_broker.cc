@@ -18,6 +18,9 @@ void PaperBroker::on_tick(const Tick& tick) {
   if (tick.has_quote()) {
     bid_[tick.symbol] = tick.bid;
     ask_[tick.symbol] = tick.ask;
+  } else if (tick.price < bid_[tick.symbol] || tick.price > ask_[tick.symbol]) {
+    // A trade outside the stored quote proves the quote stale: fall back to the last trade.
+    bid_[tick.symbol] = ask_[tick.symbol] = kNaN;
   }
 }
 

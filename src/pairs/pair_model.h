@@ -37,6 +37,12 @@ class PairModel {
   void seed(std::span<const double> log_y, std::span<const double> log_x);
   Signal on_bar(Timestamp ts, double log_y, double log_x);
 
+  // Back to flat without a signal: the portfolio refused the entry this model just signalled.
+  void force_flat() {
+    state_ = PairState::kFlat;
+    held_bars_ = 0;
+  }
+
   PairId id() const { return id_; }
   PairState state() const { return state_; }
   double hedge_ratio() const { return hedge_ratio_; }

@@ -66,6 +66,12 @@ Status Portfolio::apply_signal(const Signal& signal, double mid_y, double mid_x,
       const double direction = signal.action == SignalAction::kEnterLong ? 1.0 : -1.0;
       qty_y = direction * std::floor(dollars_y / mid_y);
       qty_x = -direction * std::round(w * dollars_y / mid_x);
+      if (qty_y == 0 || qty_x == 0) {
+        // An unhedged single leg is not a pair trade.
+        return Status(StatusCode::kInvalidArgument,
+                      fmt::format("capital_per_pair {} buys less than one share of a leg",
+                                  sizing_.capital_per_pair));
+      }
       book.hedge_ratio = signal.hedge_ratio;
       ++book.trades;
       break;

@@ -53,6 +53,8 @@ class Portfolio {
   const std::vector<PairBook>& pairs() const { return pairs_; }
 
   // Applies an entry, exit or stop to the pair's targets; hold does nothing. Sizing uses the mids.
+  // An entry is refused (error, targets unchanged) without usable prices or when a leg would get
+  // no share.
   Status apply_signal(const Signal& signal, double mid_y, double mid_x,
                       const FillPriceFn& fill_price, const FeeFn& fee);
 

@@ -41,6 +41,18 @@ TEST(Portfolio, BetaWeightedSizingAndInversePairs) {
   EXPECT_EQ(id, 4u);
 }
 
+TEST(Portfolio, RefusesEntriesThatCannotBeHedged) {
+  Portfolio book(1e6, SizingConfig{.capital_per_pair = 100});
+  PairId p = book.add_pair(0, 1);
+  EXPECT_FALSE(
+      book.apply_signal(entry(p, SignalAction::kEnterLong, 1.0), 100, 50, kFill, kNoFee).is_ok());
+  EXPECT_FALSE(
+      book.apply_signal(entry(p, SignalAction::kEnterLong, 1.0), kNaN, 50, kFill, kNoFee).is_ok());
+  EXPECT_EQ(book.target(0), 0);
+  EXPECT_EQ(book.target(1), 0);
+  EXPECT_EQ(book.pairs()[p].trades, 0);
+}
+
 TEST(Portfolio, DollarNeutralSizing) {
   Portfolio book(1e6, SizingConfig{.capital_per_pair = 20'000, .hedge = HedgeMode::kDollarNeutral});
   PairId p = book.add_pair(0, 1);

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <cmath>
+#include <filesystem>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -24,12 +27,16 @@ class TableReader {
     if (!node) return;
     if constexpr (std::is_same_v<T, double>) {
       if (auto v = node->value<double>()) {
+        if (!std::isfinite(*v)) fail(key, "a finite number");
         out = *v;
         return;
       }
       fail(key, "a number");
     } else if constexpr (std::is_integral_v<T>) {
-      if (auto v = node->value<std::int64_t>()) {
+      if (auto v = node->value_exact<std::int64_t>()) {
+        if (*v < std::numeric_limits<T>::min() || *v > std::numeric_limits<T>::max()) {
+          fail(key, "an integer in range");
+        }
         out = static_cast<T>(*v);
         return;
       }
@@ -201,6 +208,10 @@ toml::table parse_or_throw(std::string_view text, const std::string& source) {
 
 PipelineConfig load_config(const std::string& path) {
   PipelineConfig config;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw UserError(fmt::format("{}: cannot read config: not a regular file", path));
+  }
   toml::table root;
   try {
     root = toml::parse_file(path);
@@ -245,6 +256,8 @@ void validate(const PipelineConfig& c) {
   require(c.discovery.top_k >= 0, "discovery.top_k must be >= 0");
   require(c.discovery.max_pvalue > 0 && c.discovery.max_pvalue <= 1,
           "discovery.max_pvalue must be in (0, 1]");
+  require(c.discovery.min_half_life >= 0 && c.discovery.max_half_life >= 0,
+          "discovery.min_half_life and max_half_life must be >= 0");
   require(c.discovery.min_coverage >= 0 && c.discovery.min_coverage <= 1,
           "discovery.min_coverage must be in [0, 1]");
   require(c.discovery.max_pairs_per_symbol >= 1, "discovery.max_pairs_per_symbol must be >= 1");
@@ -264,7 +277,10 @@ void validate(const PipelineConfig& c) {
   require(c.fees.commission_per_share >= 0 && c.fees.commission_bps >= 0,
           "broker commissions must be >= 0");
   require(c.max_rejects >= -1, "input.max_rejects must be >= -1");
-  require(c.speed >= 0, "input.speed must be >= 0");
+  require(c.speed == 0 || (c.speed >= 1e-6 && c.speed <= 1e12),
+          "input.speed must be 0 (as fast as possible) or in [1e-6, 1e12]");
+  require(c.sizing.capital_per_pair <= 1e15 && c.initial_capital <= 1e18,
+          "portfolio capital must be at most 1e15 per pair");
 }
 
 }  // namespace pairflow::runtime

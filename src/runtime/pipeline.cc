@@ -29,7 +29,7 @@ const char* reject_reason_name(RejectReason reason) {
   return "?";
 }
 
-RunLog::RunLog(const std::string& dir) {
+RunLog::RunLog(const std::string& dir) : dir_(dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw UserError(fmt::format("{}: cannot create log directory: {}", dir, ec.message()));
@@ -48,6 +48,18 @@ RunLog::RunLog(const std::string& dir) {
 RunLog::~RunLog() {
   for (std::FILE* f : {signals, orders, executions, pnl})
     if (f) std::fclose(f);
+}
+
+void RunLog::close() {
+  bool ok = true;
+  for (std::FILE** f : {&signals, &orders, &executions, &pnl}) {
+    if (*f) {
+      ok = !std::ferror(*f) && ok;
+      ok = std::fclose(*f) == 0 && ok;
+      *f = nullptr;
+    }
+  }
+  if (!ok) throw UserError(fmt::format("{}: writing the run logs failed", dir_));
 }
 
 namespace {
@@ -217,6 +229,10 @@ Summary Pipeline::summary() const {
   s.orders = next_order_id_ - 1;
   s.fills = fills_;
   s.rejected_orders = rejected_orders_;
+  s.refused_signals = refused_signals_;
+  s.first_refused_signal = first_refused_signal_;
+  s.warmup_bars = config_.warmup_bars;
+  s.warmup_complete = discovered_;
   s.initial_capital = config_.capital();
   PnL pnl = portfolio_.pnl(last_slice_);
   s.gross_pnl = pnl.gross_pnl;

@@ -48,10 +48,15 @@ class RunLog {
   // Creates `dir` if needed. Throws UserError.
   explicit RunLog(const std::string& dir);
   ~RunLog();
+  // Flushes and closes every file; throws UserError when anything failed to reach the disk.
+  void close();
   std::FILE* signals = nullptr;
   std::FILE* orders = nullptr;
   std::FILE* executions = nullptr;
   std::FILE* pnl = nullptr;
+
+ private:
+  std::string dir_;
 };
 
 class Pipeline {
@@ -94,6 +99,8 @@ class Pipeline {
 
   // Counters and the equity curve for the summary.
   std::uint64_t ticks_ = 0, bars_count_ = 0, fills_ = 0, rejected_orders_ = 0;
+  std::uint64_t refused_signals_ = 0;
+  std::string first_refused_signal_;
   std::array<std::uint64_t, static_cast<int>(RejectReason::kCount)> rejects_{};
   std::array<std::string, static_cast<int>(RejectReason::kCount)> first_reject_;
   std::vector<double> equity_;  // after each trading slice

@@ -17,8 +17,10 @@ std::string Summary::to_json() const {
       json_number(max_drawdown_pct), json_number(initial_capital), ticks, rejected_ticks);
   out += fmt::format(R"("bars":{},"symbols":{},"orders":{},"fills":{},"rejected_orders":{},)", bars,
                      symbols, orders, fills, rejected_orders);
-  out += fmt::format(R"("discovery":{{"tests":{},"passing":{}}},"rejects":{{)", discovery_tests,
-                     discovery_passing);
+  out += fmt::format(R"("refused_signals":{},)", refused_signals);
+  out += fmt::format(
+      R"("discovery":{{"warmup_bars":{},"warmup_complete":{},"tests":{},"passing":{}}},"rejects":{{)",
+      warmup_bars, warmup_complete ? "true" : "false", discovery_tests, discovery_passing);
   bool first = true;
   for (const auto& [reason, count] : rejects) {
     out += fmt::format("{}{}:{{\"count\":{},\"first\":{}}}", first ? "" : ",", json_string(reason),
@@ -42,8 +44,13 @@ std::string Summary::to_table() const {
   std::string out;
   out += fmt::format("ticks {}  rejected {}  symbols {}  bars {}\n", ticks, rejected_ticks, symbols,
                      bars);
-  out += fmt::format("discovery: {} tests, {} passing, {} active pairs\n", discovery_tests,
-                     discovery_passing, pairs.size());
+  if (warmup_complete) {
+    out += fmt::format("discovery: {} tests, {} passing, {} active pairs\n", discovery_tests,
+                       discovery_passing, pairs.size());
+  } else {
+    out += fmt::format("discovery: did not run: input ended after {} of the {} warm-up bars\n",
+                       slices, warmup_bars);
+  }
   if (!pairs.empty()) {
     out += fmt::format("  {:<8} {:<8} {:>8} {:>10} {:>9} {:>7} {:>12}\n", "y", "x", "hedge",
                        "adj p", "half-life", "trades", "net P&L");
@@ -59,6 +66,10 @@ std::string Summary::to_table() const {
                      100 * max_drawdown_pct);
   for (const auto& [reason, count] : rejects) {
     out += fmt::format("rejected {} x {}: first {}\n", count, reason, first_reject.at(reason));
+  }
+  if (refused_signals > 0) {
+    out +=
+        fmt::format("refused {} entry signals: first {}\n", refused_signals, first_refused_signal);
   }
   return out;
 }

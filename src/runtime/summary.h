@@ -26,6 +26,10 @@ struct Summary {
   int symbols = 0;
   int trades = 0;  // pair entries
   std::uint64_t orders = 0, fills = 0, rejected_orders = 0;
+  std::uint64_t refused_signals = 0;  // entries the portfolio could not size (first reason kept)
+  std::string first_refused_signal;
+  int warmup_bars = 0;
+  bool warmup_complete = false;  // false: input ended before discovery could run
   double initial_capital = 0;
   double gross_pnl = 0, net_pnl = 0, fees = 0;
   double sharpe = 0;        // annualised, from per-bar equity changes over the trading period

@@ -26,6 +26,10 @@ CsvTickSource::CsvTickSource(const std::string& path, SymbolTable& symbols)
 ReadResult CsvTickSource::next(Tick& tick, std::string& error) {
   if (!reader_.next()) return ReadResult::kEnd;
   const auto& f = reader_.fields();
+  if (!reader_.row_error().empty()) {
+    error = reader_.where(reader_.row_error());
+    return ReadResult::kBadRow;
+  }
   if (f.size() != columns_) {
     error = reader_.where(fmt::format("expected {} fields, got {}", columns_, f.size()));
     return ReadResult::kBadRow;

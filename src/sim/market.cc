@@ -23,6 +23,21 @@ MarketGenerator::MarketGenerator(const MarketSpec& spec)
     throw UserError("gen: half-life range must be positive and ordered");
   if (!(spec.spread_std > 0) || !(spec.bid_ask_bps >= 0))
     throw UserError("gen: spread_std must be > 0");
+  if (spec.symbols > 100'000) throw UserError("gen: at most 100000 symbols");
+  if (spec.sessions > 10'000) throw UserError("gen: at most 10000 sessions");
+  if (spec.session_length > kNanosPerDay)
+    throw UserError(
+        "gen: session_length must be at most 1 day (sessions start on consecutive days)");
+  if (spec.start < kMinTimestamp || spec.start + spec.sessions * kNanosPerDay >= kMaxTimestamp)
+    throw UserError("gen: the sessions must lie within the years 1900-2199");
+  for (double vol : {spec.market_daily_vol, spec.sector_daily_vol, spec.idio_daily_vol}) {
+    if (!(vol >= 0 && vol <= 1)) throw UserError("gen: daily volatilities must be in [0, 1]");
+  }
+  if (!(spec.spread_std <= 1)) throw UserError("gen: spread_std must be in (0, 1]");
+  if (!(spec.bid_ask_bps <= 1000)) throw UserError("gen: bid_ask_bps must be in [0, 1000]");
+  if (!(spec.mean_tick_interval_s >= 1e-3 && spec.mean_tick_interval_s <= 86400))
+    throw UserError("gen: mean_tick_interval_s must be in [0.001, 86400]");
+  if (!(spec.max_half_life_s <= 1e9)) throw UserError("gen: half-life range must be finite");
   if (!(spec.inverse_fraction >= 0 && spec.inverse_fraction <= 1))
     throw UserError("gen: inverse_fraction must be in [0, 1]");
 
