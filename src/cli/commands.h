@@ -11,5 +11,7 @@ void register_demo(CLI::App& app);
 void register_backtest(CLI::App& app);
 void register_gen(CLI::App& app);
 void register_stats(CLI::App& app);
+void register_job(CLI::App& app);
+void register_kafka_mock(CLI::App& app);
 
 }  // namespace pairflow::cli

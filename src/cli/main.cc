@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   pairflow::cli::register_backtest(app);
   pairflow::cli::register_gen(app);
   pairflow::cli::register_stats(app);
+  pairflow::cli::register_job(app);
+  pairflow::cli::register_kafka_mock(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

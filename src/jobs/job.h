@@ -4,15 +4,16 @@
 // A job consumes messages of one input topic and publishes to output topics. Its lifecycle, driven
 // by the runtime (JobRunner):
 //   setup(ctx)        once, before the first message (open connections, load models, read params)
-//   restore_state(s)  only on restart from a checkpoint: the state saved by the last snapshot_state()
-//   recover(ctx)      only on restart from a checkpoint, after restore_state, before processing
-//   process_batch(..) per batch of messages (process(...) per message by default)
+//   restore_state(s)  only on restart from a checkpoint: the state saved by the last
+//   snapshot_state() recover(ctx)      only on restart from a checkpoint, after restore_state,
+//   before processing process_batch(..) per batch of messages (process(...) per message by default)
 //   snapshot_state()  at every checkpoint: the job's state as JSON text, stored atomically with the
 //                     input position
 // A job publishes through ctx.emit(); the runtime delivers those outputs before it commits the
 // input position (at-least-once). A job signals a bad message by throwing JobError (or, in Python
-// and R, any exception): the runtime sends the message with the error to `dlq.<job>` and carries on.
-// Failures of setup() or of loading a job file throw JobError naming the file, line and problem.
+// and R, any exception): the runtime sends the message with the error to `dlq.<job>` and carries
+// on. Failures of setup() or of loading a job file throw JobError naming the file, line and
+// problem.
 //
 // Threading: a Job instance is driven by one thread at a time (its worker); the runtime never calls
 // two of its methods concurrently. JobContext is that worker's and must not be shared.
@@ -35,7 +36,7 @@ struct Message {
   std::string topic;
   std::string key;
   std::string payload;
-  Timestamp ts = 0;         // event time when known, else 0
+  Timestamp ts = 0;  // event time when known, else 0
   std::int32_t partition = -1;
   std::int64_t offset = -1;  // position in its partition (or line number of a file/stdin input)
 };
@@ -86,6 +87,9 @@ class Job {
       }
     }
   }
+  // True when process_batch is a real batch path; the runtime then hands it whole batches instead
+  // of calling process() per message.
+  virtual bool has_batch_path() const { return false; }
   virtual void recover(JobContext& ctx) {}
   virtual std::string snapshot_state() { return "{}"; }
   virtual void restore_state(std::string_view json) {}

@@ -1,0 +1,151 @@
+// `pairflow job run` (one job over stdin/stdout or Kafka) and `pairflow kafka-mock`.
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "model/json.h"
+#include "runtime/job_runner.h"
+#include "runtime/kafka_transport.h"
+
+namespace pairflow::cli {
+namespace {
+
+// --param k=v pairs as a JSON object; a value that is valid JSON stays JSON, anything else is a
+// string.
+std::string params_object(const std::vector<std::string>& params) {
+  std::string out = "{";
+  simdjson::dom::parser parser;
+  for (const std::string& p : params) {
+    auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UserError(fmt::format("--param '{}': expected key=value", p));
+    std::string key = p.substr(0, eq), value = p.substr(eq + 1);
+    simdjson::dom::element element;
+    bool is_json = !value.empty() && !parser.parse(value).get(element);
+    out += fmt::format("{}{}:{}", out.size() > 1 ? "," : "", json_string(key),
+                       is_json ? value : json_string(value));
+  }
+  return out + "}";
+}
+
+}  // namespace
+
+void register_job(CLI::App& app) {
+  auto* job_cmd = app.add_subcommand("job", "run one-file Python / R / C++ jobs");
+  job_cmd->require_subcommand(1);
+  auto* cmd = job_cmd->add_subcommand("run", "run a job: FILE.py, FILE.R or FILE.so");
+  struct Options {
+    std::string file, in, out, brokers, group, name, checkpoint, metrics_file;
+    std::vector<std::string> params;
+    std::size_t batch = 500;
+    double checkpoint_interval_s = 1.0, idle_exit_s = 0;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("file", o->file, "job file")->required();
+  cmd->add_option("--in", o->in, "input topic, or - for JSON lines on stdin")->required();
+  cmd->add_option("--out", o->out, "default output topic, or - for stdout")->required();
+  cmd->add_option("--brokers", o->brokers, "Kafka bootstrap servers host:port,...");
+  cmd->add_option("--group", o->group, "consumer group (default pairflow.NAME)");
+  cmd->add_option("--name", o->name,
+                  "job name: DLQ topic dlq.NAME, checkpoint key (default: file stem)");
+  cmd->add_option("--checkpoint", o->checkpoint,
+                  "SQLite checkpoint file (default with Kafka input: .pairflow/NAME.GROUP.db)");
+  cmd->add_option("--param", o->params, "parameter key=value for setup() (repeatable)");
+  cmd->add_option("--batch", o->batch, "messages per batch")->check(CLI::Range(1, 1000000));
+  cmd->add_option("--checkpoint-interval", o->checkpoint_interval_s, "seconds between checkpoints")
+      ->check(CLI::Range(0.001, 86400.0));
+  cmd->add_option("--idle-exit", o->idle_exit_s, "exit after this many idle seconds (0 = never)")
+      ->check(CLI::Range(0.0, 1e6));
+  cmd->add_option("--metrics", o->metrics_file, "write the final metrics JSON here");
+  cmd->callback([o] {
+    const bool kafka_in = o->in != "-", kafka_out = o->out != "-";
+    if ((kafka_in || kafka_out) && o->brokers.empty()) {
+      throw UserError(fmt::format("job run: topic '{}' needs --brokers (or use - for stdin/stdout)",
+                                  kafka_in ? o->in : o->out));
+    }
+    std::string name = o->name.empty() ? std::filesystem::path(o->file).stem().string() : o->name;
+    std::string group = o->group.empty() ? "pairflow." + name : o->group;
+    std::unique_ptr<jobs::Job> job;
+    try {
+      job = jobs::load_job(o->file);
+    } catch (const jobs::JobError& e) {
+      throw UserError(e.what());
+    }
+    std::unique_ptr<runtime::Source> source;
+    if (kafka_in) {
+      source = std::make_unique<runtime::KafkaSource>(o->brokers, group, o->in);
+    } else {
+      source = std::make_unique<runtime::StdinSource>("stdin");
+    }
+    std::unique_ptr<runtime::Sink> sink;
+    if (kafka_out) {
+      sink = std::make_unique<runtime::KafkaSink>(o->brokers);
+    } else {
+      sink = std::make_unique<runtime::StdoutSink>(o->out);
+    }
+    std::string checkpoint_path = o->checkpoint;
+    if (checkpoint_path.empty() && kafka_in) {
+      std::filesystem::create_directories(".pairflow");
+      checkpoint_path = fmt::format(".pairflow/{}.{}.db", name, group);
+    }
+    std::unique_ptr<runtime::CheckpointStore> store;
+    if (!checkpoint_path.empty())
+      store = std::make_unique<runtime::CheckpointStore>(checkpoint_path);
+    runtime::JobRunOptions options;
+    options.job_name = name;
+    options.output_topic = o->out;
+    options.params_json = params_object(o->params);
+    options.checkpoint_key = name + "@" + group;
+    options.batch_size = o->batch;
+    options.checkpoint_interval =
+        std::chrono::milliseconds(static_cast<std::int64_t>(o->checkpoint_interval_s * 1000));
+    options.idle_exit = std::chrono::milliseconds(static_cast<std::int64_t>(o->idle_exit_s * 1000));
+    runtime::JobRunner runner(*job, *source, *sink, store.get(), options);
+    runtime::install_stop_signals(&runner);
+    try {
+      runner.run();
+    } catch (const jobs::JobError& e) {
+      runtime::install_stop_signals(nullptr);
+      throw UserError(e.what());
+    }
+    runtime::install_stop_signals(nullptr);
+    const std::string metrics = runner.metrics().to_json();
+    std::fprintf(stderr, "job %s: %s\n", name.c_str(), metrics.c_str());
+    if (!o->metrics_file.empty()) {
+      std::ofstream out(o->metrics_file);
+      out << metrics << '\n';
+      out.close();
+      if (!out) throw UserError(fmt::format("{}: write failed", o->metrics_file));
+    }
+  });
+}
+
+void register_kafka_mock(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "kafka-mock", "serve librdkafka's mock Kafka cluster; prints its bootstrap address first");
+  auto brokers = std::make_shared<int>(1);
+  auto topics = std::make_shared<std::string>();
+  cmd->add_option("--brokers", *brokers, "number of brokers")->check(CLI::Range(1, 16));
+  cmd->add_option("--topics", *topics, "topics to create: name[:partitions],...");
+  cmd->callback([brokers, topics] {
+    // Block the stop signals before any librdkafka thread starts, then wait for one.
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+    runtime::KafkaMockCluster cluster(*brokers, runtime::parse_topic_specs(*topics));
+    std::printf("%s\n", cluster.bootstrap().c_str());
+    std::fflush(stdout);
+    int signal = 0;
+    sigwait(&stop, &signal);
+  });
+}
+
+}  // namespace pairflow::cli

@@ -1,0 +1,174 @@
+#include "runtime/job_runner.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace pairflow::runtime {
+namespace {
+
+// A replayable input: every poll returns the next messages; `stop_after` ends it early (a crash).
+class VectorSource : public Source {
+ public:
+  explicit VectorSource(std::vector<jobs::Message> messages, std::size_t stop_after = SIZE_MAX)
+      : messages_(std::move(messages)), stop_after_(stop_after) {}
+  bool poll(std::vector<jobs::Message>& out, std::size_t max, int) override {
+    std::size_t n = 0;
+    while (n < max && next_ < messages_.size() && next_ < stop_after_) {
+      out.push_back(messages_[next_++]);
+      ++n;
+    }
+    return next_ < messages_.size() && next_ < stop_after_;
+  }
+  void commit(const Positions& p) override { committed = p; }
+  Positions committed;
+
+ private:
+  std::vector<jobs::Message> messages_;
+  std::size_t next_ = 0, stop_after_;
+};
+
+std::vector<jobs::Message> numbered(int n) {
+  std::vector<jobs::Message> out;
+  for (int i = 0; i < n; ++i) {
+    out.push_back(jobs::Message{.topic = "in",
+                                .key = i % 2 ? "B" : "A",
+                                .payload = i == 3 ? "not json" : fmt::format(R"({{"i":{}}})", i),
+                                .partition = 0,
+                                .offset = i});
+  }
+  return out;
+}
+
+// Sums the field i, fails on non-JSON, keeps its sum as state.
+class SumJob : public jobs::Job {
+ public:
+  void setup(jobs::JobContext& ctx) override { setup_calls++; }
+  void process(const jobs::Message& m, jobs::JobContext& ctx) override {
+    if (m.payload.front() != '{') throw jobs::JobError("payload is not JSON");
+    sum += std::stoi(m.payload.substr(5));
+    ctx.emit("", "", fmt::format(R"({{"sum":{}}})", sum));
+    ctx.metric("seen", 1);
+  }
+  void recover(jobs::JobContext&) override { recovered = true; }
+  std::string snapshot_state() override { return std::to_string(sum); }
+  void restore_state(std::string_view s) override { sum = std::stoi(std::string(s)); }
+  int sum = 0, setup_calls = 0;
+  bool recovered = false;
+};
+
+std::string temp_db(const std::string& name) {
+  std::string path = ::testing::TempDir() + "/" + name;
+  std::filesystem::remove(path);
+  return path;
+}
+
+TEST(JobRunner, ProcessesEmitsWithKeysAndDeadLettersFailures) {
+  SumJob job;
+  VectorSource source(numbered(6));
+  MemorySink sink;
+  JobRunner runner(job, source, sink, nullptr,
+                   JobRunOptions{.job_name = "sum", .output_topic = "out", .batch_size = 4});
+  const JobMetrics& m = runner.run();
+  EXPECT_EQ(job.setup_calls, 1);
+  EXPECT_EQ(m.consumed, 6u);
+  EXPECT_EQ(m.processed, 5u);
+  EXPECT_EQ(m.dead_lettered, 1u);
+  EXPECT_EQ(m.user.at("seen"), 5);
+  ASSERT_EQ(sink.records.size(), 6u);
+  EXPECT_EQ(sink.records[0].topic, "out");
+  EXPECT_EQ(sink.records[1].key, "B");  // the input's key by default
+  const auto& dlq = sink.records[3];
+  EXPECT_EQ(dlq.topic, "dlq.sum");
+  EXPECT_EQ(
+      dlq.payload,
+      R"({"job":"sum","error":"payload is not JSON","topic":"in","partition":0,"offset":3,"key":"B","payload":"not json"})");
+  EXPECT_EQ(sink.records[5].payload, R"({"sum":12})");  // 0+1+2+4+5: the bad row did not stop it
+  EXPECT_EQ(source.committed.at(0), 6);
+}
+
+TEST(JobRunner, BinaryPayloadIsBase64InTheDeadLetter) {
+  SumJob job;
+  VectorSource source({jobs::Message{
+      .topic = "in", .payload = std::string("\xff\xfe", 2), .partition = 0, .offset = 0}});
+  MemorySink sink;
+  JobRunner(job, source, sink, nullptr, JobRunOptions{.job_name = "sum", .output_topic = "out"})
+      .run();
+  ASSERT_EQ(sink.records.size(), 1u);
+  EXPECT_NE(sink.records[0].payload.find(R"("payload_base64":"//4=")"), std::string::npos);
+}
+
+TEST(JobRunner, RestartResumesFromCheckpointWithoutLossOrDoubleCounting) {
+  const std::string db = temp_db("runner_ckpt.db");
+  auto input = numbered(10);
+  input[3].payload = R"({"i":3})";
+  {
+    CheckpointStore store(db);
+    SumJob job;
+    VectorSource source(input, /*stop_after=*/6);  // dies after 6 messages
+    MemorySink sink;
+    JobRunner(job, source, sink, &store,
+              JobRunOptions{.job_name = "sum", .output_topic = "out", .batch_size = 2})
+        .run();
+    EXPECT_FALSE(job.recovered);
+    EXPECT_EQ(job.sum, 0 + 1 + 2 + 3 + 4 + 5);
+  }
+  CheckpointStore store(db);
+  SumJob job;
+  VectorSource source(input);  // the input is replayed from the start
+  MemorySink sink;
+  JobRunner runner(job, source, sink, &store,
+                   JobRunOptions{.job_name = "sum", .output_topic = "out", .batch_size = 2});
+  const JobMetrics& m = runner.run();
+  EXPECT_TRUE(job.recovered);
+  EXPECT_TRUE(m.restored);
+  EXPECT_EQ(m.skipped, 6u);
+  EXPECT_EQ(job.sum, 45);  // every message counted exactly once
+  ASSERT_EQ(sink.records.size(), 4u);
+  EXPECT_EQ(sink.records.back().payload, R"({"sum":45})");
+  EXPECT_EQ(store.load("sum")->positions.at(0), 10);
+}
+
+TEST(CheckpointStore, RoundTripAndCorruptFile) {
+  const std::string db = temp_db("store.db");
+  {
+    CheckpointStore store(db);
+    EXPECT_FALSE(store.load("k").has_value());
+    store.save("k",
+               Checkpoint{.positions = {{0, 5}, {3, 9}}, .state = R"({"a":1})", .sequence = 2});
+  }
+  CheckpointStore store(db);
+  auto c = store.load("k");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->positions, (Positions{{0, 5}, {3, 9}}));
+  EXPECT_EQ(c->state, R"({"a":1})");
+  EXPECT_EQ(c->sequence, 2u);
+  const std::string junk = temp_db("junk.db");
+  {
+    std::ofstream(junk) << "this is not a database, just text that is long enough to matter......";
+  }
+  EXPECT_THROW(CheckpointStore{junk}, UserError);
+  EXPECT_THROW(positions_from_json("{\"0\":x}"), UserError);
+}
+
+TEST(SharedLibraryJob, LoadsRunsAndCheckpointsACppJob) {
+  auto job = jobs::load_job(PAIRFLOW_EXAMPLE_JOB_SO);
+  VectorSource source(numbered(4));
+  MemorySink sink;
+  JobRunner runner(*job, source, sink, nullptr,
+                   JobRunOptions{.job_name = "count", .output_topic = "out"});
+  const JobMetrics& m = runner.run();
+  EXPECT_EQ(m.processed, 3u);
+  EXPECT_EQ(m.dead_lettered, 1u);
+  EXPECT_EQ(sink.records[1].payload, R"({"key":"B","count":1,"payload":{"i":1}})");
+  EXPECT_EQ(job->snapshot_state(), R"({"A":2,"B":1})");
+  job->restore_state(R"({"A":7,"Z":1})");
+  EXPECT_EQ(job->snapshot_state(), R"({"A":7,"Z":1})");
+  EXPECT_THROW(jobs::load_job("/no/such/job.so"), jobs::JobError);
+  EXPECT_THROW(jobs::load_job(PAIRFLOW_SOURCE_DIR_DEFAULT "/README.md"), jobs::JobError);
+}
+
+}  // namespace
+}  // namespace pairflow::runtime

@@ -1,0 +1,244 @@
+#include "runtime/kafka_transport.h"
+
+#include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include <charconv>
+#include <cstdio>
+
+#include "base/status.h"
+
+namespace pairflow::runtime {
+
+struct DeliveryState {
+  std::uint64_t failed = 0;
+  std::string first_error;
+};
+
+namespace {
+
+rd_kafka_conf_t* make_conf(const std::vector<std::pair<const char*, std::string>>& settings) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char error[512];
+  for (const auto& [key, value] : settings) {
+    if (rd_kafka_conf_set(conf, key, value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      throw UserError(fmt::format("kafka: {}={}: {}", key, value, error));
+    }
+  }
+  return conf;
+}
+
+void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
+  if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
+  auto* state = static_cast<DeliveryState*>(opaque);
+  if (state->failed++ == 0) {
+    state->first_error = fmt::format("delivery to {} failed: {}", rd_kafka_topic_name(message->rkt),
+                                     rd_kafka_err2str(message->err));
+  }
+}
+
+void on_log(const rd_kafka_t*, int level, const char* facility, const char* text) {
+  if (level <= 4) std::fprintf(stderr, "pairflow: kafka %s: %s\n", facility, text);
+}
+
+}  // namespace
+
+KafkaSink::KafkaSink(const std::string& brokers) : delivery_(std::make_shared<DeliveryState>()) {
+  rd_kafka_conf_t* conf = make_conf({{"bootstrap.servers", brokers},
+                                     {"enable.idempotence", "true"},
+                                     {"acks", "all"},
+                                     {"linger.ms", "5"},
+                                     {"batch.num.messages", "10000"},
+                                     {"queue.buffering.max.messages", "1000000"}});
+  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  rd_kafka_conf_set_opaque(conf, delivery_.get());
+  rd_kafka_conf_set_log_cb(conf, on_log);
+  char error[512];
+  producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
+  if (!producer_) {
+    rd_kafka_conf_destroy(conf);
+    throw UserError(fmt::format("kafka: cannot create producer: {}", error));
+  }
+}
+
+KafkaSink::~KafkaSink() {
+  if (producer_) {
+    rd_kafka_flush(producer_, 10'000);
+    rd_kafka_destroy(producer_);
+  }
+}
+
+void KafkaSink::produce(std::string_view topic, std::string_view key, std::string_view payload) {
+  for (;;) {
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        producer_, RD_KAFKA_V_TOPIC(std::string(topic).c_str()),
+        RD_KAFKA_V_KEY(key.empty() ? nullptr : const_cast<char*>(key.data()), key.size()),
+        RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      rd_kafka_poll(producer_, 50);  // backpressure: wait for deliveries, never drop
+      continue;
+    }
+    throw UserError(fmt::format("kafka: produce to {} failed: {}", topic, rd_kafka_err2str(err)));
+  }
+  rd_kafka_poll(producer_, 0);
+}
+
+void KafkaSink::flush() {
+  while (rd_kafka_outq_len(producer_) > 0) {
+    rd_kafka_resp_err_t err = rd_kafka_flush(producer_, 30'000);
+    if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+      throw UserError(
+          fmt::format("kafka: {} messages not delivered after 30 s", rd_kafka_outq_len(producer_)));
+    }
+  }
+  if (delivery_->failed > 0) {
+    throw UserError(fmt::format("kafka: {} messages could not be delivered; first: {}",
+                                delivery_->failed, delivery_->first_error));
+  }
+}
+
+KafkaSource::KafkaSource(const std::string& brokers, const std::string& group,
+                         const std::string& topic)
+    : topic_(topic) {
+  rd_kafka_conf_t* conf = make_conf({{"bootstrap.servers", brokers},
+                                     {"group.id", group},
+                                     {"enable.auto.commit", "false"},
+                                     {"auto.offset.reset", "earliest"},
+                                     {"session.timeout.ms", "6000"},
+                                     {"heartbeat.interval.ms", "500"},
+                                     {"partition.assignment.strategy", "range,roundrobin"}});
+  rd_kafka_conf_set_log_cb(conf, on_log);
+  char error[512];
+  consumer_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
+  if (!consumer_) {
+    rd_kafka_conf_destroy(conf);
+    throw UserError(fmt::format("kafka: cannot create consumer: {}", error));
+  }
+  rd_kafka_poll_set_consumer(consumer_);
+  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(topics, topic.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_, topics);
+  rd_kafka_topic_partition_list_destroy(topics);
+  if (err) throw UserError(fmt::format("kafka: subscribe to {}: {}", topic, rd_kafka_err2str(err)));
+}
+
+KafkaSource::~KafkaSource() {
+  if (consumer_) {
+    rd_kafka_consumer_close(consumer_);
+    rd_kafka_destroy(consumer_);
+  }
+}
+
+bool KafkaSource::poll(std::vector<jobs::Message>& out, std::size_t max, int timeout_ms) {
+  for (std::size_t taken = 0; taken < max;) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, taken == 0 ? timeout_ms : 0);
+    if (!m) break;
+    if (m->err) {
+      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        std::fprintf(stderr, "pairflow: kafka consumer: %s\n", rd_kafka_message_errstr(m));
+      }
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    jobs::Message msg;
+    msg.topic = rd_kafka_topic_name(m->rkt);
+    if (m->key) msg.key.assign(static_cast<const char*>(m->key), m->key_len);
+    if (m->payload) msg.payload.assign(static_cast<const char*>(m->payload), m->len);
+    msg.partition = m->partition;
+    msg.offset = m->offset;
+    rd_kafka_timestamp_type_t type;
+    std::int64_t ms = rd_kafka_message_timestamp(m, &type);
+    msg.ts = ms >= 0 ? ms * 1'000'000 : 0;
+    rd_kafka_message_destroy(m);
+    out.push_back(std::move(msg));
+    ++taken;
+  }
+  return true;
+}
+
+void KafkaSource::commit(const Positions& positions) {
+  if (positions.empty()) return;
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(positions.size()));
+  for (const auto& [partition, next] : positions) {
+    rd_kafka_topic_partition_list_add(list, topic_.c_str(), partition)->offset = next;
+  }
+  rd_kafka_resp_err_t err = rd_kafka_commit(consumer_, list, 0);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+    // After a rebalance the partitions may belong to another instance now: it re-reads from the
+    // last committed offset, which is the documented at-least-once window.
+    std::fprintf(stderr, "pairflow: kafka commit: %s\n", rd_kafka_err2str(err));
+  }
+}
+
+bool KafkaSource::ready() {
+  if (assigned_) return true;
+  rd_kafka_topic_partition_list_t* assignment = nullptr;
+  if (rd_kafka_assignment(consumer_, &assignment) == RD_KAFKA_RESP_ERR_NO_ERROR && assignment) {
+    assigned_ = assignment->cnt > 0;
+    rd_kafka_topic_partition_list_destroy(assignment);
+  }
+  return assigned_;
+}
+
+std::vector<TopicSpec> parse_topic_specs(const std::string& text) {
+  std::vector<TopicSpec> specs;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t comma = text.find(',', start);
+    std::string item =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) {
+      TopicSpec spec;
+      std::size_t colon = item.find(':');
+      spec.name = item.substr(0, colon);
+      if (colon != std::string::npos) {
+        std::string count = item.substr(colon + 1);
+        auto [ptr, ec] =
+            std::from_chars(count.data(), count.data() + count.size(), spec.partitions);
+        if (ec != std::errc() || ptr != count.data() + count.size() || spec.partitions < 1 ||
+            spec.partitions > 1000) {
+          throw UserError(
+              fmt::format("--topics: '{}': partitions must be a number in [1, 1000]", item));
+        }
+      }
+      if (spec.name.empty()) throw UserError(fmt::format("--topics: '{}': empty topic name", item));
+      specs.push_back(spec);
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return specs;
+}
+
+KafkaMockCluster::KafkaMockCluster(int brokers, const std::vector<TopicSpec>& topics) {
+  if (brokers < 1 || brokers > 16) throw UserError("kafka-mock: --brokers must be in [1, 16]");
+  rd_kafka_conf_t* conf = make_conf({});
+  rd_kafka_conf_set_log_cb(conf, on_log);
+  char error[512];
+  handle_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
+  if (!handle_) {
+    rd_kafka_conf_destroy(conf);
+    throw UserError(fmt::format("kafka-mock: {}", error));
+  }
+  cluster_ = rd_kafka_mock_cluster_new(handle_, brokers);
+  if (!cluster_) throw UserError("kafka-mock: cannot start the mock cluster");
+  for (const TopicSpec& t : topics) {
+    rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(cluster_, t.name.c_str(), t.partitions, 1);
+    if (err)
+      throw UserError(fmt::format("kafka-mock: create {}: {}", t.name, rd_kafka_err2str(err)));
+  }
+  bootstrap_ = rd_kafka_mock_cluster_bootstraps(cluster_);
+}
+
+KafkaMockCluster::~KafkaMockCluster() {
+  if (cluster_) rd_kafka_mock_cluster_destroy(cluster_);
+  if (handle_) rd_kafka_destroy(handle_);
+}
+
+}  // namespace pairflow::runtime

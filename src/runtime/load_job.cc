@@ -1,0 +1,130 @@
+// load_job(): picks the job host by file extension; C++ jobs are shared libraries with the C ABI
+// of jobs/pairflow_job.h, loaded with dlopen.
+#include <dlfcn.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "jobs/job.h"
+#include "jobs/pairflow_job.h"
+
+#ifdef PAIRFLOW_HAVE_PYTHON
+#include "embed/python/python_job.h"
+#endif
+#ifdef PAIRFLOW_HAVE_R
+#include "embed/r/r_job.h"
+#endif
+
+struct pairflow_ctx {
+  pairflow::jobs::JobContext* context;
+};
+
+namespace pairflow::jobs {
+namespace {
+
+using SetupFn = int (*)(pairflow_ctx*, const pairflow_api*, const char*);
+using ProcessFn = int (*)(pairflow_ctx*, const pairflow_api*, const char*, size_t, const char*,
+                          size_t);
+using RecoverFn = int (*)(pairflow_ctx*, const pairflow_api*);
+using SnapshotFn = const char* (*)();
+using RestoreFn = int (*)(const char*);
+using LastErrorFn = const char* (*)();
+
+void api_emit(pairflow_ctx* ctx, const char* topic, const char* key, const char* json,
+              size_t size) {
+  ctx->context->emit(topic ? topic : "", key ? key : "", std::string_view(json, size));
+}
+void api_log(pairflow_ctx* ctx, int level, const char* text) {
+  ctx->context->log(static_cast<LogLevel>(std::clamp(level, 0, 3)), text ? text : "");
+}
+void api_metric(pairflow_ctx* ctx, const char* name, double value) {
+  ctx->context->metric(name ? name : "", value);
+}
+constexpr pairflow_api kApi{api_emit, api_log, api_metric};
+
+class SharedLibraryJob : public Job {
+ public:
+  explicit SharedLibraryJob(const std::string& path) : path_(path) {
+    handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle_) throw JobError(fmt::format("{}: cannot load: {}", path, dlerror()));
+    process_ = reinterpret_cast<ProcessFn>(dlsym(handle_, "pairflow_process"));
+    if (!process_) {
+      dlclose(handle_);
+      throw JobError(
+          fmt::format("{}: does not export pairflow_process (see jobs/pairflow_job.h)", path));
+    }
+    setup_ = reinterpret_cast<SetupFn>(dlsym(handle_, "pairflow_setup"));
+    recover_ = reinterpret_cast<RecoverFn>(dlsym(handle_, "pairflow_recover"));
+    snapshot_ = reinterpret_cast<SnapshotFn>(dlsym(handle_, "pairflow_snapshot"));
+    restore_ = reinterpret_cast<RestoreFn>(dlsym(handle_, "pairflow_restore"));
+    last_error_ = reinterpret_cast<LastErrorFn>(dlsym(handle_, "pairflow_last_error"));
+  }
+  ~SharedLibraryJob() override {
+    if (handle_) dlclose(handle_);
+  }
+
+  void setup(JobContext& ctx) override {
+    ctx_.context = &ctx;
+    if (setup_ && setup_(&ctx_, &kApi, ctx.params_json().c_str()) != 0) {
+      throw JobError(fmt::format("{}: pairflow_setup failed: {}", path_, error()));
+    }
+  }
+  void process(const Message& m, JobContext& ctx) override {
+    ctx_.context = &ctx;
+    if (process_(&ctx_, &kApi, m.payload.data(), m.payload.size(), m.key.data(), m.key.size()) !=
+        0) {
+      throw JobError(error());
+    }
+  }
+  void recover(JobContext& ctx) override {
+    ctx_.context = &ctx;
+    if (recover_ && recover_(&ctx_, &kApi) != 0) {
+      throw JobError(fmt::format("{}: pairflow_recover failed: {}", path_, error()));
+    }
+  }
+  std::string snapshot_state() override {
+    const char* s = snapshot_ ? snapshot_() : nullptr;
+    return s ? s : "{}";
+  }
+  void restore_state(std::string_view json) override {
+    if (restore_ && restore_(std::string(json).c_str()) != 0) {
+      throw JobError(fmt::format("{}: pairflow_restore failed: {}", path_, error()));
+    }
+  }
+
+ private:
+  std::string error() const {
+    const char* e = last_error_ ? last_error_() : nullptr;
+    return e && *e ? e : "job returned an error";
+  }
+  std::string path_;
+  void* handle_ = nullptr;
+  pairflow_ctx ctx_{};
+  SetupFn setup_ = nullptr;
+  ProcessFn process_ = nullptr;
+  RecoverFn recover_ = nullptr;
+  SnapshotFn snapshot_ = nullptr;
+  RestoreFn restore_ = nullptr;
+  LastErrorFn last_error_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Job> load_job(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw JobError(fmt::format("{}: no such job file", path));
+  }
+  const std::string ext = std::filesystem::path(path).extension().string();
+  if (ext == ".so") return std::make_unique<SharedLibraryJob>(path);
+#ifdef PAIRFLOW_HAVE_PYTHON
+  if (ext == ".py") return embed::load_python_job(path);
+#endif
+#ifdef PAIRFLOW_HAVE_R
+  if (ext == ".R" || ext == ".r") return embed::load_r_job(path);
+#endif
+  throw JobError(fmt::format("{}: unknown job type '{}' (expected .py, .R or .so)", path, ext));
+}
+
+}  // namespace pairflow::jobs

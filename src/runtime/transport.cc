@@ -1,0 +1,54 @@
+#include "runtime/transport.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "base/status.h"
+#include "model/json.h"
+
+namespace pairflow::runtime {
+
+StdinSource::StdinSource(std::string topic) : topic_(std::move(topic)) {
+  std::ios::sync_with_stdio(false);
+}
+
+bool StdinSource::poll(std::vector<jobs::Message>& out, std::size_t max, int) {
+  if (ended_) return false;
+  std::size_t taken = 0;
+  while (taken < max) {
+    if (!std::getline(std::cin, buffer_)) {
+      ended_ = true;
+      return taken > 0;
+    }
+    ++line_;
+    if (!buffer_.empty() && buffer_.back() == '\r') buffer_.pop_back();
+    if (buffer_.find_first_not_of(" \t") == std::string::npos) continue;
+    jobs::Message m;
+    m.topic = topic_;
+    m.payload = buffer_;
+    m.partition = 0;
+    m.offset = line_;
+    out.push_back(std::move(m));
+    ++taken;
+  }
+  return true;
+}
+
+void StdoutSink::produce(std::string_view topic, std::string_view key, std::string_view payload) {
+  if (topic == main_topic_) {
+    std::fwrite(payload.data(), 1, payload.size(), stdout);
+  } else {
+    std::string line = fmt::format(R"({{"topic":{},"key":{},"value":{}}})", json_string(topic),
+                                   json_string(key), payload);
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  }
+  std::fputc('\n', stdout);
+}
+
+void StdoutSink::flush() {
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) throw UserError("stdout: write failed");
+}
+
+}  // namespace pairflow::runtime
