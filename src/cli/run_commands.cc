@@ -83,7 +83,7 @@ void register_demo(CLI::App& app) {
                   p.hedge_ratio, p.half_life_s);
     }
     std::unique_ptr<runtime::RunLog> log;
-    if (!o->log_dir.empty()) log = std::make_unique<runtime::RunLog>(o->log_dir);
+    if (!o->log_dir.empty()) log = std::make_unique<runtime::RunLog>(o->log_dir, market.symbols());
     runtime::Summary summary = runtime::run_generated(market, config, log.get());
     if (log) log->close();
     report(summary, *o);
@@ -113,7 +113,7 @@ void register_backtest(CLI::App& app) {
     runtime::validate(config);
     SymbolTable symbols;
     std::unique_ptr<runtime::RunLog> log;
-    if (!o->log_dir.empty()) log = std::make_unique<runtime::RunLog>(o->log_dir);
+    if (!o->log_dir.empty()) log = std::make_unique<runtime::RunLog>(o->log_dir, symbols);
     runtime::Summary summary = runtime::run_csv(*ticks, config, symbols, log.get());
     if (log) log->close();
     report(summary, *o);

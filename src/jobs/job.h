@@ -9,6 +9,7 @@
 //   before processing process_batch(..) per batch of messages (process(...) per message by default)
 //   snapshot_state()  at every checkpoint: the job's state as JSON text, stored atomically with the
 //                     input position
+//   finish(ctx)       when a finite input (file, stdin) has ended: flush what is pending
 // A job publishes through ctx.emit(); the runtime delivers those outputs before it commits the
 // input position (at-least-once). A job signals a bad message by throwing JobError (or, in Python
 // and R, any exception): the runtime sends the message with the error to `dlq.<job>` and carries
@@ -91,6 +92,9 @@ class Job {
   // of calling process() per message.
   virtual bool has_batch_path() const { return false; }
   virtual void recover(JobContext& ctx) {}
+  // Once, when the input has ended for good (a file replay, not a stop or a crash): emit what is
+  // still pending, e.g. the last partial bar.
+  virtual void finish(JobContext& ctx) {}
   virtual std::string snapshot_state() { return "{}"; }
   virtual void restore_state(std::string_view json) {}
 };

@@ -105,7 +105,7 @@ void JobRunner::checkpoint() {
   ++metrics_.checkpoints;
 }
 
-const JobMetrics& JobRunner::run() {
+void JobRunner::start() {
   job_.setup(*context_);
   if (checkpoints_) {
     if (auto saved = checkpoints_->load(options_.checkpoint_key)) {
@@ -118,66 +118,73 @@ const JobMetrics& JobRunner::run() {
       job_.recover(*context_);
     }
   }
-  std::vector<jobs::Message> batch;
-  std::vector<jobs::Message> work;
-  std::vector<jobs::Job::Failure> failures;
-  auto last_checkpoint = std::chrono::steady_clock::now();
-  auto last_message = last_checkpoint;
-  bool dirty = false;
-  while (!stop_.load()) {
-    batch.clear();
-    const bool more = source_.poll(batch, options_.batch_size, options_.poll_timeout_ms);
-    const auto now = std::chrono::steady_clock::now();
-    if (!batch.empty() || !source_.ready()) last_message = now;
-    metrics_.consumed += batch.size();
-    // Drop what the restored checkpoint already covers (replayed input after a restart).
-    work.clear();
-    for (auto& m : batch) {
-      auto it = resume_.find(m.partition);
-      if (it != resume_.end() && m.offset < it->second) {
-        ++metrics_.skipped;
-        continue;
-      }
-      work.push_back(std::move(m));
+  last_checkpoint_ = last_message_ = std::chrono::steady_clock::now();
+}
+
+bool JobRunner::step() {
+  if (stop_.load() || input_ended_) return false;
+  batch_.clear();
+  const bool more = source_.poll(batch_, options_.batch_size, options_.poll_timeout_ms);
+  const auto now = std::chrono::steady_clock::now();
+  if (!batch_.empty() || !source_.ready()) last_message_ = now;
+  metrics_.consumed += batch_.size();
+  // Drop what the restored checkpoint already covers (replayed input after a restart).
+  work_.clear();
+  for (auto& m : batch_) {
+    auto it = resume_.find(m.partition);
+    if (it != resume_.end() && m.offset < it->second) {
+      ++metrics_.skipped;
+      continue;
     }
-    if (!work.empty()) {
-      failures.clear();
-      if (job_.has_batch_path()) {
-        context_->current_ = nullptr;
-        job_.process_batch(work, *context_, failures);
-      } else {
-        for (std::size_t i = 0; i < work.size(); ++i) {
-          context_->current_ = &work[i];
-          try {
-            job_.process(work[i], *context_);
-          } catch (const jobs::JobError& e) {
-            failures.push_back({i, e.what()});
-          }
-        }
-        context_->current_ = nullptr;
-      }
-      for (const auto& f : failures) dead_letter(work[f.index], f.error);
-      for (const auto& m : work) {
-        auto& next = positions_[m.partition];
-        next = std::max(next, m.offset + 1);
-      }
-      metrics_.processed += work.size() - failures.size();
-      dirty = true;
-    } else if (!batch.empty()) {
-      for (const auto& m : batch) {
-        auto& next = positions_[m.partition];
-        next = std::max(next, m.offset + 1);
-      }
-    }
-    if (dirty && now - last_checkpoint >= options_.checkpoint_interval) {
-      checkpoint();
-      last_checkpoint = now;
-      dirty = false;
-    }
-    if (!more) break;
-    if (options_.idle_exit.count() > 0 && now - last_message >= options_.idle_exit) break;
+    work_.push_back(std::move(m));
   }
+  if (!work_.empty()) {
+    failures_.clear();
+    if (job_.has_batch_path()) {
+      context_->current_ = nullptr;
+      job_.process_batch(work_, *context_, failures_);
+    } else {
+      for (std::size_t i = 0; i < work_.size(); ++i) {
+        context_->current_ = &work_[i];
+        try {
+          job_.process(work_[i], *context_);
+        } catch (const jobs::JobError& e) {
+          failures_.push_back({i, e.what()});
+        }
+      }
+      context_->current_ = nullptr;
+    }
+    for (const auto& f : failures_) dead_letter(work_[f.index], f.error);
+    for (const auto& m : work_) {
+      auto& next = positions_[m.partition];
+      next = std::max(next, m.offset + 1);
+    }
+    metrics_.processed += work_.size() - failures_.size();
+    dirty_ = true;
+  }
+  if (dirty_ && now - last_checkpoint_ >= options_.checkpoint_interval) {
+    checkpoint();
+    last_checkpoint_ = now;
+    dirty_ = false;
+  }
+  if (!more) {
+    input_ended_ = true;
+    return false;
+  }
+  if (options_.idle_exit.count() > 0 && now - last_message_ >= options_.idle_exit) return false;
+  return !stop_.load();
+}
+
+void JobRunner::stop() {
+  if (input_ended_) job_.finish(*context_);
   checkpoint();
+}
+
+const JobMetrics& JobRunner::run() {
+  start();
+  while (step()) {
+  }
+  stop();
   return metrics_;
 }
 

@@ -54,6 +54,13 @@ class JobRunner {
   // Runs until the input ends, request_stop(), or idle_exit. Throws jobs::JobError when setup()
   // or recover() fails, UserError on transport or checkpoint failures.
   const JobMetrics& run();
+
+  // The same loop one batch at a time, for schedulers that interleave several jobs on one thread:
+  // start() once; step() polls and processes one batch and returns false once the input has ended
+  // (or a stop was requested); stop() flushes, checkpoints and, if the input ended, finishes.
+  void start();
+  bool step();
+  void stop();
   void request_stop() { stop_.store(true); }
   const JobMetrics& metrics() const { return metrics_; }
 
@@ -74,6 +81,11 @@ class JobRunner {
   Positions resume_;     // from the checkpoint: messages before these are already done
   std::uint64_t sequence_ = 0;
   std::atomic<bool> stop_{false};
+  std::vector<jobs::Message> batch_, work_;
+  std::vector<jobs::Job::Failure> failures_;
+  std::chrono::steady_clock::time_point last_checkpoint_, last_message_;
+  bool dirty_ = false;
+  bool input_ended_ = false;
 };
 
 // Stops every JobRunner registered here on SIGINT / SIGTERM (the CLI's signal handling).

@@ -29,7 +29,15 @@ const char* reject_reason_name(RejectReason reason) {
   return "?";
 }
 
-RunLog::RunLog(const std::string& dir) : dir_(dir) {
+namespace {
+void write_line(std::FILE* f, const std::string& line) {
+  if (!f) return;
+  std::fwrite(line.data(), 1, line.size(), f);
+  std::fputc('\n', f);
+}
+}  // namespace
+
+RunLog::RunLog(const std::string& dir, const SymbolTable& symbols) : dir_(dir), symbols_(symbols) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw UserError(fmt::format("{}: cannot create log directory: {}", dir, ec.message()));
@@ -62,15 +70,14 @@ void RunLog::close() {
   if (!ok) throw UserError(fmt::format("{}: writing the run logs failed", dir_));
 }
 
-namespace {
-void write_line(std::FILE* f, const std::string& line) {
-  if (!f) return;
-  std::fwrite(line.data(), 1, line.size(), f);
-  std::fputc('\n', f);
+void RunLog::on_signal(const Signal& signal) { write_line(signals, to_json(signal)); }
+void RunLog::on_order(const Order& order) { write_line(orders, to_json(order, symbols_)); }
+void RunLog::on_execution(const Execution& execution) {
+  write_line(executions, to_json(execution, symbols_));
 }
-}  // namespace
+void RunLog::on_pnl(const PnL& p) { write_line(pnl, to_json(p)); }
 
-Pipeline::Pipeline(const PipelineConfig& config, const SymbolTable& symbols, RunLog* log)
+Pipeline::Pipeline(const PipelineConfig& config, const SymbolTable& symbols, PipelineObserver* log)
     : config_(config),
       symbols_(symbols),
       log_(log),
@@ -126,9 +133,6 @@ Status Pipeline::on_tick(const Tick& tick) {
 
 void Pipeline::finish() {
   bars_.flush([this](Timestamp start, std::span<const Bar> bars) { on_slice(start, bars); });
-  if (log_) {
-    for (std::FILE* f : {log_->signals, log_->orders, log_->executions, log_->pnl}) std::fflush(f);
-  }
 }
 
 void Pipeline::on_slice(Timestamp start, std::span<const Bar> bars) {
@@ -156,7 +160,7 @@ void Pipeline::on_slice(Timestamp start, std::span<const Bar> bars) {
     PnL pnl = portfolio_.pnl(now);
     if (equity_.empty()) first_trading_slice_ = now;
     equity_.push_back(pnl.equity);
-    if (log_) write_line(log_->pnl, to_json(pnl));
+    if (log_) log_->on_pnl(pnl);
   }
 }
 
@@ -191,7 +195,7 @@ void Pipeline::trade_slice(Timestamp now) {
     const double cy = last_close_[book.y], cx = last_close_[book.x];
     Signal signal = model.on_bar(now, std::log(cy), std::log(cx));
     if (signal.action == SignalAction::kHold) continue;
-    if (log_) write_line(log_->signals, to_json(signal));
+    if (log_) log_->on_signal(signal);
     Status s =
         portfolio_.apply_signal(signal, broker_.mid(book.y), broker_.mid(book.x), fill_price, fee);
     changed = changed || s.is_ok();
@@ -202,8 +206,8 @@ void Pipeline::trade_slice(Timestamp now) {
   for (const Order& order : orders_) {
     Execution execution = broker_.execute(order);
     if (log_) {
-      write_line(log_->orders, to_json(order, symbols_));
-      write_line(log_->executions, to_json(execution, symbols_));
+      log_->on_order(order);
+      log_->on_execution(execution);
     }
     if (execution.status == ExecStatus::kRejected) {
       ++rejected_orders_;

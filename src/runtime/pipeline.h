@@ -42,12 +42,27 @@ enum class RejectReason : std::uint8_t {
 };
 const char* reject_reason_name(RejectReason reason);
 
+// Receives what the pipeline decides and does, in order, on the pipeline's thread. Not called per
+// tick: only for signals with an action, orders, executions and the P&L after each trading bar.
+class PipelineObserver {
+ public:
+  virtual ~PipelineObserver() = default;
+  virtual void on_signal(const Signal& signal) = 0;
+  virtual void on_order(const Order& order) = 0;
+  virtual void on_execution(const Execution& execution) = 0;
+  virtual void on_pnl(const PnL& pnl) = 0;
+};
+
 // JSON-lines logs of a run (signals, orders, executions, pnl), for audit and replay comparison.
-class RunLog {
+class RunLog : public PipelineObserver {
  public:
   // Creates `dir` if needed. Throws UserError.
-  explicit RunLog(const std::string& dir);
-  ~RunLog();
+  RunLog(const std::string& dir, const SymbolTable& symbols);
+  ~RunLog() override;
+  void on_signal(const Signal& signal) override;
+  void on_order(const Order& order) override;
+  void on_execution(const Execution& execution) override;
+  void on_pnl(const PnL& pnl) override;
   // Flushes and closes every file; throws UserError when anything failed to reach the disk.
   void close();
   std::FILE* signals = nullptr;
@@ -57,11 +72,13 @@ class RunLog {
 
  private:
   std::string dir_;
+  const SymbolTable& symbols_;
 };
 
 class Pipeline {
  public:
-  Pipeline(const PipelineConfig& config, const SymbolTable& symbols, RunLog* log = nullptr);
+  Pipeline(const PipelineConfig& config, const SymbolTable& symbols,
+           PipelineObserver* observer = nullptr);
 
   // Processes one tick; a non-OK status names why it was rejected (already counted).
   Status on_tick(const Tick& tick);
@@ -81,7 +98,7 @@ class Pipeline {
 
   PipelineConfig config_;
   const SymbolTable& symbols_;
-  RunLog* log_;
+  PipelineObserver* log_;
   features::TimeBarAggregator bars_;
   exec::PaperBroker broker_;
   portfolio::Portfolio portfolio_;

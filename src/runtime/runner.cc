@@ -52,7 +52,7 @@ class RejectPolicy {
 }  // namespace
 
 Summary run_csv(const std::string& path, const PipelineConfig& config, SymbolTable& symbols,
-                RunLog* log) {
+                PipelineObserver* log) {
   CsvTickSource source(path, symbols);
   Pipeline pipeline(config, symbols, log);
   RejectPolicy policy(config.max_rejects);
@@ -75,7 +75,8 @@ Summary run_csv(const std::string& path, const PipelineConfig& config, SymbolTab
   return pipeline.summary();
 }
 
-Summary run_generated(sim::MarketGenerator& market, const PipelineConfig& config, RunLog* log) {
+Summary run_generated(sim::MarketGenerator& market, const PipelineConfig& config,
+                      PipelineObserver* log) {
   Pipeline pipeline(config, market.symbols(), log);
   Pacer pacer(config.speed);
   Tick tick;

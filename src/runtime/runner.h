@@ -12,7 +12,8 @@
 namespace pairflow::runtime {
 
 Summary run_csv(const std::string& path, const PipelineConfig& config, SymbolTable& symbols,
-                RunLog* log);
-Summary run_generated(sim::MarketGenerator& market, const PipelineConfig& config, RunLog* log);
+                PipelineObserver* log);
+Summary run_generated(sim::MarketGenerator& market, const PipelineConfig& config,
+                      PipelineObserver* log);
 
 }  // namespace pairflow::runtime

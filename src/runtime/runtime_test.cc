@@ -217,7 +217,7 @@ TEST(EndToEnd, SameSeedGivesByteIdenticalLogs) {
   Summary summaries[2];
   for (int run = 0; run < 2; ++run) {
     sim::MarketGenerator market(config.market);
-    RunLog log(dirs[run]);
+    RunLog log(dirs[run], market.symbols());
     summaries[run] = run_generated(market, config, &log);
   }
   EXPECT_GT(summaries[0].trades, 3);
