@@ -13,5 +13,6 @@ void register_gen(CLI::App& app);
 void register_stats(CLI::App& app);
 void register_job(CLI::App& app);
 void register_kafka_mock(CLI::App& app);
+void register_run(CLI::App& app);
 
 }  // namespace pairflow::cli

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   pairflow::cli::register_stats(app);
   pairflow::cli::register_job(app);
   pairflow::cli::register_kafka_mock(app);
+  pairflow::cli::register_run(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

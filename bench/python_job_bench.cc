@@ -1,0 +1,168 @@
+// Throughput of the Python job host: trivial jobs that return their input with one field added,
+// through process() per message and through process_batch() columns. items_per_second counts
+// input messages (JSON payloads parsed, handed to Python, outputs serialized and emitted).
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "embed/python/python_job.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using pairflow::jobs::Job;
+using pairflow::jobs::JobContext;
+using pairflow::jobs::LogLevel;
+using pairflow::jobs::Message;
+
+// Counts outputs; keeps the runtime's side out of the measurement.
+class CountingContext : public JobContext {
+ public:
+  void emit(std::string_view, std::string_view, std::string_view json) override {
+    ++emitted;
+    bytes += json.size();
+  }
+  void log(LogLevel, std::string_view) override {}
+  void metric(std::string_view, double) override {}
+  const std::string& job_name() const override { return name_; }
+  const std::string& output_topic() const override { return name_; }
+  const std::string& params_json() const override { return params_; }
+
+  std::size_t emitted = 0;
+  std::size_t bytes = 0;
+
+ private:
+  std::string name_ = "bench";
+  std::string params_ = "{}";
+};
+
+std::unique_ptr<Job> load(const std::string& name, const std::string& source) {
+  fs::path dir = fs::temp_directory_path() / ("pairflow_pybench_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  fs::path path = dir / name;
+  std::ofstream(path) << source;
+  auto job = pairflow::embed::load_python_job(path.string());
+  fs::remove_all(dir);
+  return job;
+}
+
+std::vector<Message> ticks(std::size_t n) {
+  static const char* symbols[] = {"AAPL", "MSFT", "GOOG", "AMZN", "META", "NVDA", "TSLA", "JPM"};
+  std::vector<Message> out(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const char* sym = symbols[i % 8];
+    out[i].key = sym;
+    out[i].payload = "{\"ts\":" + std::to_string(1704205800000000000LL + 1000000LL * i) +
+                     ",\"symbol\":\"" + sym + "\",\"price\":" + std::to_string(100 + i % 97) + "." +
+                     std::to_string(10 + i % 89) + ",\"size\":" + std::to_string(100 + i % 7) + "}";
+  }
+  return out;
+}
+
+constexpr const char* kPerMessage = R"(
+def process(msg):
+    msg["seen"] = 1
+    return msg
+)";
+
+constexpr const char* kBatched = R"(
+def process(msg):
+    msg["seen"] = 1
+    return msg
+
+def process_batch(cols):
+    cols["seen"] = [1] * len(cols["price"])
+    return cols
+)";
+
+constexpr const char* kBatchedNumpy = R"(
+import numpy as np
+
+def process(msg):
+    msg["notional"] = msg["price"] * msg["size"]
+    return msg
+
+def process_batch(cols):
+    cols["notional"] = cols["price"] * cols["size"]
+    return cols
+)";
+
+// Input side only: payloads to columns to Python; nothing returned.
+constexpr const char* kBatchedSink = R"(
+def process(msg):
+    return None
+
+def process_batch(cols):
+    return None
+)";
+
+void run(benchmark::State& state, const char* source) {
+  auto job = load("bench_job.py", source);
+  CountingContext ctx;
+  job->setup(ctx);
+  auto batch = ticks(static_cast<std::size_t>(state.range(0)));
+  std::vector<Job::Failure> failed;
+  for (auto _ : state) {
+    job->process_batch(batch, ctx, failed);
+  }
+  if (!failed.empty()) state.SkipWithError(failed[0].error.c_str());
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(batch.size()));
+  state.counters["out_bytes_per_msg"] =
+      ctx.emitted ? static_cast<double>(ctx.bytes) / static_cast<double>(ctx.emitted) : 0;
+}
+
+// process() per message; the GIL is taken once per batch.
+void BM_PerMessage(benchmark::State& state) { run(state, kPerMessage); }
+BENCHMARK(BM_PerMessage)->Arg(1024);
+
+// Job::process() per message: one GIL acquire/release per message.
+void BM_PerMessageSingleCalls(benchmark::State& state) {
+  auto job = load("bench_job.py", kPerMessage);
+  CountingContext ctx;
+  auto batch = ticks(1024);
+  for (auto _ : state) {
+    for (const Message& m : batch) job->process(m, ctx);
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(batch.size()));
+}
+BENCHMARK(BM_PerMessageSingleCalls);
+
+// process_batch(): columns built from the payloads, one Python call per batch.
+void BM_ProcessBatch(benchmark::State& state) { run(state, kBatched); }
+BENCHMARK(BM_ProcessBatch)->Arg(1024)->Arg(8192);
+
+void BM_ProcessBatchNumpy(benchmark::State& state) { run(state, kBatchedNumpy); }
+BENCHMARK(BM_ProcessBatchNumpy)->Arg(1024)->Arg(8192);
+
+void BM_ProcessBatchInputOnly(benchmark::State& state) { run(state, kBatchedSink); }
+BENCHMARK(BM_ProcessBatchInputOnly)->Arg(8192);
+
+// Output side only: a Python-made batch of 8192 rows serialized and emitted per call.
+void BM_ProcessBatchOutputOnly(benchmark::State& state) {
+  auto job = load("bench_job.py", R"(
+import numpy as np
+n = 8192
+out = {"ts": np.arange(n, dtype=np.int64) + 1704205800000000000,
+       "symbol": np.array(["AAPL", "MSFT"] * (n // 2), dtype=object),
+       "price": np.linspace(100.0, 200.0, n), "size": np.full(n, 100, dtype=np.int64)}
+def process(msg):
+    return None
+def process_batch(cols):
+    return out
+)");
+  CountingContext ctx;
+  std::vector<Message> one = {ticks(1)[0]};
+  std::vector<Job::Failure> failed;
+  for (auto _ : state) job->process_batch(one, ctx, failed);
+  state.SetItemsProcessed(state.iterations() * 8192);
+}
+BENCHMARK(BM_ProcessBatchOutputOnly);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,735 @@
+#include "embed/python/python_job.h"
+
+#include <pybind11/embed.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <filesystem>
+#include <mutex>
+#include <span>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "embed/python/py_codec.h"
+
+namespace py = pybind11;
+
+namespace pairflow::embed {
+namespace {
+
+using detail::BatchRows;
+using detail::ColumnBuilder;
+using detail::JsonDecoder;
+using detail::Ref;
+using jobs::JobContext;
+using jobs::JobError;
+using jobs::Message;
+
+class PythonJob;
+
+// --- interpreter and threads ----------------------------------------------------------------
+
+// Python side of loading: the importlib dance, signature checks and traceback walking are short
+// and clear in Python, and none of it is on the per-message path.
+constexpr const char* kHelperSource = R"PY(
+import importlib.machinery, importlib.util, inspect, os, sys, types, typing
+
+class LoadError(Exception):
+    pass
+
+def describe(exc, path):
+    """('Type: message', line in `path` where it was raised, or None)."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == path:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    if isinstance(exc, SyntaxError):
+        text = exc.msg or ""
+        if exc.filename == path:
+            line = exc.lineno
+        elif exc.filename:
+            text = f"{text} ({exc.filename}:{exc.lineno})"
+    else:
+        text = str(exc)
+    text = " ".join(text.split())
+    name = type(exc).__name__
+    return (f"{name}: {text}" if text else name), line
+
+_NOT_ROWS = (int, float, complex, str, bytes, bytearray, bool, set, frozenset)
+
+def _not_rows(ann, globs):
+    if isinstance(ann, str):
+        try:
+            ann = eval(ann, globs)
+        except Exception:
+            return False
+    if ann in _NOT_ROWS:
+        return True
+    origin = typing.get_origin(ann)
+    if origin is typing.Union or origin is getattr(types, "UnionType", None):
+        return all(_not_rows(a, globs) for a in typing.get_args(ann))
+    return origin in (set, frozenset)
+
+_ARG = {"process": "msg", "process_batch": "cols", "setup": "ctx", "recover": "ctx"}
+
+def _check(display, mod, name):
+    fn = mod.__dict__.get(name)
+    if fn is None:
+        if name == "process":
+            raise LoadError(f"{display}: no process(msg) function defined")
+        return None
+    code = getattr(fn, "__code__", None)
+    where = f"{display}:{code.co_firstlineno}" if code is not None else display
+    if not callable(fn):
+        raise LoadError(f"{display}: {name} is a {type(fn).__name__}, not a function")
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return fn
+    try:
+        sig.bind(None)
+    except TypeError:
+        raise LoadError(f"{where}: {name}() must take exactly one argument ({_ARG[name]}); "
+                        f"it is {name}{sig}") from None
+    if name in ("process", "process_batch"):
+        ann = sig.return_annotation
+        if ann is not inspect.Signature.empty and _not_rows(ann, getattr(fn, "__globals__", {})):
+            shown = ann if isinstance(ann, str) else getattr(ann, "__name__", repr(ann))
+            raise LoadError(f"{where}: {name}() is annotated to return {shown}; "
+                            "expected dict, list of dicts or None")
+    return fn
+
+def load(path, display, name):
+    if not os.path.isfile(path):
+        raise LoadError(f"{display}: no such file")
+    # Helper modules next to the job file import like in a script.
+    folder = os.path.dirname(path)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    loader = importlib.machinery.SourceFileLoader(name, path)
+    spec = importlib.util.spec_from_file_location(name, path, loader=loader)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    try:
+        loader.exec_module(mod)
+        fns = tuple(_check(display, mod, n) for n in ("process", "process_batch", "setup", "recover"))
+    except LoadError:
+        sys.modules.pop(name, None)
+        raise
+    except BaseException as e:
+        sys.modules.pop(name, None)
+        text, line = describe(e, path)
+        raise LoadError(f"{display}:{line}: {text}" if line else f"{display}: {text}") from None
+    return (mod,) + fns
+
+def unload(name):
+    sys.modules.pop(name, None)
+
+def make_ctx(name, params, output_topic):
+    return types.SimpleNamespace(name=name, params=params, output_topic=output_topic)
+)PY";
+
+struct Helper {
+  PyObject* load = nullptr;  // all strong, never released: the interpreter outlives every job
+  PyObject* unload = nullptr;
+  PyObject* describe = nullptr;
+  PyObject* make_ctx = nullptr;
+  PyObject* load_error = nullptr;
+};
+Helper g_helper;
+std::thread::id g_init_thread;
+
+void start_interpreter() {
+  const bool ours = !Py_IsInitialized();
+  if (ours) {
+    // No signal handlers: the host process owns SIGINT. No program dir on sys.path either.
+    py::initialize_interpreter(false, 0, nullptr, false);
+    g_init_thread = std::this_thread::get_id();
+  }
+  {
+    py::gil_scoped_acquire gil;
+    std::string error;
+    if (!detail::init_numpy(error)) throw JobError(error);
+    auto helper = py::reinterpret_steal<py::module_>(PyModule_New("_pairflow_host"));
+    if (!helper) throw py::error_already_set();
+    py::exec(kHelperSource, helper.attr("__dict__"));
+    g_helper.load = py::object(helper.attr("load")).release().ptr();
+    g_helper.unload = py::object(helper.attr("unload")).release().ptr();
+    g_helper.describe = py::object(helper.attr("describe")).release().ptr();
+    g_helper.make_ctx = py::object(helper.attr("make_ctx")).release().ptr();
+    g_helper.load_error = py::object(helper.attr("LoadError")).release().ptr();
+    helper.release();
+  }
+  // The init thread holds the GIL after initialization; hand it back so any thread can run jobs.
+  if (ours) PyEval_SaveThread();
+}
+
+void ensure_interpreter() {
+  static std::once_flag once;
+  static std::string failure;
+  std::call_once(once, [] {
+    try {
+      start_interpreter();
+    } catch (const std::exception& e) {
+      failure = std::string("cannot start the Python interpreter: ") + e.what();
+    }
+  });
+  if (!failure.empty()) throw JobError(failure);
+}
+
+// Keeps this thread's Python thread state between calls; deletes it when the thread exits.
+struct ThreadStateKeeper {
+  bool kept = false;
+  ~ThreadStateKeeper() {
+    if (!kept || std::this_thread::get_id() == g_init_thread || !Py_IsInitialized() ||
+        _Py_IsFinalizing()) {
+      return;
+    }
+    py::gil_scoped_acquire gil;
+    gil.dec_ref();  // the count drops to zero when `gil` ends: the thread state is deleted
+  }
+};
+thread_local ThreadStateKeeper t_keeper;
+
+// Holds the GIL on this thread for its scope.
+class GilHold {
+ public:
+  GilHold() {
+    if (!t_keeper.kept) {
+      gil_.inc_ref();  // one extra count: the thread state survives the release
+      t_keeper.kept = true;
+    }
+  }
+
+ private:
+  py::gil_scoped_acquire gil_;
+};
+
+// --- the call in progress --------------------------------------------------------------------
+
+// What pairflow.emit/state/log/metric act on: set while a job method runs on this thread.
+struct CurrentCall {
+  PythonJob* job = nullptr;
+  JobContext* ctx = nullptr;         // null while the module itself is executing (load)
+  const std::string* key = nullptr;  // key of the message being processed, when known
+};
+thread_local CurrentCall* t_call = nullptr;
+
+class CallScope {
+ public:
+  CallScope(PythonJob* job, JobContext* ctx) : saved_(t_call) {
+    call_.job = job;
+    call_.ctx = ctx;
+    t_call = &call_;
+  }
+  ~CallScope() { t_call = saved_; }
+  CallScope(const CallScope&) = delete;
+  CallScope& operator=(const CallScope&) = delete;
+  void set_key(const std::string* key) { call_.key = key; }
+
+ private:
+  CurrentCall call_;
+  CurrentCall* saved_;
+};
+
+CurrentCall& require_call(const char* what) {
+  if (!t_call || !t_call->ctx) {
+    throw py::value_error(std::string("pairflow.") + what +
+                          "() can only be called while the job runs setup, process, "
+                          "process_batch or recover");
+  }
+  return *t_call;
+}
+
+// --- the job ---------------------------------------------------------------------------------
+
+std::string module_name_for(const std::filesystem::path& path) {
+  static std::atomic<int> counter{0};
+  std::string stem = path.stem().string();
+  for (char& c : stem) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return "pairflow_job_" + std::to_string(++counter) + "_" + stem;
+}
+
+constexpr const char* kExpectedRows = "expected dict, list of dicts or None";
+
+class PythonJob final : public jobs::Job {
+ public:
+  explicit PythonJob(std::string display) : display_(std::move(display)) {
+    std::filesystem::path p(display_);
+    abs_path_ = std::filesystem::absolute(p).lexically_normal().string();
+    module_name_ = module_name_for(p);
+  }
+
+  ~PythonJob() override {
+    if (!py_) return;
+    GilHold gil;
+    PyObject* r = PyObject_CallOneArg(g_helper.unload, py_->module_name.get());
+    if (r) {
+      Py_DECREF(r);
+    } else {
+      PyErr_Clear();
+    }
+    py_.reset();  // Python references go while the GIL is held
+  }
+
+  void load() {
+    GilHold gil;
+    py_ = std::make_unique<Py>();
+    py_->state.reset(PyDict_New());
+    py_->module_name.reset(PyUnicode_FromString(module_name_.c_str()));
+    CallScope scope(this, nullptr);  // `from pairflow import state` at import binds our dict
+    Ref result(PyObject_CallFunction(g_helper.load, "ssO", abs_path_.c_str(), display_.c_str(),
+                                     py_->module_name.get()));
+    if (!result) {
+      std::string text = load_error_text();
+      py_.reset();
+      throw JobError(text);
+    }
+    py_->module = Ref::borrow(PyTuple_GET_ITEM(result.get(), 0));
+    auto fn = [&](int i) {
+      PyObject* f = PyTuple_GET_ITEM(result.get(), i);
+      return f == Py_None ? Ref() : Ref::borrow(f);
+    };
+    py_->process = fn(1);
+    py_->batch = fn(2);
+    py_->setup = fn(3);
+    py_->recover = fn(4);
+  }
+
+  void setup(JobContext& ctx) override { call_hook(py_->setup.get(), "setup", ctx); }
+  void recover(JobContext& ctx) override { call_hook(py_->recover.get(), "recover", ctx); }
+
+  void process(const Message& message, JobContext& ctx) override {
+    GilHold gil;
+    CallScope scope(this, &ctx);
+    scope.set_key(&message.key);
+    process_one(message, ctx, "");
+  }
+
+  void process_batch(std::span<const Message> batch, JobContext& ctx,
+                     std::vector<Failure>& failed) override {
+    GilHold gil;
+    CallScope scope(this, &ctx);
+    if (!py_->batch || !columnar_batch(batch, ctx, failed, scope)) {
+      per_message(batch, ctx, failed, scope);
+    }
+  }
+
+  std::string snapshot_state() override {
+    GilHold gil;
+    std::string out, error;
+    if (!detail::write_json(py_->state.get(), out, error)) {
+      throw JobError(display_ + ": pairflow.state cannot be saved as JSON: " + error);
+    }
+    return out;
+  }
+
+  void restore_state(std::string_view json) override {
+    GilHold gil;
+    std::string error;
+    Ref parsed(py_->decoder.decode_object(json, error));
+    if (!parsed) throw JobError(display_ + ": cannot restore pairflow.state: " + error);
+    // Same dict object: the job may hold it (`from pairflow import state`).
+    PyDict_Clear(py_->state.get());
+    if (PyDict_Update(py_->state.get(), parsed.get()) < 0) {
+      throw JobError(display_ + ": cannot restore pairflow.state: " + detail::take_python_error());
+    }
+  }
+
+  // For the pairflow module (GIL held).
+  PyObject* state() const { return py_->state.get(); }
+  std::string& emit_buffer() { return py_->emit_buffer; }
+
+ private:
+  // Everything that references Python objects; destroyed with the GIL held.
+  struct Py {
+    Ref module_name, module, state, process, batch, setup, recover;
+    JsonDecoder decoder;
+    ColumnBuilder columns;
+    BatchRows rows;
+    std::string emit_buffer;
+    std::vector<std::string> outs;
+    std::vector<std::size_t> index;
+    simdjson::dom::parser stream_parser;
+    std::string stream_buffer;
+    std::vector<std::size_t> offsets;
+  };
+
+  // The pending exception of a user call: ("Type: message", line in the job file or 0).
+  std::pair<std::string, long> pending_error() {
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb && value) PyException_SetTraceback(value, tb);
+    Ref t(type), v(value), b(tb);
+    if (!v) return {"unknown Python error", 0};
+    Ref described(PyObject_CallFunction(g_helper.describe, "Os", v.get(), abs_path_.c_str()));
+    if (!described) return {detail::take_python_error(), 0};
+    const char* text = PyUnicode_AsUTF8(PyTuple_GET_ITEM(described.get(), 0));
+    PyObject* line = PyTuple_GET_ITEM(described.get(), 1);
+    return {text ? text : "?", line == Py_None ? 0 : PyLong_AsLong(line)};
+  }
+
+  // "Type: message (FILE:LINE)": the one-line reason of a failed message.
+  std::string message_error() {
+    auto [text, line] = pending_error();
+    return text + " (" + display_ + (line ? ":" + std::to_string(line) : "") + ")";
+  }
+
+  // "FILE:LINE: Type: message": a failed load, setup or recover.
+  std::string hook_error() {
+    auto [text, line] = pending_error();
+    return display_ + (line ? ":" + std::to_string(line) : "") + ": " + text;
+  }
+
+  std::string load_error_text() {
+    if (PyErr_ExceptionMatches(g_helper.load_error)) {
+      std::string text = detail::take_python_error();  // "LoadError: ..."
+      auto colon = text.find(": ");
+      return colon == std::string::npos ? text : text.substr(colon + 2);
+    }
+    return hook_error();
+  }
+
+  void call_hook(PyObject* fn, const char* name, JobContext& ctx) {
+    if (!fn) return;
+    GilHold gil;
+    CallScope scope(this, &ctx);
+    std::string error;
+    Ref params;
+    const std::string& params_json = ctx.params_json();
+    if (params_json.empty()) {
+      params.reset(PyDict_New());
+    } else {
+      params.reset(py_->decoder.decode_object(params_json, error));
+      if (!params) throw JobError(display_ + ": job parameters: " + error);
+    }
+    auto str = [](const std::string& s) {
+      return Ref(PyUnicode_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size())));
+    };
+    Ref job_name = str(ctx.job_name()), topic = str(ctx.output_topic());
+    Ref pyctx(job_name && topic ? PyObject_CallFunctionObjArgs(g_helper.make_ctx, job_name.get(),
+                                                               params.get(), topic.get(), nullptr)
+                                : nullptr);
+    if (!pyctx) throw JobError(display_ + ": " + detail::take_python_error());
+    Ref result(PyObject_CallOneArg(fn, pyctx.get()));
+    if (!result) throw JobError(hook_error());
+    // setup() and recover() may return rows too (a warm-up summary, a replay).
+    emit_result(result.get(), name, ctx, "");
+  }
+
+  // One message through process(). GIL held, scope set. Throws JobError.
+  void process_one(const Message& message, JobContext& ctx, std::string_view out_key) {
+    std::string error;
+    Ref msg(py_->decoder.decode_object(message.payload, error));
+    if (!msg) throw JobError(error);
+    Ref result(PyObject_CallOneArg(py_->process.get(), msg.get()));
+    if (!result) throw JobError(message_error());
+    emit_result(result.get(), "process", ctx, out_key);
+  }
+
+  // Emits what a user function returned: a dict, a list (or tuple) of dicts, or None. Every row
+  // is serialized before the first is emitted, so a bad return emits nothing.
+  void emit_result(PyObject* result, const char* fn, JobContext& ctx, std::string_view key) {
+    if (result == Py_None) return;
+    std::string error;
+    auto& outs = py_->outs;
+    if (PyDict_Check(result)) {
+      if (outs.empty()) outs.emplace_back();
+      outs[0].clear();
+      if (!detail::write_json(result, outs[0], error)) {
+        throw JobError(std::string(fn) +
+                       "() returned a dict that is not JSON-serializable: " + error);
+      }
+      ctx.emit("", key, outs[0]);
+      return;
+    }
+    if (!PyList_Check(result) && !PyTuple_Check(result)) {
+      throw JobError(std::string(fn) + "() returned " + Py_TYPE(result)->tp_name + "; " +
+                     kExpectedRows);
+    }
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(result);
+    PyObject** items = PySequence_Fast_ITEMS(result);
+    if (outs.size() < static_cast<std::size_t>(n)) outs.resize(n);
+    for (Py_ssize_t i = 0; i < n; ++i) {
+      if (!PyDict_Check(items[i])) {
+        throw JobError(std::string(fn) + "() returned a " + Py_TYPE(result)->tp_name +
+                       " containing " + Py_TYPE(items[i])->tp_name + "; " + kExpectedRows);
+      }
+      outs[i].clear();
+      if (!detail::write_json(items[i], outs[i], error)) {
+        throw JobError(std::string(fn) +
+                       "() returned a dict that is not JSON-serializable: " + error);
+      }
+    }
+    for (Py_ssize_t i = 0; i < n; ++i) ctx.emit("", key, outs[i]);
+  }
+
+  void per_message(std::span<const Message> batch, JobContext& ctx, std::vector<Failure>& failed,
+                   CallScope& scope) {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      scope.set_key(&batch[i].key);
+      try {
+        process_one(batch[i], ctx, batch[i].key);
+      } catch (const JobError& e) {
+        failed.push_back({i, e.what()});
+      }
+    }
+    scope.set_key(nullptr);
+  }
+
+  // The process_batch() path. False when the batch must go through process() per message
+  // instead (the columnar call failed); undecodable payloads are reported either way.
+  bool columnar_batch(std::span<const Message> batch, JobContext& ctx, std::vector<Failure>& failed,
+                      CallScope& scope) {
+    auto& p = *py_;
+    p.index.clear();
+    if (stream_rows(batch)) return call_batch(batch, ctx, failed, scope);
+    std::vector<Failure> bad;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      simdjson::dom::element root;
+      if (auto err = p.decoder.parse(batch[i].payload, root)) {
+        bad.push_back(
+            {i, std::string("payload is not valid JSON: ") + simdjson::error_message(err)});
+        continue;
+      }
+      if (root.type() != simdjson::dom::element_type::OBJECT) {
+        bad.push_back({i, "payload is not a JSON object"});
+        continue;
+      }
+      if (!p.columns.add_row(root.get_object().value_unsafe(), p.decoder)) {
+        PyErr_Clear();
+        p.columns.clear();
+        return false;  // out of memory midway: the simple path copes message by message
+      }
+      p.index.push_back(i);
+    }
+    failed.insert(failed.end(), bad.begin(), bad.end());
+    return call_batch(batch, ctx, failed, scope);
+  }
+
+  // Fast path of the columns: the payloads laid end to end and parsed as one simdjson stream,
+  // which spreads the parser's fixed cost over the batch. False (nothing added) unless every
+  // payload is exactly one JSON object; the caller then parses them one by one.
+  bool stream_rows(std::span<const Message> batch) {
+    auto& p = *py_;
+    std::string& buf = p.stream_buffer;
+    buf.clear();
+    p.offsets.clear();
+    for (const Message& m : batch) {
+      p.offsets.push_back(buf.size());
+      buf += m.payload;
+      buf.push_back('\n');
+    }
+    p.offsets.push_back(buf.size());
+    const std::size_t len = buf.size();
+    buf.append(simdjson::SIMDJSON_PADDING, ' ');
+    simdjson::dom::document_stream stream;
+    // One window for the whole batch: no background stage-1 thread.
+    if (p.stream_parser.parse_many(buf.data(), len, std::max<std::size_t>(len, 4096)).get(stream)) {
+      return false;
+    }
+    std::size_t k = 0;
+    for (auto it = stream.begin(); it != stream.end(); ++it) {
+      simdjson::dom::element root;
+      if ((*it).get(root) || k >= batch.size() || it.current_index() < p.offsets[k] ||
+          it.current_index() >= p.offsets[k + 1] ||
+          root.type() != simdjson::dom::element_type::OBJECT ||
+          !p.columns.add_row(root.get_object().value_unsafe(), p.decoder)) {
+        PyErr_Clear();
+        p.columns.clear();
+        return false;
+      }
+      ++k;
+    }
+    if (k != batch.size()) {
+      p.columns.clear();
+      return false;
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) p.index.push_back(i);
+    return true;
+  }
+
+  // Calls process_batch() on the columns built for the rows in `index`.
+  bool call_batch(std::span<const Message> batch, JobContext& ctx, std::vector<Failure>& failed,
+                  CallScope& scope) {
+    auto& p = *py_;
+    if (p.index.empty()) return true;
+    std::string error;
+    Ref cols(p.columns.build());
+    if (!cols) {
+      error = detail::take_python_error();
+    } else {
+      Ref result(PyObject_CallOneArg(p.batch.get(), cols.get()));
+      if (!result) {
+        error = message_error();
+      } else if (emit_batch_result(result.get(), batch, ctx, error)) {
+        return true;
+      }
+    }
+    // One bad row must not sink its neighbours: redo the batch row by row through process().
+    ctx.log(jobs::LogLevel::kWarning, "process_batch() failed (" + error + "); processing its " +
+                                          std::to_string(p.index.size()) + " messages one by one");
+    std::vector<std::size_t> index = p.index;
+    for (std::size_t i : index) {
+      scope.set_key(&batch[i].key);
+      try {
+        process_one(batch[i], ctx, batch[i].key);
+      } catch (const JobError& e) {
+        failed.push_back({i, e.what()});
+      }
+    }
+    scope.set_key(nullptr);
+    return true;
+  }
+
+  // Emits the rows a process_batch() returned; when there is one row per input row, each row
+  // goes out under its input's key.
+  bool emit_batch_result(PyObject* result, std::span<const Message> batch, JobContext& ctx,
+                         std::string& error) {
+    auto& p = *py_;
+    if (result == Py_None) return true;
+    std::size_t n = 0;
+    if (PyDict_Check(result)) {
+      if (!p.rows.open(result, error)) return false;
+      n = p.rows.size();
+      if (p.outs.size() < n) p.outs.resize(n);
+      for (std::size_t r = 0; r < n; ++r) {
+        p.outs[r].clear();
+        if (!p.rows.write_row(r, p.outs[r], error)) {
+          error = "process_batch() returned a value that is not JSON-serializable: " + error;
+          return false;
+        }
+      }
+    } else if (PyList_Check(result) || PyTuple_Check(result)) {
+      n = static_cast<std::size_t>(PySequence_Fast_GET_SIZE(result));
+      PyObject** items = PySequence_Fast_ITEMS(result);
+      if (p.outs.size() < n) p.outs.resize(n);
+      for (std::size_t r = 0; r < n; ++r) {
+        if (!PyDict_Check(items[r])) {
+          error = std::string("process_batch() returned a list containing ") +
+                  Py_TYPE(items[r])->tp_name + "; expected a dict of columns, a list of dicts " +
+                  "or None";
+          return false;
+        }
+        p.outs[r].clear();
+        if (!detail::write_json(items[r], p.outs[r], error)) {
+          error = "process_batch() returned a value that is not JSON-serializable: " + error;
+          return false;
+        }
+      }
+    } else {
+      error = std::string("process_batch() returned ") + Py_TYPE(result)->tp_name +
+              "; expected a dict of columns, a list of dicts or None";
+      return false;
+    }
+    const bool aligned = n == p.index.size();
+    for (std::size_t r = 0; r < n; ++r) {
+      ctx.emit("", aligned ? std::string_view(batch[p.index[r]].key) : std::string_view(),
+               p.outs[r]);
+    }
+    return true;
+  }
+
+  std::string display_;
+  std::string abs_path_;
+  std::string module_name_;
+  std::unique_ptr<Py> py_;
+};
+
+// --- the pairflow module ---------------------------------------------------------------------
+
+jobs::LogLevel parse_level(std::string_view level) {
+  if (level == "info") return jobs::LogLevel::kInfo;
+  if (level == "warning" || level == "warn") return jobs::LogLevel::kWarning;
+  if (level == "error") return jobs::LogLevel::kError;
+  if (level == "debug") return jobs::LogLevel::kDebug;
+  throw py::value_error("pairflow.log(): level must be debug, info, warning or error, not '" +
+                        std::string(level) + "'");
+}
+
+}  // namespace
+
+std::unique_ptr<jobs::Job> load_python_job(const std::string& path) {
+  ensure_interpreter();
+  auto job = std::make_unique<PythonJob>(path);
+  job->load();
+  return job;
+}
+
+}  // namespace pairflow::embed
+
+PYBIND11_EMBEDDED_MODULE(pairflow, m) {
+  using pairflow::embed::CurrentCall;
+  using pairflow::embed::require_call;
+  m.doc() = "The runtime, as seen from a pairflow Python job.";
+
+  m.def(
+      "emit",
+      [](std::string_view topic, py::handle msg, py::handle key) {
+        CurrentCall& call = require_call("emit");
+        if (!PyDict_Check(msg.ptr())) {
+          throw py::type_error(std::string("pairflow.emit(): msg must be a dict, not ") +
+                               Py_TYPE(msg.ptr())->tp_name);
+        }
+        std::string& out = call.job->emit_buffer();
+        out.clear();
+        std::string error;
+        if (!pairflow::embed::detail::write_json(msg.ptr(), out, error)) {
+          throw py::type_error("pairflow.emit(): " + error);
+        }
+        std::string_view k;
+        if (key.is_none()) {
+          if (call.key) k = *call.key;
+        } else if (PyUnicode_Check(key.ptr())) {
+          Py_ssize_t n = 0;
+          const char* s = PyUnicode_AsUTF8AndSize(key.ptr(), &n);
+          if (!s) throw py::error_already_set();
+          k = std::string_view(s, n);
+        } else {
+          throw py::type_error(std::string("pairflow.emit(): key must be a str or None, not ") +
+                               Py_TYPE(key.ptr())->tp_name);
+        }
+        call.ctx->emit(topic, k, out);
+      },
+      py::arg("topic"), py::arg("msg"), py::arg("key") = py::none(),
+      "Publishes the dict `msg` to `topic` (\"\" = the job's output topic) under `key` (None = "
+      "the key of the message being processed).");
+
+  m.def(
+      "log",
+      [](std::string_view text, std::string_view level) {
+        auto lvl = pairflow::embed::parse_level(level);
+        if (!pairflow::embed::t_call || !pairflow::embed::t_call->ctx) {
+          // Module-level code runs at load, before any context exists.
+          py::print(py::str("pairflow [{}] {}").format(level, text),
+                    py::arg("file") = py::module_::import("sys").attr("stderr"));
+          return;
+        }
+        pairflow::embed::t_call->ctx->log(lvl, text);
+      },
+      py::arg("text"), py::arg("level") = "info", "Logs a line through the runtime.");
+
+  m.def(
+      "metric",
+      [](std::string_view name, double value) { require_call("metric").ctx->metric(name, value); },
+      py::arg("name"), py::arg("value") = 1.0, "Adds `value` to the job's metric `name`.");
+
+  // `pairflow.state` resolves per job and per thread (PEP 562 module __getattr__), so jobs that
+  // share the interpreter, even on different threads, each see their own dict.
+  m.def("__getattr__", [](const std::string& name) -> py::object {
+    if (name == "state") {
+      if (!pairflow::embed::t_call) {
+        throw py::attribute_error("pairflow.state exists only while a job is loaded or running");
+      }
+      return py::reinterpret_borrow<py::object>(pairflow::embed::t_call->job->state());
+    }
+    throw py::attribute_error("module 'pairflow' has no attribute '" + name + "'");
+  });
+}

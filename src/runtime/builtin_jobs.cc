@@ -1,0 +1,136 @@
+#include "runtime/builtin_jobs.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "features/time_bars.h"
+#include "model/json.h"
+#include "model/json_parse.h"
+#include "runtime/pipeline.h"
+
+namespace pairflow::runtime {
+namespace {
+
+// Reads params JSON: string and array-of-string values by key.
+class Params {
+ public:
+  explicit Params(const std::string& json) {
+    if (parser_.parse(json).get(root_) || !root_.is_object()) {
+      throw jobs::JobError(fmt::format("params are not a JSON object: {}", json));
+    }
+  }
+  std::string string(const char* key, const std::string& fallback) {
+    std::string_view v;
+    simdjson::dom::element e;
+    if (root_[key].get(e)) return fallback;
+    if (e.get_string().get(v))
+      throw jobs::JobError(fmt::format("param '{}' must be a string", key));
+    return std::string(v);
+  }
+  std::vector<std::string> strings(const char* key) {
+    std::vector<std::string> out;
+    simdjson::dom::element e;
+    if (root_[key].get(e)) return out;
+    simdjson::dom::array a;
+    if (e.get_array().get(a))
+      throw jobs::JobError(fmt::format("param '{}' must be a list of strings", key));
+    for (auto item : a) {
+      std::string_view v;
+      if (item.get_string().get(v))
+        throw jobs::JobError(fmt::format("param '{}' must be a list of strings", key));
+      out.emplace_back(v);
+    }
+    return out;
+  }
+
+ private:
+  simdjson::dom::parser parser_;
+  simdjson::dom::element root_;
+};
+
+class BarsJob : public jobs::Job {
+ public:
+  void setup(jobs::JobContext& ctx) override {
+    Params params(ctx.params_json());
+    std::string interval = params.string("interval", "1m");
+    auto parsed = parse_duration(interval);
+    if (!parsed) throw jobs::JobError(fmt::format("bars: interval: {}", parsed.status().message()));
+    bars_ = std::make_unique<features::TimeBarAggregator>(*parsed);
+  }
+  void process(const jobs::Message& m, jobs::JobContext& ctx) override {
+    auto tick = parser_.parse(m.payload, symbols_);
+    if (!tick) throw jobs::JobError(tick.status().message());
+    if (!(tick->price > 0) || !(tick->size >= 0))
+      throw jobs::JobError("price must be > 0 and size >= 0");
+    Status s =
+        bars_->on_tick(*tick, [&](Timestamp, std::span<const Bar> slice) { emit(slice, ctx); });
+    if (!s) throw jobs::JobError(s.message());
+  }
+  void finish(jobs::JobContext& ctx) override {
+    bars_->flush([&](Timestamp, std::span<const Bar> slice) { emit(slice, ctx); });
+  }
+
+ private:
+  void emit(std::span<const Bar> slice, jobs::JobContext& ctx) {
+    for (const Bar& bar : slice) ctx.emit("", symbols_.name(bar.symbol), to_json(bar, symbols_));
+  }
+  TickParser parser_;
+  SymbolTable symbols_;
+  std::unique_ptr<features::TimeBarAggregator> bars_;
+};
+
+class TraderJob : public jobs::Job, private PipelineObserver {
+ public:
+  void setup(jobs::JobContext& ctx) override {
+    Params params(ctx.params_json());
+    const std::string config_path = params.string("config", "");
+    try {
+      config_ = config_path.empty() ? PipelineConfig{} : load_config(config_path);
+      apply_overrides(config_, params.strings("set"));
+    } catch (const UserError& e) {
+      throw jobs::JobError(fmt::format("trader: {}", e.what()));
+    }
+    ctx_ = &ctx;
+    pipeline_ = std::make_unique<Pipeline>(config_, symbols_, static_cast<PipelineObserver*>(this));
+  }
+  void process(const jobs::Message& m, jobs::JobContext& ctx) override {
+    ctx_ = &ctx;
+    auto tick = parser_.parse(m.payload, symbols_);
+    if (!tick) throw jobs::JobError(tick.status().message());
+    Status s = pipeline_->on_tick(*tick);
+    if (!s) throw jobs::JobError(s.message());
+  }
+  void finish(jobs::JobContext& ctx) override {
+    ctx_ = &ctx;
+    pipeline_->finish();
+    ctx.emit("", "summary", pipeline_->summary().to_json());
+  }
+
+ private:
+  void on_signal(const Signal& s) override {
+    ctx_->emit("pairs.signals", std::to_string(s.pair), to_json(s));
+  }
+  void on_order(const Order& o) override {
+    ctx_->emit("orders", symbols_.name(o.symbol), to_json(o, symbols_));
+  }
+  void on_execution(const Execution& e) override {
+    ctx_->emit("executions", symbols_.name(e.symbol), to_json(e, symbols_));
+  }
+  void on_pnl(const PnL& p) override { ctx_->emit("pnl", "portfolio", to_json(p)); }
+
+  PipelineConfig config_;
+  SymbolTable symbols_;
+  TickParser parser_;
+  std::unique_ptr<Pipeline> pipeline_;
+  jobs::JobContext* ctx_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<jobs::Job> make_builtin_job(const std::string& name) {
+  if (name == "bars") return std::make_unique<BarsJob>();
+  if (name == "trader") return std::make_unique<TraderJob>();
+  throw jobs::JobError(fmt::format("unknown builtin job '{}' (builtins: bars, trader)", name));
+}
+
+}  // namespace pairflow::runtime

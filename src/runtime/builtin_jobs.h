@@ -1,0 +1,24 @@
+// Built-in C++ jobs, wired through topics exactly like user jobs (pipeline files name them with
+// `builtin = "..."`):
+//   bars    ticks -> bars.<interval>: TimeBarAggregator; params {interval = "1m"}. A late or
+//   invalid
+//           tick is a dead letter with its reason; the last partial bar is emitted at end of input.
+//   trader  ticks -> pairs.signals, orders, executions, pnl (and `out`: the run summary at the
+//   end):
+//           the whole embedded trading pipeline (bars, discovery, pair models, portfolio, paper
+//           broker) as one job; params {config = "file.toml", set = ["section.key=value", ...]}.
+// Messages are the JSON forms of model/json.h, keyed by symbol (pair id for signals). Each job is
+// driven by one thread (see jobs/job.h).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "jobs/job.h"
+
+namespace pairflow::runtime {
+
+// Throws jobs::JobError for an unknown name.
+std::unique_ptr<jobs::Job> make_builtin_job(const std::string& name);
+
+}  // namespace pairflow::runtime

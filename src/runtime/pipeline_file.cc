@@ -1,0 +1,298 @@
+#include "runtime/pipeline_file.h"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+#include "model/json.h"
+#include "runtime/builtin_jobs.h"
+#include "runtime/kafka_transport.h"
+#include "runtime/local_bus.h"
+#include "runtime/tick_source.h"
+#include "sim/market.h"
+
+namespace pairflow::runtime {
+namespace {
+
+std::string resolve(const std::string& base_file, const std::string& path) {
+  if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
+  return (std::filesystem::path(base_file).parent_path() / path).lexically_normal().string();
+}
+
+// The tick source as a runtime Source of tick JSON messages (offset = tick number).
+class TickSource : public Source {
+ public:
+  explicit TickSource(const SourceSpec& spec) : spec_(spec) {
+    if (spec.kind == "generator") {
+      market_ = std::make_unique<sim::MarketGenerator>(spec.config.market);
+    } else {
+      csv_ = std::make_unique<CsvTickSource>(spec.path, symbols_);
+    }
+  }
+  bool poll(std::vector<jobs::Message>& out, std::size_t max, int) override {
+    Tick tick;
+    std::string error;
+    for (std::size_t n = 0; n < max; ++n) {
+      if (market_) {
+        if (!market_->next(tick)) return false;
+      } else {
+        ReadResult r = csv_->next(tick, error);
+        if (r == ReadResult::kEnd) return false;
+        if (r == ReadResult::kBadRow) {
+          if (spec_.config.max_rejects >= 0 && ++rejects_ > spec_.config.max_rejects) {
+            throw UserError(error);
+          }
+          continue;
+        }
+      }
+      const SymbolTable& symbols = market_ ? market_->symbols() : symbols_;
+      jobs::Message m;
+      m.topic = spec_.topic;
+      m.key = symbols.name(tick.symbol);
+      m.payload = to_json(tick, symbols);
+      m.ts = tick.ts;
+      m.partition = 0;
+      m.offset = offset_++;
+      out.push_back(std::move(m));
+    }
+    return true;
+  }
+  void commit(const Positions&) override {}
+
+ private:
+  const SourceSpec& spec_;
+  SymbolTable symbols_;
+  std::unique_ptr<sim::MarketGenerator> market_;
+  std::unique_ptr<CsvTickSource> csv_;
+  std::int64_t offset_ = 0, rejects_ = 0;
+};
+
+std::unique_ptr<jobs::Job> make_job(const JobSpec& spec) {
+  try {
+    return spec.builtin.empty() ? jobs::load_job(spec.file) : make_builtin_job(spec.builtin);
+  } catch (const jobs::JobError& e) {
+    throw UserError(fmt::format("job '{}': {}", spec.name, e.what()));
+  }
+}
+
+JobRunOptions options_for(const JobSpec& spec) {
+  JobRunOptions o;
+  o.job_name = spec.name;
+  o.output_topic = spec.out;
+  o.params_json = spec.params_json;
+  o.poll_timeout_ms = 0;
+  o.checkpoint_interval = std::chrono::milliseconds(1000);
+  return o;
+}
+
+}  // namespace
+
+PipelineSpec load_pipeline(const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw UserError(fmt::format("{}:{}: {}", path, e.source().begin.line, e.description()));
+  }
+  PipelineSpec spec;
+  spec.path = path;
+  auto fail = [&](const std::string& what) { throw UserError(fmt::format("{}: {}", path, what)); };
+  for (const auto& [key, node] : root) {
+    if (key != "source" && key != "job")
+      fail(fmt::format("unknown key '{}' (expected [source] and [[job]])", key.str()));
+  }
+  if (auto* source = root["source"].as_table()) {
+    for (const auto& [key, node] : *source) {
+      static const std::set<std::string> kKeys = {"kind", "path", "topic", "config", "set"};
+      if (!kKeys.count(std::string(key.str())))
+        fail(fmt::format("unknown key 'source.{}'", key.str()));
+    }
+    spec.source.kind = (*source)["kind"].value_or<std::string>("generator");
+    spec.source.path = resolve(path, (*source)["path"].value_or<std::string>(""));
+    spec.source.topic = (*source)["topic"].value_or<std::string>("ticks");
+    std::string config = resolve(path, (*source)["config"].value_or<std::string>(""));
+    if (!config.empty()) spec.source.config = load_config(config);
+    std::vector<std::string> overrides;
+    if (auto* set = (*source)["set"].as_array()) {
+      for (const auto& item : *set) {
+        if (!item.is_string()) fail("source.set must be a list of strings");
+        overrides.push_back(*item.value<std::string>());
+      }
+    }
+    apply_overrides(spec.source.config, overrides);
+    if (spec.source.kind != "generator" && spec.source.kind != "csv") {
+      fail(fmt::format("source.kind must be 'generator' or 'csv', got '{}'", spec.source.kind));
+    }
+    if (spec.source.kind == "csv" && spec.source.path.empty())
+      fail("source.kind = 'csv' needs source.path");
+  }
+  std::set<std::string> available = {spec.source.topic}, names = {"source"};
+  if (auto* jobs = root["job"].as_array()) {
+    for (const auto& node : *jobs) {
+      const toml::table* t = node.as_table();
+      if (!t) fail("[[job]] entries must be tables");
+      JobSpec job;
+      for (const auto& [key, value] : *t) {
+        static const std::set<std::string> kKeys = {"name", "builtin", "file",
+                                                    "in",   "out",     "params"};
+        if (!kKeys.count(std::string(key.str())))
+          fail(fmt::format("unknown key 'job.{}'", key.str()));
+      }
+      job.name = (*t)["name"].value_or<std::string>("");
+      job.builtin = (*t)["builtin"].value_or<std::string>("");
+      job.file = resolve(path, (*t)["file"].value_or<std::string>(""));
+      job.in = (*t)["in"].value_or<std::string>("");
+      job.out = (*t)["out"].value_or<std::string>("");
+      if (job.name.empty()) fail("a [[job]] has no name");
+      if (!names.insert(job.name).second)
+        fail(fmt::format("job name '{}' is used twice", job.name));
+      if (job.builtin.empty() == job.file.empty())
+        fail(fmt::format("job '{}': give exactly one of builtin or file", job.name));
+      if (job.in.empty() || job.out.empty())
+        fail(fmt::format("job '{}': needs in and out topics", job.name));
+      if (!available.count(job.in)) {
+        fail(fmt::format("job '{}' reads '{}', which neither the source nor an earlier job writes",
+                         job.name, job.in));
+      }
+      available.insert(job.out);
+      if (job.builtin == "trader") {
+        for (const char* t : {"pairs.signals", "orders", "executions", "pnl"}) available.insert(t);
+      }
+      available.insert("dlq." + job.name);
+      if (const toml::table* given = (*t)["params"].as_table()) {
+        toml::table params = *given;
+        // A `config` file named in params is relative to the pipeline file, like `file`.
+        if (auto config = params["config"].value<std::string>()) {
+          params.insert_or_assign("config", resolve(path, *config));
+        }
+        std::ostringstream json;
+        json << toml::json_formatter{params};
+        job.params_json = json.str();
+      }
+      spec.jobs.push_back(job);
+    }
+  }
+  if (spec.jobs.empty()) fail("no [[job]] entries");
+  return spec;
+}
+
+std::string EmbeddedReport::to_json() const {
+  std::string out = fmt::format(R"({{"source_messages":{},"topics":{{)", source_messages);
+  bool first = true;
+  for (const auto& [topic, n] : topics) {
+    out += fmt::format("{}{}:{}", first ? "" : ",", json_string(topic), n);
+    first = false;
+  }
+  out += R"(},"jobs":{)";
+  first = true;
+  for (const auto& [name, m] : jobs) {
+    out += fmt::format("{}{}:{}", first ? "" : ",", json_string(name), m.to_json());
+    first = false;
+  }
+  return out + "}}";
+}
+
+EmbeddedReport run_embedded(const PipelineSpec& spec, const std::string& out_dir) {
+  LocalBus bus(out_dir);
+  std::vector<std::unique_ptr<jobs::Job>> jobs;
+  std::vector<LocalBus::Subscription*> inputs;
+  std::vector<std::unique_ptr<JobRunner>> runners;
+  for (const JobSpec& j : spec.jobs) {
+    jobs.push_back(make_job(j));
+    inputs.push_back(&bus.subscribe(j.in));
+    runners.push_back(
+        std::make_unique<JobRunner>(*jobs.back(), *inputs.back(), bus, nullptr, options_for(j)));
+  }
+  for (auto& r : runners) {
+    try {
+      r->start();
+    } catch (const jobs::JobError& e) {
+      throw UserError(e.what());
+    }
+  }
+  // Steps every job with pending input until all queues are empty.
+  auto drain = [&] {
+    for (bool busy = true; busy;) {
+      busy = false;
+      for (std::size_t i = 0; i < runners.size(); ++i) {
+        if (!inputs[i]->empty()) {
+          runners[i]->step();
+          busy = true;
+        }
+      }
+    }
+  };
+  TickSource source(spec.source);
+  std::vector<jobs::Message> batch;
+  EmbeddedReport report;
+  for (bool more = true; more;) {
+    batch.clear();
+    more = source.poll(batch, 1024, 0);
+    for (const auto& m : batch) bus.produce(m.topic, m.key, m.payload);
+    report.source_messages += batch.size();
+    drain();
+  }
+  // End of input, in data-flow order: close a job's input, let it finish, pass its output on.
+  bus.close(spec.source.topic);
+  for (std::size_t i = 0; i < runners.size(); ++i) {
+    while (runners[i]->step()) {
+    }
+    runners[i]->stop();
+    drain();
+    bus.close(spec.jobs[i].out);
+  }
+  bus.flush();
+  for (std::size_t i = 0; i < runners.size(); ++i)
+    report.jobs[spec.jobs[i].name] = runners[i]->metrics();
+  report.topics = bus.counts();
+  report.topics[spec.source.topic] = report.source_messages;
+  return report;
+}
+
+JobMetrics run_on_kafka(const PipelineSpec& spec, const std::string& job_name,
+                        const std::string& brokers, const std::string& group_override,
+                        double idle_exit_s) {
+  KafkaSink sink(brokers);
+  if (job_name == "source") {
+    TickSource source(spec.source);
+    std::vector<jobs::Message> batch;
+    JobMetrics metrics;
+    for (bool more = true; more;) {
+      batch.clear();
+      more = source.poll(batch, 4096, 0);
+      for (const auto& m : batch) sink.produce(m.topic, m.key, m.payload);
+      metrics.produced += batch.size();
+    }
+    sink.flush();
+    return metrics;
+  }
+  const JobSpec* spec_job = nullptr;
+  for (const auto& j : spec.jobs) {
+    if (j.name == job_name) spec_job = &j;
+  }
+  if (!spec_job) throw UserError(fmt::format("{}: no job named '{}'", spec.path, job_name));
+  const std::string group = group_override.empty() ? "pairflow." + job_name : group_override;
+  auto job = make_job(*spec_job);
+  KafkaSource source(brokers, group, spec_job->in);
+  std::filesystem::create_directories(".pairflow");
+  CheckpointStore store(fmt::format(".pairflow/{}.{}.db", job_name, group));
+  JobRunOptions options = options_for(*spec_job);
+  options.poll_timeout_ms = 100;
+  options.checkpoint_key = job_name + "@" + group;
+  options.idle_exit = std::chrono::milliseconds(static_cast<std::int64_t>(idle_exit_s * 1000));
+  JobRunner runner(*job, source, sink, &store, options);
+  install_stop_signals(&runner);
+  try {
+    runner.run();
+  } catch (const jobs::JobError& e) {
+    install_stop_signals(nullptr);
+    throw UserError(e.what());
+  }
+  install_stop_signals(nullptr);
+  return runner.metrics();
+}
+
+}  // namespace pairflow::runtime
