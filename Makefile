@@ -23,8 +23,7 @@ demo: build
 	$(BUILD_DIR)/bin/pairflow demo --no-ui --summary $(BUILD_DIR)/demo_summary.json
 
 bench: build
-	$(BUILD_DIR)/bin/bench_pipeline
-	$(BUILD_DIR)/bin/bench_stats
+	@for b in $(BUILD_DIR)/bin/bench_*; do echo "== $$b"; OPENBLAS_NUM_THREADS=1 $$b || exit 1; done
 	@echo "== Engle-Granger vs statsmodels, same run (tests/s per core)"
 	/usr/bin/python3 bench/stats_statsmodels.py --cpp $(BUILD_DIR)/bin/bench_stats
 
