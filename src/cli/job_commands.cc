@@ -42,7 +42,7 @@ void register_job(CLI::App& app) {
   job_cmd->require_subcommand(1);
   auto* cmd = job_cmd->add_subcommand("run", "run a job: FILE.py, FILE.R or FILE.so");
   struct Options {
-    std::string file, in, out, brokers, group, name, checkpoint, metrics_file;
+    std::string file, in, out, brokers, group, name, checkpoint, metrics_file, codec = "json";
     std::vector<std::string> params;
     std::size_t batch = 500;
     double checkpoint_interval_s = 1.0, idle_exit_s = 0;
@@ -64,6 +64,9 @@ void register_job(CLI::App& app) {
   cmd->add_option("--idle-exit", o->idle_exit_s, "exit after this many idle seconds (0 = never)")
       ->check(CLI::Range(0.0, 1e6));
   cmd->add_option("--metrics", o->metrics_file, "write the final metrics JSON here");
+  cmd->add_option("--codec", o->codec,
+                  "json, or binary: decode binary input, encode outputs to topics with a schema")
+      ->check(CLI::IsMember({"json", "binary"}));
   cmd->callback([o] {
     const bool kafka_in = o->in != "-", kafka_out = o->out != "-";
     if ((kafka_in || kafka_out) && o->brokers.empty()) {
@@ -107,7 +110,14 @@ void register_job(CLI::App& app) {
     options.checkpoint_interval =
         std::chrono::milliseconds(static_cast<std::int64_t>(o->checkpoint_interval_s * 1000));
     options.idle_exit = std::chrono::milliseconds(static_cast<std::int64_t>(o->idle_exit_s * 1000));
-    runtime::JobRunner runner(*job, *source, *sink, store.get(), options);
+    std::unique_ptr<runtime::Source> decoding;
+    std::unique_ptr<runtime::Sink> encoding;
+    if (o->codec == "binary") {
+      decoding = std::make_unique<runtime::BinaryDecodingSource>(*source);
+      encoding = std::make_unique<runtime::BinaryEncodingSink>(*sink);
+    }
+    runtime::JobRunner runner(*job, decoding ? *decoding : *source, encoding ? *encoding : *sink,
+                              store.get(), options);
     runtime::install_stop_signals(&runner);
     try {
       runner.run();

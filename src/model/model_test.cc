@@ -81,3 +81,92 @@ TEST(TickParser, NamesWhatIsWrong) {
 
 }  // namespace
 }  // namespace pairflow
+
+#include "model/binary_codec.h"
+
+namespace pairflow {
+namespace {
+
+TEST(BinaryCodec, RoundTripsEverySchemaAndIsCompact) {
+  SymbolTable symbols;
+  SymbolId s = symbols.intern("MSFT");
+  Tick tick{.ts = 1704205800123456789,
+            .symbol = s,
+            .price = 101.25,
+            .size = 300,
+            .bid = 101.24,
+            .ask = 101.26};
+  Bar bar{.ts = 60,
+          .symbol = s,
+          .open = 1,
+          .high = 2,
+          .low = 0.5,
+          .close = 1.5,
+          .volume = 10,
+          .vwap = 1.2,
+          .count = 7};
+  Signal signal{
+      .ts = 5, .pair = 3, .z = -2.25, .hedge_ratio = 0.8, .action = SignalAction::kEnterLong};
+  Order order{
+      .client_order_id = 9, .ts = 5, .symbol = s, .side = Side::kSell, .qty = 12, .pair = 3};
+  Execution exec{.client_order_id = 9,
+                 .ts = 5,
+                 .symbol = s,
+                 .side = Side::kSell,
+                 .qty = 12,
+                 .price = 99.5,
+                 .fee = 0.1};
+  PnL pnl{.ts = 5, .cash = 1e6, .equity = 1.01e6, .gross_pnl = 1e4, .fees = 10, .net_pnl = 9990};
+  TickParser parser;
+  const std::string tick_json = to_json(tick, symbols);
+  auto encoded = json_to_binary(Schema::kTick, tick_json);
+  ASSERT_TRUE(encoded.is_ok()) << encoded.status().message();
+  EXPECT_LT(encoded->size(), tick_json.size() * 6 / 10);
+  auto decoded = binary_to_json(*encoded);
+  ASSERT_TRUE(decoded.is_ok());
+  EXPECT_EQ(*decoded, tick_json);
+  for (auto [schema, json] :
+       {std::pair{Schema::kBar, to_json(bar, symbols)}, std::pair{Schema::kSignal, to_json(signal)},
+        std::pair{Schema::kOrder, to_json(order, symbols)},
+        std::pair{Schema::kExecution, to_json(exec, symbols)},
+        std::pair{Schema::kPnl, to_json(pnl)}}) {
+    auto bytes = json_to_binary(schema, json);
+    ASSERT_TRUE(bytes.is_ok()) << json << ": " << bytes.status().message();
+    auto back = binary_to_json(*bytes);
+    ASSERT_TRUE(back.is_ok());
+    EXPECT_EQ(
+        *back,
+        schema == Schema::kOrder
+            ? R"({"client_order_id":9,"ts":5,"symbol":"MSFT","side":"sell","qty":12,"type":"market","limit":null,"pair":3})"
+            : json);
+  }
+  // A tick without a quote: the absent bid/ask come back as null, which parses to "no quote".
+  Tick bare{.ts = 1, .symbol = s, .price = 2, .size = 3};
+  auto back = binary_to_json(*json_to_binary(Schema::kTick, to_json(bare, symbols)));
+  ASSERT_TRUE(back.is_ok());
+  EXPECT_FALSE(parser.parse(*back, symbols)->has_quote());
+}
+
+TEST(BinaryCodec, RejectsBadInputWithReasons) {
+  EXPECT_EQ(json_to_binary(Schema::kTick, R"({"ts":1,"symbol":"A","price":"x","size":1})")
+                .status()
+                .message(),
+            "field 'price' must be a number");
+  EXPECT_EQ(
+      json_to_binary(Schema::kSignal, R"({"ts":1,"pair":0,"z":1,"hedge_ratio":1,"action":"dance"})")
+          .status()
+          .message(),
+      "field 'action' has an unknown value");
+  auto good = json_to_binary(Schema::kPnl,
+                             R"({"ts":1,"cash":1,"equity":1,"gross_pnl":0,"fees":0,"net_pnl":0})");
+  ASSERT_TRUE(good.is_ok());
+  EXPECT_EQ(binary_to_json(good->substr(0, good->size() - 1)).status().message(),
+            "binary message is truncated");
+  EXPECT_EQ(binary_to_json(*good + "x").status().message(), "binary message has trailing bytes");
+  EXPECT_FALSE(binary_to_json("{\"json\":1}").is_ok());
+  EXPECT_EQ(schema_for_topic("bars.1m"), Schema::kBar);
+  EXPECT_FALSE(schema_for_topic("features.joined").has_value());
+}
+
+}  // namespace
+}  // namespace pairflow

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "base/status.h"
+#include "model/binary_codec.h"
 #include "model/json.h"
 
 namespace pairflow::runtime {
@@ -49,6 +50,32 @@ void StdoutSink::produce(std::string_view topic, std::string_view key, std::stri
 
 void StdoutSink::flush() {
   if (std::fflush(stdout) != 0 || std::ferror(stdout)) throw UserError("stdout: write failed");
+}
+
+bool BinaryDecodingSource::poll(std::vector<jobs::Message>& out, std::size_t max, int timeout_ms) {
+  const std::size_t first = out.size();
+  const bool more = inner_.poll(out, max, timeout_ms);
+  for (std::size_t i = first; i < out.size(); ++i) {
+    if (!is_binary_message(out[i].payload)) continue;
+    auto json = binary_to_json(out[i].payload);
+    if (json) out[i].payload = std::move(*json);
+  }
+  return more;
+}
+
+void BinaryEncodingSink::produce(std::string_view topic, std::string_view key,
+                                 std::string_view payload) {
+  auto schema = schema_for_topic(topic);
+  if (!schema) {
+    inner_.produce(topic, key, payload);
+    return;
+  }
+  auto bytes = json_to_binary(*schema, payload);
+  if (!bytes) {
+    throw UserError(fmt::format("binary codec: output to '{}' does not fit its schema: {}", topic,
+                                bytes.status().message()));
+  }
+  inner_.produce(topic, key, *bytes);
 }
 
 }  // namespace pairflow::runtime

@@ -71,6 +71,32 @@ class StdoutSink : public Sink {
   std::string main_topic_;
 };
 
+// The binary codec on a transport (model/binary_codec.h): input payloads in the binary form are
+// decoded to JSON before the job sees them (anything else passes through, so a bad payload still
+// reaches the job and its dead-letter path); outputs to topics with a schema are encoded, and a
+// JSON output that does not fit its topic's schema is a UserError (a job bug, not bad input).
+class BinaryDecodingSource : public Source {
+ public:
+  explicit BinaryDecodingSource(Source& inner) : inner_(inner) {}
+  bool poll(std::vector<jobs::Message>& out, std::size_t max, int timeout_ms) override;
+  void commit(const Positions& positions) override { inner_.commit(positions); }
+  void seek(const Positions& positions) override { inner_.seek(positions); }
+  bool ready() override { return inner_.ready(); }
+
+ private:
+  Source& inner_;
+};
+
+class BinaryEncodingSink : public Sink {
+ public:
+  explicit BinaryEncodingSink(Sink& inner) : inner_(inner) {}
+  void produce(std::string_view topic, std::string_view key, std::string_view payload) override;
+  void flush() override { inner_.flush(); }
+
+ private:
+  Sink& inner_;
+};
+
 // Keeps everything produced, for tests and in-process wiring.
 class MemorySink : public Sink {
  public:

@@ -145,3 +145,36 @@ def test_pipeline_file_errors_name_the_file(tmp_path):
     r = subprocess.run([PAIRFLOW, "run", str(p)], capture_output=True, text=True, timeout=30)
     assert r.returncode == 2
     assert f"{p}: job 'a' reads 'nowhere'" in r.stderr
+
+
+TO_BAR = '''
+def process(msg):
+    p = float(msg["price"])
+    return {"ts": msg["ts"], "symbol": msg["symbol"], "open": p, "high": p, "low": p, "close": p,
+            "volume": msg["size"], "vwap": p, "count": 1}
+'''
+
+READ_BAR = '''
+def process(msg):
+    return {"symbol": msg["symbol"], "close": msg["close"], "count": msg["count"]}
+'''
+
+
+def test_binary_codec_between_jobs(make_cluster, tmp_path):
+    c = make_cluster("ticks:2,bars.1m:2,features.check:2,dlq.to_bar:1,dlq.read_bar:1")
+    ticks = [(f"S{i % 3}", json.dumps({"ts": 1704205800000000000 + i, "symbol": f"S{i % 3}",
+                                       "price": 100 + i / 4, "size": 100})) for i in range(50)]
+    c.produce("ticks", ticks)
+    (tmp_path / "to_bar.py").write_text(TO_BAR)
+    (tmp_path / "read_bar.py").write_text(READ_BAR)
+    finish(c.job(str(tmp_path / "to_bar.py"), "--in", "ticks", "--out", "bars.1m", "--codec",
+                 "binary", "--idle-exit", "2"))
+    raw = subprocess.run(["kcat", "-b", c.bootstrap, "-C", "-t", "bars.1m", "-e", "-q", "-f", "%s"],
+                         capture_output=True, timeout=60).stdout
+    assert raw.count(b"PF\x01\x02") == 50  # 50 binary bars (schema 2), no JSON
+    assert b"{" not in raw
+    finish(c.job(str(tmp_path / "read_bar.py"), "--in", "bars.1m", "--out", "features.check",
+                 "--codec", "binary", "--idle-exit", "2"))
+    checks = sorted((json.loads(v)["close"] for _, v in c.consume("features.check")))
+    assert checks == sorted(100 + i / 4 for i in range(50))
+    assert c.consume("dlq.read_bar") == []
