@@ -55,19 +55,24 @@ class BarsJob : public jobs::Job {
     std::string interval = params.string("interval", "1m");
     auto parsed = parse_duration(interval);
     if (!parsed) throw jobs::JobError(fmt::format("bars: interval: {}", parsed.status().message()));
-    bars_ = std::make_unique<features::TimeBarAggregator>(*parsed);
+    interval_ = *parsed;
   }
   void process(const jobs::Message& m, jobs::JobContext& ctx) override {
     auto tick = parser_.parse(m.payload, symbols_);
     if (!tick) throw jobs::JobError(tick.status().message());
     if (!(tick->price > 0) || !(tick->size >= 0))
       throw jobs::JobError("price must be > 0 and size >= 0");
-    Status s =
-        bars_->on_tick(*tick, [&](Timestamp, std::span<const Bar> slice) { emit(slice, ctx); });
+    while (bars_.size() <= tick->symbol) {
+      bars_.push_back(std::make_unique<features::TimeBarAggregator>(interval_));
+    }
+    Status s = bars_[tick->symbol]->on_tick(
+        *tick, [&](Timestamp, std::span<const Bar> slice) { emit(slice, ctx); });
     if (!s) throw jobs::JobError(s.message());
   }
   void finish(jobs::JobContext& ctx) override {
-    bars_->flush([&](Timestamp, std::span<const Bar> slice) { emit(slice, ctx); });
+    for (auto& agg : bars_) {
+      agg->flush([&](Timestamp, std::span<const Bar> slice) { emit(slice, ctx); });
+    }
   }
 
  private:
@@ -76,7 +81,10 @@ class BarsJob : public jobs::Job {
   }
   TickParser parser_;
   SymbolTable symbols_;
-  std::unique_ptr<features::TimeBarAggregator> bars_;
+  Timestamp interval_ = kNanosPerMinute;
+  // One aggregator per symbol: a symbol's bar closes when that symbol's event time passes its end,
+  // which needs only per-key order - what a partitioned Kafka topic keyed by symbol guarantees.
+  std::vector<std::unique_ptr<features::TimeBarAggregator>> bars_;
 };
 
 class TraderJob : public jobs::Job, private PipelineObserver {
