@@ -55,8 +55,10 @@ void register_job(CLI::App& app) {
   cmd->add_option("--group", o->group, "consumer group (default pairflow.NAME)");
   cmd->add_option("--name", o->name,
                   "job name: DLQ topic dlq.NAME, checkpoint key (default: file stem)");
-  cmd->add_option("--checkpoint", o->checkpoint,
-                  "SQLite checkpoint file (default with Kafka input: .pairflow/NAME.GROUP.db)");
+  cmd->add_option(
+      "--checkpoint", o->checkpoint,
+      "checkpoint: a SQLite FILE.db (default with Kafka input: .pairflow/NAME.GROUP.db) "
+      "or kafka:TOPIC (state on Kafka, found from any machine)");
   cmd->add_option("--param", o->params, "parameter key=value for setup() (repeatable)");
   cmd->add_option("--batch", o->batch, "messages per batch")->check(CLI::Range(1, 1000000));
   cmd->add_option("--checkpoint-interval", o->checkpoint_interval_s, "seconds between checkpoints")
@@ -99,8 +101,12 @@ void register_job(CLI::App& app) {
       checkpoint_path = fmt::format(".pairflow/{}.{}.db", name, group);
     }
     std::unique_ptr<runtime::CheckpointStore> store;
-    if (!checkpoint_path.empty())
-      store = std::make_unique<runtime::CheckpointStore>(checkpoint_path);
+    if (checkpoint_path.starts_with("kafka:")) {
+      if (o->brokers.empty()) throw UserError("--checkpoint kafka:TOPIC needs --brokers");
+      store =
+          std::make_unique<runtime::KafkaCheckpointStore>(o->brokers, checkpoint_path.substr(6));
+    } else if (!checkpoint_path.empty())
+      store = std::make_unique<runtime::SqliteCheckpointStore>(checkpoint_path);
     runtime::JobRunOptions options;
     options.job_name = name;
     options.output_topic = o->out;

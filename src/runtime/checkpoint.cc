@@ -1,6 +1,7 @@
 #include "runtime/checkpoint.h"
 
 #include <fmt/format.h>
+#include <simdjson.h>
 #include <sqlite3.h>
 
 #include <charconv>
@@ -21,7 +22,7 @@ void exec(sqlite3* db, const std::string& path, const char* sql) {
 
 }  // namespace
 
-CheckpointStore::CheckpointStore(const std::string& path) : path_(path) {
+SqliteCheckpointStore::SqliteCheckpointStore(const std::string& path) : path_(path) {
   if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) {
     std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
@@ -41,11 +42,11 @@ CheckpointStore::CheckpointStore(const std::string& path) : path_(path) {
   }
 }
 
-CheckpointStore::~CheckpointStore() {
+SqliteCheckpointStore::~SqliteCheckpointStore() {
   if (db_) sqlite3_close(db_);
 }
 
-std::optional<Checkpoint> CheckpointStore::load(const std::string& key) {
+std::optional<Checkpoint> SqliteCheckpointStore::load(const std::string& key) {
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(db_, "SELECT positions, state, sequence FROM checkpoints WHERE key = ?",
                          -1, &stmt, nullptr) != SQLITE_OK) {
@@ -64,7 +65,7 @@ std::optional<Checkpoint> CheckpointStore::load(const std::string& key) {
   return result;
 }
 
-void CheckpointStore::save(const std::string& key, const Checkpoint& checkpoint) {
+void SqliteCheckpointStore::save(const std::string& key, const Checkpoint& checkpoint) {
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(db_,
                          "INSERT OR REPLACE INTO checkpoints (key, positions, state, sequence, "
@@ -119,6 +120,30 @@ Positions positions_from_json(const std::string& json) {
   }
   skip('}');
   return positions;
+}
+
+std::string checkpoint_to_json(const Checkpoint& c) {
+  return fmt::format(R"({{"positions":{},"state":{},"sequence":{}}})",
+                     positions_to_json(c.positions), c.state.empty() ? "null" : c.state,
+                     c.sequence);
+}
+
+Checkpoint checkpoint_from_json(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  auto fail = [&] { throw UserError(fmt::format("checkpoint record is corrupt: '{}'", json)); };
+  if (parser.parse(json.data(), json.size()).get_object().get(obj)) fail();
+  Checkpoint c;
+  simdjson::dom::element positions, state;
+  std::uint64_t sequence;
+  if (obj["positions"].get(positions) || obj["state"].get(state) ||
+      obj["sequence"].get_uint64().get(sequence)) {
+    fail();
+  }
+  c.positions = positions_from_json(simdjson::minify(positions));
+  c.state = state.is_null() ? "{}" : simdjson::minify(state);
+  c.sequence = sequence;
+  return c;
 }
 
 }  // namespace pairflow::runtime

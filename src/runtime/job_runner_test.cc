@@ -105,7 +105,7 @@ TEST(JobRunner, RestartResumesFromCheckpointWithoutLossOrDoubleCounting) {
   auto input = numbered(10);
   input[3].payload = R"({"i":3})";
   {
-    CheckpointStore store(db);
+    SqliteCheckpointStore store(db);
     SumJob job;
     VectorSource source(input, /*stop_after=*/6);  // dies after 6 messages
     MemorySink sink;
@@ -115,7 +115,7 @@ TEST(JobRunner, RestartResumesFromCheckpointWithoutLossOrDoubleCounting) {
     EXPECT_FALSE(job.recovered);
     EXPECT_EQ(job.sum, 0 + 1 + 2 + 3 + 4 + 5);
   }
-  CheckpointStore store(db);
+  SqliteCheckpointStore store(db);
   SumJob job;
   VectorSource source(input);  // the input is replayed from the start
   MemorySink sink;
@@ -134,12 +134,12 @@ TEST(JobRunner, RestartResumesFromCheckpointWithoutLossOrDoubleCounting) {
 TEST(CheckpointStore, RoundTripAndCorruptFile) {
   const std::string db = temp_db("store.db");
   {
-    CheckpointStore store(db);
+    SqliteCheckpointStore store(db);
     EXPECT_FALSE(store.load("k").has_value());
     store.save("k",
                Checkpoint{.positions = {{0, 5}, {3, 9}}, .state = R"({"a":1})", .sequence = 2});
   }
-  CheckpointStore store(db);
+  SqliteCheckpointStore store(db);
   auto c = store.load("k");
   ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->positions, (Positions{{0, 5}, {3, 9}}));
@@ -149,7 +149,7 @@ TEST(CheckpointStore, RoundTripAndCorruptFile) {
   {
     std::ofstream(junk) << "this is not a database, just text that is long enough to matter......";
   }
-  EXPECT_THROW(CheckpointStore{junk}, UserError);
+  EXPECT_THROW(SqliteCheckpointStore{junk}, UserError);
   EXPECT_THROW(positions_from_json("{\"0\":x}"), UserError);
 }
 

@@ -6,6 +6,8 @@
 
 #include <charconv>
 #include <cstdio>
+#include <map>
+#include <memory>
 
 #include "base/status.h"
 
@@ -184,6 +186,78 @@ bool KafkaSource::ready() {
     rd_kafka_topic_partition_list_destroy(assignment);
   }
   return assigned_;
+}
+
+KafkaCheckpointStore::KafkaCheckpointStore(const std::string& brokers, const std::string& topic)
+    : brokers_(brokers), topic_(topic), producer_(brokers) {}
+
+void KafkaCheckpointStore::save(const std::string& key, const Checkpoint& checkpoint) {
+  producer_.produce(topic_, key, checkpoint_to_json(checkpoint));
+  producer_.flush();  // durable (acks=all) before the runner commits the offsets
+}
+
+std::optional<Checkpoint> KafkaCheckpointStore::load(const std::string& key) {
+  rd_kafka_conf_t* conf = make_conf({{"bootstrap.servers", brokers_},
+                                     {"group.id", "pairflow.checkpoint-reader"},
+                                     {"enable.auto.commit", "false"},
+                                     {"enable.partition.eof", "true"}});
+  rd_kafka_conf_set_log_cb(conf, on_log);
+  char error[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
+  if (!rk) {
+    rd_kafka_conf_destroy(conf);
+    throw UserError(fmt::format("kafka: checkpoint reader: {}", error));
+  }
+  std::unique_ptr<rd_kafka_t, void (*)(rd_kafka_t*)> guard(rk, [](rd_kafka_t* h) {
+    rd_kafka_consumer_close(h);
+    rd_kafka_destroy(h);
+  });
+  rd_kafka_topic_t* handle = rd_kafka_topic_new(rk, topic_.c_str(), nullptr);
+  const rd_kafka_metadata_t* metadata = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, handle, &metadata, 10'000);
+  rd_kafka_topic_destroy(handle);
+  if (err || !metadata || metadata->topic_cnt != 1 || metadata->topics[0].err) {
+    if (metadata) rd_kafka_metadata_destroy(metadata);
+    throw UserError(
+        fmt::format("kafka: checkpoint topic '{}' is not available (create it)", topic_));
+  }
+  const int partitions = metadata->topics[0].partition_cnt;
+  rd_kafka_metadata_destroy(metadata);
+  rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(partitions);
+  std::map<std::int32_t, std::int64_t> high;
+  for (int p = 0; p < partitions; ++p) {
+    std::int64_t lo = 0, hi = 0;
+    err = rd_kafka_query_watermark_offsets(rk, topic_.c_str(), p, &lo, &hi, 10'000);
+    if (err) {
+      rd_kafka_topic_partition_list_destroy(assignment);
+      throw UserError(
+          fmt::format("kafka: checkpoint topic '{}': {}", topic_, rd_kafka_err2str(err)));
+    }
+    if (hi > lo) {
+      high[p] = hi;
+      rd_kafka_topic_partition_list_add(assignment, topic_.c_str(), p)->offset = lo;
+    }
+  }
+  std::optional<Checkpoint> latest;
+  if (!high.empty()) rd_kafka_assign(rk, assignment);
+  rd_kafka_topic_partition_list_destroy(assignment);
+  while (!high.empty()) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 10'000);
+    if (!m) throw UserError(fmt::format("kafka: timed out reading checkpoint topic '{}'", topic_));
+    std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> message(
+        m, rd_kafka_message_destroy);
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      high.erase(m->partition);
+      continue;
+    }
+    if (m->err) continue;
+    if (m->offset + 1 >= high[m->partition]) high.erase(m->partition);
+    if (!m->key || std::string_view(static_cast<const char*>(m->key), m->key_len) != key) continue;
+    Checkpoint c =
+        checkpoint_from_json(std::string_view(static_cast<const char*>(m->payload), m->len));
+    if (!latest || c.sequence >= latest->sequence) latest = std::move(c);
+  }
+  return latest;
 }
 
 std::vector<TopicSpec> parse_topic_specs(const std::string& text) {

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/checkpoint.h"
 #include "runtime/transport.h"
 
 struct rd_kafka_s;
@@ -48,6 +49,20 @@ class KafkaSink : public Sink {
  private:
   rd_kafka_s* producer_ = nullptr;
   std::shared_ptr<struct DeliveryState> delivery_;
+};
+
+// Checkpoints as messages on a Kafka topic (keyed by checkpoint key, one message per save, so the
+// latest one wins), readable from any machine: an instance restarted elsewhere resumes its state.
+// load() reads the topic from the beginning to its high watermark. The topic must exist.
+class KafkaCheckpointStore : public CheckpointStore {
+ public:
+  KafkaCheckpointStore(const std::string& brokers, const std::string& topic);
+  std::optional<Checkpoint> load(const std::string& key) override;
+  void save(const std::string& key, const Checkpoint& checkpoint) override;
+
+ private:
+  std::string brokers_, topic_;
+  KafkaSink producer_;
 };
 
 struct TopicSpec {

@@ -278,7 +278,7 @@ JobMetrics run_on_kafka(const PipelineSpec& spec, const std::string& job_name,
   auto job = make_job(*spec_job);
   KafkaSource source(brokers, group, spec_job->in);
   std::filesystem::create_directories(".pairflow");
-  CheckpointStore store(fmt::format(".pairflow/{}.{}.db", job_name, group));
+  SqliteCheckpointStore store(fmt::format(".pairflow/{}.{}.db", job_name, group));
   JobRunOptions options = options_for(*spec_job);
   options.poll_timeout_ms = 100;
   options.checkpoint_key = job_name + "@" + group;

@@ -60,6 +60,32 @@ def test_kill_9_then_restart_loses_nothing(make_cluster):
     assert min(r["seq"] for r in restarted) > 1  # the counter resumed from the checkpoint
 
 
+def test_state_on_kafka_survives_moving_to_another_machine(make_cluster, tmp_path):
+    """With --checkpoint kafka:TOPIC the restarted instance finds its state from any directory."""
+    import subprocess
+    from conftest import PAIRFLOW
+    c = make_cluster("in:2,out:2,dlq.echo:1,checkpoints:1")
+    c.produce("in", inputs(1000))
+    args = ["--in", "in", "--out", "out", "--name", "echo", "--batch", "20",
+            "--checkpoint-interval", "0.05", "--checkpoint", "kafka:checkpoints"]
+    slow = c.job(ECHO, *args, "--param", "delay_us=1000")
+    c.wait_for("out", 200)
+    slow.send_signal(signal.SIGKILL)
+    slow.wait(timeout=10)
+    elsewhere = tmp_path / "other_machine"
+    elsewhere.mkdir()
+    r = subprocess.run([PAIRFLOW, "job", "run", ECHO, "--brokers", c.bootstrap, *args,
+                        "--idle-exit", "2"], cwd=elsewhere, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert metrics_of(r.stderr)["restored"] is True
+    assert not (elsewhere / ".pairflow").exists()  # nothing local was needed
+    ids = [json.loads(v)["id"] for _, v in c.consume("out")]
+    assert set(ids) == set(range(1000))
+    assert len(ids) - 1000 <= 200
+    assert len(c.consume("checkpoints")) >= 2
+
+
 def test_sigterm_flushes_and_checkpoints_so_restart_repeats_nothing(make_cluster):
     c = make_cluster("in:2,out:2,dlq.echo:1")
     c.produce("in", inputs(1500))

@@ -1,0 +1,142 @@
+// `pairflow features`: bars and indicators of a ticks CSV, offline, with the streaming code
+// (features::FeaturePipeline). Output columns: ts,symbol,open,high,low,close,volume,vwap,count,
+// then one column per indicator (empty while an indicator is warming up).
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdio>
+#include <iterator>
+#include <limits>
+#include <memory>
+#include <string>
+
+#include "cli/commands.h"
+#include "features/feature_pipeline.h"
+#include "runtime/tick_source.h"
+
+namespace pairflow::cli {
+namespace {
+
+struct FeaturesOptions {
+  std::string ticks, bars = "1m", indicators, out, lateness = "0";
+  std::int64_t max_rejects = 0;
+};
+
+void append_number(fmt::memory_buffer& buf, double v) {
+  buf.push_back(',');
+  if (std::isfinite(v)) fmt::format_to(std::back_inserter(buf), "{}", v);
+}
+
+void run_features(const FeaturesOptions& o) {
+  auto bar_spec = features::parse_bar_spec(o.bars);
+  if (!bar_spec) throw UserError(fmt::format("--bars: {}", bar_spec.status().message()));
+  auto lateness = parse_duration(o.lateness);
+  if (!lateness || *lateness < 0)
+    throw UserError(fmt::format("--lateness '{}': expected a duration such as 0, 500ms or 2s",
+                                o.lateness));
+  bar_spec->allowed_lateness = *lateness;
+  auto specs = features::parse_indicators(o.indicators);
+  if (!specs) throw UserError(fmt::format("--indicators: {}", specs.status().message()));
+  for (const auto& s : *specs) {
+    if (s.kind == features::IndicatorKind::kCorr && bar_spec->kind != features::BarKind::kTime)
+      throw UserError(fmt::format("--indicators: {} needs time bars (--bars 1s, 1m, ...)", s.column));
+  }
+
+  SymbolTable symbols;
+  runtime::CsvTickSource source(o.ticks, symbols);
+  features::FeaturePipeline pipeline(*bar_spec, *specs, &symbols);
+
+  std::FILE* out = std::fopen(o.out.c_str(), "w");
+  if (!out) throw UserError(fmt::format("{}: cannot write", o.out));
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(out, std::fclose);
+  fmt::memory_buffer buf;
+  auto write = [&](bool force) {
+    if (force || buf.size() > (1 << 20)) {
+      if (std::fwrite(buf.data(), 1, buf.size(), out) != buf.size())
+        throw UserError(fmt::format("{}: write failed", o.out));
+      buf.clear();
+    }
+  };
+  fmt::format_to(std::back_inserter(buf), "ts,symbol,open,high,low,close,volume,vwap,count");
+  for (const auto& s : *specs) fmt::format_to(std::back_inserter(buf), ",{}", s.column);
+  buf.push_back('\n');
+
+  std::uint64_t rows = 0, ticks = 0, rejects = 0;
+  std::string first_reject;
+  auto on_row = [&](const Bar& b, std::span<const double> values) {
+    fmt::format_to(std::back_inserter(buf), "{},{}", format_timestamp(b.ts), symbols.name(b.symbol));
+    append_number(buf, b.open);
+    append_number(buf, b.high);
+    append_number(buf, b.low);
+    append_number(buf, b.close);
+    append_number(buf, b.volume);
+    append_number(buf, b.vwap);
+    fmt::format_to(std::back_inserter(buf), ",{}", b.count);
+    for (double v : values) append_number(buf, v);
+    buf.push_back('\n');
+    ++rows;
+    write(false);
+  };
+  auto reject = [&](const std::string& error) {
+    ++rejects;
+    if (first_reject.empty()) first_reject = error;
+    if (o.max_rejects >= 0 && rejects > static_cast<std::uint64_t>(o.max_rejects)) {
+      throw UserError(o.max_rejects == 0
+                          ? error
+                          : fmt::format("{} (more than --max-rejects {} bad rows)", error,
+                                        o.max_rejects));
+    }
+  };
+
+  Tick tick;
+  std::string error;
+  while (true) {
+    const runtime::ReadResult r = source.next(tick, error);
+    if (r == runtime::ReadResult::kEnd) break;
+    if (r == runtime::ReadResult::kBadRow) {
+      reject(error);
+      continue;
+    }
+    Status s = pipeline.on_tick(tick, on_row);
+    if (!s) {
+      // Late ticks are part of the data, not errors: counted and reported below.
+      if (s.code() == StatusCode::kOutOfOrder) continue;
+      reject(source.reader().where(s.message()));
+      continue;
+    }
+    ++ticks;
+  }
+  pipeline.flush(on_row);
+  write(true);
+  if (std::fclose(closer.release()) != 0) throw UserError(fmt::format("{}: write failed", o.out));
+  std::printf("features: %llu ticks, %llu bars of %zu symbols, %llu late ticks rejected, "
+              "%llu bad rows skipped; wrote %s\n",
+              static_cast<unsigned long long>(ticks), static_cast<unsigned long long>(rows),
+              symbols.size(), static_cast<unsigned long long>(pipeline.late_rejected()),
+              static_cast<unsigned long long>(rejects), o.out.c_str());
+  if (!first_reject.empty()) std::printf("  first bad row: %s\n", first_reject.c_str());
+}
+
+}  // namespace
+
+void register_features(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "features", "bars and streaming indicators of a ticks CSV, computed offline (CSV out)");
+  auto o = std::make_shared<FeaturesOptions>();
+  cmd->add_option("--ticks", o->ticks, "ticks CSV: ts,symbol,price,size[,bid,ask]")->required();
+  cmd->add_option("--bars", o->bars,
+                  "time bars of a duration (1s, 1m, ...), or tick:N, volume:X, dollar:X")
+      ->required();
+  cmd->add_option("--indicators", o->indicators,
+                  "comma-separated: logret, sma:n, ema:n, mean:n, std:n, zscore:n, ewmvol:n, "
+                  "rsi[:14], atr[:14], hurst[:100], corr:n:SYMBOL");
+  cmd->add_option("--out", o->out, "output CSV")->required();
+  cmd->add_option("--lateness", o->lateness,
+                  "allowed lateness of out-of-order ticks (default 0); later ones are counted");
+  cmd->add_option("--max-rejects", o->max_rejects,
+                  "bad rows tolerated before failing (default 0; -1 = any)")
+      ->check(CLI::Range(std::int64_t{-1}, std::numeric_limits<std::int64_t>::max()));
+  cmd->callback([o] { run_features(*o); });
+}
+
+}  // namespace pairflow::cli

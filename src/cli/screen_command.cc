@@ -1,0 +1,163 @@
+// `pairflow screen --prices wide.csv`: the streaming all-pairs screener run once over a wide price
+// file (ts,SYM1,SYM2,...), printing the pairs that pass, ranked (a table, or JSON with --json).
+// Runs on the main thread.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/csv.h"
+#include "cli/commands.h"
+#include "model/json.h"
+#include "screen/screener.h"
+
+namespace pairflow::cli {
+namespace {
+
+struct ScreenArgs {
+  std::string prices;
+  bool log = false, json = false;
+  int window = 0, top = 0;
+  std::string correction = "bonferroni";
+  double max_pvalue = 0.05, min_abs_corr = -1;
+  int per_symbol = 1;
+};
+
+// Rows of a wide file: one vector (all symbols) per row; empty fields and NaN are missing values.
+struct WideFile {
+  std::vector<std::string> symbols;
+  std::vector<std::vector<double>> rows;
+};
+
+WideFile read_wide(const std::string& path, bool take_log) {
+  CsvReader reader(path);
+  if (!reader.next()) throw UserError(fmt::format("{}:1: empty file", path));
+  WideFile out;
+  const auto& header = reader.fields();
+  if (header.size() < 3)
+    throw UserError(reader.where("expected a header 'ts,SYM1,SYM2,...' with at least 2 symbols"));
+  for (std::size_t i = 1; i < header.size(); ++i) {
+    if (header[i].empty()) throw UserError(reader.where(fmt::format("column {} has no name", i + 1)));
+    out.symbols.emplace_back(header[i]);
+  }
+  const std::size_t width = header.size();
+  while (reader.next()) {
+    if (!reader.row_error().empty()) throw UserError(reader.where(reader.row_error()));
+    const auto& f = reader.fields();
+    if (f.size() != width)
+      throw UserError(reader.where(fmt::format("expected {} fields, got {}", width, f.size())));
+    std::vector<double> row(width - 1, std::numeric_limits<double>::quiet_NaN());
+    for (std::size_t c = 1; c < width; ++c) {
+      if (f[c].empty() || f[c] == "NaN" || f[c] == "nan") continue;
+      auto v = parse_double(f[c]);
+      if (!v)
+        throw UserError(reader.where(
+            fmt::format("column '{}': {}", out.symbols[c - 1], v.status().message())));
+      double value = *v;
+      if (!std::isfinite(value))
+        throw UserError(reader.where(fmt::format("column '{}': not finite", out.symbols[c - 1])));
+      if (take_log) {
+        if (value <= 0)
+          throw UserError(reader.where(fmt::format("column '{}': --log needs positive values, got {}",
+                                                   out.symbols[c - 1], value)));
+        value = std::log(value);
+      }
+      row[c - 1] = value;
+    }
+    out.rows.push_back(std::move(row));
+  }
+  return out;
+}
+
+void run_screen(const ScreenArgs& a) {
+  WideFile file = read_wide(a.prices, a.log);
+  const int rows = static_cast<int>(file.rows.size());
+  screen::ScreenerConfig config;
+  config.window = a.window > 0 ? a.window : rows - 1;
+  if (config.window > rows - 1)
+    throw UserError(fmt::format("{}: --window {} needs at least {} rows, the file has {}", a.prices,
+                                config.window, config.window + 1, rows));
+  auto correction = screen::parse_correction(a.correction);
+  if (!correction) throw UserError(fmt::format("--correction: {}", correction.status().message()));
+  config.correction = *correction;
+  config.max_pvalue = a.max_pvalue;
+  if (a.min_abs_corr >= 0) config.min_abs_corr = a.min_abs_corr;
+  config.max_pairs_per_symbol = a.per_symbol;
+  config.max_candidates = a.top;
+  config.update_block = 64;
+  config.rebuild_every = 1 << 30;  // one pass: the window is rebuilt only at the end
+  if (auto s = screen::Screener::validate(config); !s.ok())
+    throw UserError(fmt::format("{}: {}", a.prices, s.message()));
+  screen::Screener screener(static_cast<int>(file.symbols.size()), config);
+  // Only the last window + 1 rows matter: earlier ones are skipped (forward fill is kept).
+  std::vector<double> carry(file.symbols.size(), std::numeric_limits<double>::quiet_NaN());
+  const int first = rows - (config.window + 1);
+  for (int r = 0; r < first; ++r)
+    for (std::size_t s = 0; s < carry.size(); ++s)
+      if (std::isfinite(file.rows[r][s])) carry[s] = file.rows[r][s];
+  for (int r = first; r < rows; ++r) {
+    if (r == first)
+      for (std::size_t s = 0; s < carry.size(); ++s)
+        if (!std::isfinite(file.rows[r][s])) file.rows[r][s] = carry[s];
+    screener.on_bar(file.rows[r]);
+  }
+  auto result = screener.screen();
+  const auto& names = file.symbols;
+  if (a.json) {
+    std::string out = "[";
+    for (std::size_t k = 0; k < result.candidates.size(); ++k) {
+      const auto& c = result.candidates[k];
+      out += fmt::format(
+          R"({}{{"y":{},"x":{},"corr":{},"stat":{},"pvalue":{},"hedge_ratio":{},"half_life":{},)"
+          R"("hurst":{},"crossings":{},"score":{},"adj_pvalue":{}}})",
+          k ? "," : "", json_string(names[c.y]), json_string(names[c.x]), json_number(c.corr),
+          json_number(c.stat), json_number(c.pvalue), json_number(c.hedge_ratio),
+          json_number(c.half_life), json_number(c.hurst), c.crossings, json_number(c.score),
+          json_number(c.adj_pvalue));
+    }
+    std::printf("%s]\n", out.c_str());
+    return;
+  }
+  std::printf("%-4s %-10s %-10s %7s %8s %10s %8s %8s %6s %5s %7s\n", "rank", "y", "x", "corr",
+              "stat", "adj_p", "hedge", "halflife", "hurst", "cross", "score");
+  for (std::size_t k = 0; k < result.candidates.size(); ++k) {
+    const auto& c = result.candidates[k];
+    std::printf("%-4zu %-10s %-10s %7.3f %8.3f %10.3g %8.4f %8.2f %6.3f %5d %7.3f\n", k + 1,
+                names[c.y].c_str(), names[c.x].c_str(), c.corr, c.stat, c.adj_pvalue,
+                c.hedge_ratio, c.half_life, c.hurst, c.crossings, c.score);
+  }
+  std::printf("%zu pairs pass of %lld (%lld symbols, %lld tests; %lld past |corr|, %lld past the "
+              "DF pre-screen, %lld significant)\n",
+              result.candidates.size(), static_cast<long long>(result.pairs),
+              static_cast<long long>(result.symbols_ready), static_cast<long long>(result.tests),
+              static_cast<long long>(result.corr_passed),
+              static_cast<long long>(result.prescreen_passed),
+              static_cast<long long>(result.significant));
+}
+
+}  // namespace
+
+void register_screen(CLI::App& app) {
+  auto* cmd = app.add_subcommand("screen", "all-pairs screen of a wide price file (ts,SYM1,...)");
+  auto a = std::make_shared<ScreenArgs>();
+  cmd->add_option("--prices", a->prices, "wide CSV: ts,SYM1,SYM2,... one row per bar")->required();
+  cmd->add_flag("--log", a->log, "take natural logs of the prices first");
+  cmd->add_option("--window", a->window, "bars of log returns in the window (default: all rows)")
+      ->check(CLI::Range(20, 10000000));
+  cmd->add_option("--top", a->top, "print at most K pairs (default: all that pass)")
+      ->check(CLI::Range(0, 100000000));
+  cmd->add_flag("--json", a->json, "JSON array instead of a table");
+  cmd->add_option("--correction", a->correction, "bonferroni, bh or none (default bonferroni)");
+  cmd->add_option("--max-pvalue", a->max_pvalue, "adjusted p-value cut (default 0.05)")
+      ->check(CLI::Range(1e-300, 1.0));
+  cmd->add_option("--min-corr", a->min_abs_corr, "|correlation| of returns to test (default 0.1)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--per-symbol", a->per_symbol, "pairs per symbol, best first (0 = no limit)")
+      ->check(CLI::Range(0, 1000000));
+  cmd->callback([a] { run_screen(*a); });
+}
+
+}  // namespace pairflow::cli
