@@ -14,5 +14,7 @@ void register_stats(CLI::App& app);
 void register_job(CLI::App& app);
 void register_kafka_mock(CLI::App& app);
 void register_run(CLI::App& app);
+void register_features(CLI::App& app);
+void register_screen(CLI::App& app);
 
 }  // namespace pairflow::cli

@@ -30,16 +30,19 @@ void append_number(fmt::memory_buffer& buf, double v) {
 void run_features(const FeaturesOptions& o) {
   auto bar_spec = features::parse_bar_spec(o.bars);
   if (!bar_spec) throw UserError(fmt::format("--bars: {}", bar_spec.status().message()));
-  auto lateness = parse_duration(o.lateness);
-  if (!lateness || *lateness < 0)
-    throw UserError(fmt::format("--lateness '{}': expected a duration such as 0, 500ms or 2s",
-                                o.lateness));
-  bar_spec->allowed_lateness = *lateness;
+  if (o.lateness != "0" && !o.lateness.empty()) {
+    auto lateness = parse_duration(o.lateness);
+    if (!lateness || *lateness < 0)
+      throw UserError(
+          fmt::format("--lateness '{}': expected a duration such as 0, 500ms or 2s", o.lateness));
+    bar_spec->allowed_lateness = *lateness;
+  }
   auto specs = features::parse_indicators(o.indicators);
   if (!specs) throw UserError(fmt::format("--indicators: {}", specs.status().message()));
   for (const auto& s : *specs) {
     if (s.kind == features::IndicatorKind::kCorr && bar_spec->kind != features::BarKind::kTime)
-      throw UserError(fmt::format("--indicators: {} needs time bars (--bars 1s, 1m, ...)", s.column));
+      throw UserError(
+          fmt::format("--indicators: {} needs time bars (--bars 1s, 1m, ...)", s.column));
   }
 
   SymbolTable symbols;
@@ -64,7 +67,8 @@ void run_features(const FeaturesOptions& o) {
   std::uint64_t rows = 0, ticks = 0, rejects = 0;
   std::string first_reject;
   auto on_row = [&](const Bar& b, std::span<const double> values) {
-    fmt::format_to(std::back_inserter(buf), "{},{}", format_timestamp(b.ts), symbols.name(b.symbol));
+    fmt::format_to(std::back_inserter(buf), "{},{}", format_timestamp(b.ts),
+                   symbols.name(b.symbol));
     append_number(buf, b.open);
     append_number(buf, b.high);
     append_number(buf, b.low);
@@ -81,10 +85,9 @@ void run_features(const FeaturesOptions& o) {
     ++rejects;
     if (first_reject.empty()) first_reject = error;
     if (o.max_rejects >= 0 && rejects > static_cast<std::uint64_t>(o.max_rejects)) {
-      throw UserError(o.max_rejects == 0
-                          ? error
-                          : fmt::format("{} (more than --max-rejects {} bad rows)", error,
-                                        o.max_rejects));
+      throw UserError(o.max_rejects == 0 ? error
+                                         : fmt::format("{} (more than --max-rejects {} bad rows)",
+                                                       error, o.max_rejects));
     }
   };
 
@@ -109,11 +112,12 @@ void run_features(const FeaturesOptions& o) {
   pipeline.flush(on_row);
   write(true);
   if (std::fclose(closer.release()) != 0) throw UserError(fmt::format("{}: write failed", o.out));
-  std::printf("features: %llu ticks, %llu bars of %zu symbols, %llu late ticks rejected, "
-              "%llu bad rows skipped; wrote %s\n",
-              static_cast<unsigned long long>(ticks), static_cast<unsigned long long>(rows),
-              symbols.size(), static_cast<unsigned long long>(pipeline.late_rejected()),
-              static_cast<unsigned long long>(rejects), o.out.c_str());
+  std::printf(
+      "features: %llu ticks, %llu bars of %zu symbols, %llu late ticks rejected, "
+      "%llu bad rows skipped; wrote %s\n",
+      static_cast<unsigned long long>(ticks), static_cast<unsigned long long>(rows), symbols.size(),
+      static_cast<unsigned long long>(pipeline.late_rejected()),
+      static_cast<unsigned long long>(rejects), o.out.c_str());
   if (!first_reject.empty()) std::printf("  first bad row: %s\n", first_reject.c_str());
 }
 

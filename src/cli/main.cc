@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   pairflow::cli::register_job(app);
   pairflow::cli::register_kafka_mock(app);
   pairflow::cli::register_run(app);
+  pairflow::cli::register_features(app);
+  pairflow::cli::register_screen(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -40,7 +40,8 @@ WideFile read_wide(const std::string& path, bool take_log) {
   if (header.size() < 3)
     throw UserError(reader.where("expected a header 'ts,SYM1,SYM2,...' with at least 2 symbols"));
   for (std::size_t i = 1; i < header.size(); ++i) {
-    if (header[i].empty()) throw UserError(reader.where(fmt::format("column {} has no name", i + 1)));
+    if (header[i].empty())
+      throw UserError(reader.where(fmt::format("column {} has no name", i + 1)));
     out.symbols.emplace_back(header[i]);
   }
   const std::size_t width = header.size();
@@ -54,15 +55,15 @@ WideFile read_wide(const std::string& path, bool take_log) {
       if (f[c].empty() || f[c] == "NaN" || f[c] == "nan") continue;
       auto v = parse_double(f[c]);
       if (!v)
-        throw UserError(reader.where(
-            fmt::format("column '{}': {}", out.symbols[c - 1], v.status().message())));
+        throw UserError(
+            reader.where(fmt::format("column '{}': {}", out.symbols[c - 1], v.status().message())));
       double value = *v;
       if (!std::isfinite(value))
         throw UserError(reader.where(fmt::format("column '{}': not finite", out.symbols[c - 1])));
       if (take_log) {
         if (value <= 0)
-          throw UserError(reader.where(fmt::format("column '{}': --log needs positive values, got {}",
-                                                   out.symbols[c - 1], value)));
+          throw UserError(reader.where(fmt::format(
+              "column '{}': --log needs positive values, got {}", out.symbols[c - 1], value)));
         value = std::log(value);
       }
       row[c - 1] = value;
@@ -126,16 +127,16 @@ void run_screen(const ScreenArgs& a) {
   for (std::size_t k = 0; k < result.candidates.size(); ++k) {
     const auto& c = result.candidates[k];
     std::printf("%-4zu %-10s %-10s %7.3f %8.3f %10.3g %8.4f %8.2f %6.3f %5d %7.3f\n", k + 1,
-                names[c.y].c_str(), names[c.x].c_str(), c.corr, c.stat, c.adj_pvalue,
-                c.hedge_ratio, c.half_life, c.hurst, c.crossings, c.score);
+                names[c.y].c_str(), names[c.x].c_str(), c.corr, c.stat, c.adj_pvalue, c.hedge_ratio,
+                c.half_life, c.hurst, c.crossings, c.score);
   }
-  std::printf("%zu pairs pass of %lld (%lld symbols, %lld tests; %lld past |corr|, %lld past the "
-              "DF pre-screen, %lld significant)\n",
-              result.candidates.size(), static_cast<long long>(result.pairs),
-              static_cast<long long>(result.symbols_ready), static_cast<long long>(result.tests),
-              static_cast<long long>(result.corr_passed),
-              static_cast<long long>(result.prescreen_passed),
-              static_cast<long long>(result.significant));
+  std::printf(
+      "%zu pairs pass of %lld (%lld symbols, %lld tests; %lld past |corr|, %lld past the "
+      "DF pre-screen, %lld significant)\n",
+      result.candidates.size(), static_cast<long long>(result.pairs),
+      static_cast<long long>(result.symbols_ready), static_cast<long long>(result.tests),
+      static_cast<long long>(result.corr_passed), static_cast<long long>(result.prescreen_passed),
+      static_cast<long long>(result.significant));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "features/feature_pipeline.h"
 #include "features/time_bars.h"
 
 namespace pairflow::features {
@@ -69,7 +70,10 @@ TEST(TimeBars, LateTickIsRejectedNotMerged) {
   ASSERT_EQ(out.bars.size(), 2u);
   EXPECT_EQ(out.bars[0].high, 10);
   EXPECT_EQ(out.bars[1].count, 2u);
-  EXPECT_EQ(out.bars[1].close, 12);
+  // OHLC follow event time, not arrival: the 65 s tick opens the bar, the 70 s tick closes it.
+  EXPECT_EQ(out.bars[1].open, 12);
+  EXPECT_EQ(out.bars[1].close, 11);
+  EXPECT_EQ(agg.late_rejected(), 1u);
 }
 
 TEST(TimeBars, NegativeEpochAlignsDown) {
@@ -78,6 +82,46 @@ TEST(TimeBars, NegativeEpochAlignsDown) {
   ASSERT_TRUE(agg.on_tick(tick(-1, 0, 10, 1), out));
   agg.flush(out);
   EXPECT_EQ(out.starts[0], -60 * kNanosPerSecond);
+}
+
+}  // namespace
+}  // namespace pairflow::features
+
+namespace pairflow::features {
+namespace {
+
+TEST(FeaturePipeline, ParseBarSpec) {
+  auto t = parse_bar_spec("1s");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->kind, BarKind::kTime);
+  EXPECT_EQ(t->interval, kNanosPerSecond);
+  auto v = parse_bar_spec("volume:1e4");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->kind, BarKind::kVolume);
+  EXPECT_EQ(v->threshold, 1e4);
+  for (const char* bad : {"", "0s", "tick:1.5", "tick:0", "dollar:-3", "foo:3", "volume:"}) {
+    EXPECT_FALSE(parse_bar_spec(bad)) << bad;
+  }
+}
+
+TEST(FeaturePipeline, ValidatesTicksAndProducesRows) {
+  auto specs = parse_indicators("sma:2");
+  ASSERT_TRUE(specs);
+  FeaturePipeline p(*parse_bar_spec("tick:2"), *specs);
+  std::vector<double> sma;
+  auto on_row = [&](const Bar&, std::span<const double> v) { sma.push_back(v[0]); };
+  EXPECT_EQ(p.on_tick(Tick{.ts = 1, .symbol = 0, .price = -1, .size = 1}, on_row).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(p.on_tick(Tick{.ts = 1, .symbol = 0, .price = 1, .size = kNaN}, on_row).code(),
+            StatusCode::kInvalidArgument);
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(p.on_tick(Tick{.ts = i, .symbol = 0, .price = 10.0 + i, .size = 1}, on_row));
+  p.flush(on_row);
+  ASSERT_EQ(sma.size(), 3u);  // bars closing at 11, 13 and the partial 14
+  EXPECT_TRUE(std::isnan(sma[0]));
+  EXPECT_EQ(sma[1], (11.0 + 13.0) / 2);
+  EXPECT_EQ(sma[2], (13.0 + 14.0) / 2);
+  EXPECT_EQ(p.bars(), 3u);
 }
 
 }  // namespace

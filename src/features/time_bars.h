@@ -1,18 +1,25 @@
 // TimeBarAggregator: ticks of many symbols -> OHLCV/VWAP time bars, closed by event time.
 //
-// Bars cover epoch-aligned [start, start + interval) and are labelled by start. A bar is emitted
-// when event time (the latest tick time seen) reaches its end; all bars of one interval are emitted
-// together as a slice, in symbol-id order. An interval in which a symbol had no tick has no bar for
-// it (no forward fill here: consumers decide). A tick older than the open interval is late: it is
-// rejected with kOutOfOrder and counted by the caller, never merged into a closed bar. Ticks inside
-// the open interval are accepted in any order (open/close follow arrival order). flush() emits the
-// last, partial interval at the end of input.
+// Bars cover epoch-aligned [start, start + interval) and are labelled by start. The watermark is
+// the latest tick time seen minus the allowed lateness (default 0). An interval is closed when the
+// watermark reaches its end; all bars of one interval are then emitted together as a slice, in
+// symbol-id order, and slices are emitted in start order. Rules (docs/features.md):
+//   - gaps: an interval in which a symbol had no tick has no bar for it, and an interval with no
+//     tick at all emits no slice (no forward fill here: consumers decide);
+//   - out-of-order ticks: a tick whose interval is still open is applied, whatever its arrival
+//     order; OHLC then follow event time (open = earliest tick, close = latest; ties by arrival),
+//     so a bar equals the bar of the same ticks sorted by time. A tick whose interval has already
+//     closed is late: rejected with kOutOfOrder, counted in late_rejected(), never merged;
+//   - the last partial bar: flush() emits every open interval at the end of a finite input. A
+//     live stream never flushes: an interval is only emitted once the watermark passes its end.
 //
-// Per-symbol state is struct-of-arrays indexed by SymbolId; no allocation per tick once every
-// symbol has been seen. Single-threaded: owned by the thread that feeds ticks.
+// Per-symbol state is struct-of-arrays indexed by SymbolId (one slot per open interval); no
+// allocation per tick once every symbol has been seen. Single-threaded: owned by the thread that
+// feeds ticks.
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <span>
 #include <vector>
 
@@ -23,98 +30,169 @@ namespace pairflow::features {
 
 class TimeBarAggregator {
  public:
-  explicit TimeBarAggregator(Timestamp interval) : interval_(interval) {
+  explicit TimeBarAggregator(Timestamp interval, Timestamp allowed_lateness = 0)
+      : interval_(interval), lateness_(allowed_lateness) {
     PAIRFLOW_CHECK(interval > 0, "bar interval must be positive");
+    PAIRFLOW_CHECK(allowed_lateness >= 0, "allowed lateness must not be negative");
+    slots_ = static_cast<std::size_t>(allowed_lateness / interval) + 3;
+    touched_.resize(slots_);
   }
 
   Timestamp interval() const { return interval_; }
-  // Start of the interval currently accumulating, or 0 before the first tick.
-  Timestamp open_start() const { return open_start_; }
+  Timestamp allowed_lateness() const { return lateness_; }
+  // Start of the earliest interval still open, or 0 before the first tick.
+  Timestamp open_start() const { return next_close_; }
+  // Latest tick time seen minus the allowed lateness (meaningless before the first tick).
+  Timestamp watermark() const { return max_ts_ - lateness_; }
+  std::uint64_t late_rejected() const { return late_; }
 
   // on_slice(Timestamp start, std::span<const Bar> bars) is called for each closed interval.
   template <typename OnSlice>
   Status on_tick(const Tick& tick, OnSlice&& on_slice) {
-    const Timestamp start = align_down(tick.ts, interval_);
+    Timestamp start;
+    if (tick.ts >= last_start_ && tick.ts - last_start_ < interval_) {
+      start = last_start_;  // fast path: same interval as the previous tick
+    } else {
+      start = align_down(tick.ts, interval_);
+    }
     if (!started_) {
       started_ = true;
-      open_start_ = start;
-    } else if (start < open_start_) {
+      max_ts_ = tick.ts;
+      next_close_ = align_down(tick.ts - lateness_, interval_);  // first interval still open
+    } else if (start < next_close_) {
+      ++late_;
       return Status(StatusCode::kOutOfOrder, "tick is older than the open bar interval");
-    } else if (start > open_start_) {
-      close_open_interval(on_slice);
-      open_start_ = start;
+    } else if (tick.ts > max_ts_) {
+      max_ts_ = tick.ts;
+      if (max_ts_ - lateness_ - next_close_ >= interval_)
+        close_through(max_ts_ - lateness_, on_slice);
     }
-    accumulate(tick);
+    last_start_ = start;
+    accumulate(tick, start);
     return Status::ok();
   }
 
-  // Emits the open (partial) interval, if it has ticks.
+  // Emits every open (partial) interval that has ticks, in start order.
   template <typename OnSlice>
   void flush(OnSlice&& on_slice) {
-    if (started_) close_open_interval(on_slice);
+    if (!started_) return;
+    while (pending_ > 0) {
+      close_interval(next_close_, on_slice);
+      next_close_ += interval_;
+    }
+    next_close_ = align_down(max_ts_, interval_) + interval_;
   }
 
  private:
+  std::size_t slot_of(Timestamp start) const {
+    // Floor division, also before 1970.
+    Timestamp q = start / interval_;
+    if (start % interval_ != 0 && start < 0) --q;
+    Timestamp m = q % static_cast<Timestamp>(slots_);
+    if (m < 0) m += static_cast<Timestamp>(slots_);
+    return static_cast<std::size_t>(m);
+  }
+
   void ensure(SymbolId symbol) {
-    if (symbol >= count_.size()) {
-      std::size_t n = symbol + 1;
+    if (symbol >= symbols_) {
+      symbols_ = static_cast<std::size_t>(symbol) + 1;
+      const std::size_t n = symbols_ * slots_;
       open_.resize(n);
       high_.resize(n);
       low_.resize(n);
       close_.resize(n);
       volume_.resize(n);
       notional_.resize(n);
+      open_ts_.resize(n);
+      close_ts_.resize(n);
       count_.resize(n, 0);
     }
   }
 
-  void accumulate(const Tick& tick) {
+  void accumulate(const Tick& tick, Timestamp start) {
     const SymbolId s = tick.symbol;
     ensure(s);
-    if (count_[s] == 0) {
-      touched_.push_back(s);
-      open_[s] = high_[s] = low_[s] = tick.price;
-      volume_[s] = notional_[s] = 0;
+    const std::size_t slot = slot_of(start);
+    const std::size_t i = static_cast<std::size_t>(s) * slots_ + slot;
+    if (count_[i] == 0) {
+      touched_[slot].push_back(s);
+      open_[i] = high_[i] = low_[i] = close_[i] = tick.price;
+      open_ts_[i] = close_ts_[i] = tick.ts;
+      volume_[i] = notional_[i] = 0;
     } else {
-      high_[s] = std::max(high_[s], tick.price);
-      low_[s] = std::min(low_[s], tick.price);
+      high_[i] = std::max(high_[i], tick.price);
+      low_[i] = std::min(low_[i], tick.price);
+      if (tick.ts < open_ts_[i]) {
+        open_ts_[i] = tick.ts;
+        open_[i] = tick.price;
+      }
+      if (tick.ts >= close_ts_[i]) {
+        close_ts_[i] = tick.ts;
+        close_[i] = tick.price;
+      }
     }
-    close_[s] = tick.price;
-    volume_[s] += tick.size;
-    notional_[s] += tick.size * tick.price;
-    ++count_[s];
+    volume_[i] += tick.size;
+    notional_[i] += tick.size * tick.price;
+    ++count_[i];
+    ++pending_;
+  }
+
+  // Closes every interval whose end is at or before `watermark`.
+  template <typename OnSlice>
+  void close_through(Timestamp watermark, OnSlice& on_slice) {
+    while (next_close_ + interval_ <= watermark) {
+      if (pending_ == 0) {  // nothing open: jump over the gap
+        next_close_ = std::max(next_close_, align_down(watermark, interval_));
+        return;
+      }
+      close_interval(next_close_, on_slice);
+      next_close_ += interval_;
+    }
   }
 
   template <typename OnSlice>
-  void close_open_interval(OnSlice& on_slice) {
-    if (touched_.empty()) return;
-    std::sort(touched_.begin(), touched_.end());
+  void close_interval(Timestamp start, OnSlice& on_slice) {
+    const std::size_t slot = slot_of(start);
+    std::vector<SymbolId>& touched = touched_[slot];
+    if (touched.empty()) return;
+    std::sort(touched.begin(), touched.end());
     slice_.clear();
-    for (SymbolId s : touched_) {
+    for (SymbolId s : touched) {
+      const std::size_t i = static_cast<std::size_t>(s) * slots_ + slot;
       Bar bar;
-      bar.ts = open_start_;
+      bar.ts = start;
       bar.symbol = s;
-      bar.open = open_[s];
-      bar.high = high_[s];
-      bar.low = low_[s];
-      bar.close = close_[s];
-      bar.volume = volume_[s];
+      bar.open = open_[i];
+      bar.high = high_[i];
+      bar.low = low_[i];
+      bar.close = close_[i];
+      bar.volume = volume_[i];
       // A bar of zero-size ticks has no volume weighting: fall back to the close.
-      bar.vwap = volume_[s] > 0 ? notional_[s] / volume_[s] : close_[s];
-      bar.count = count_[s];
+      bar.vwap = volume_[i] > 0 ? notional_[i] / volume_[i] : close_[i];
+      bar.count = count_[i];
       slice_.push_back(bar);
-      count_[s] = 0;
+      pending_ -= count_[i];
+      count_[i] = 0;
     }
-    touched_.clear();
-    on_slice(open_start_, std::span<const Bar>(slice_));
+    touched.clear();
+    on_slice(start, std::span<const Bar>(slice_));
   }
 
   Timestamp interval_;
-  Timestamp open_start_ = 0;
+  Timestamp lateness_;
+  std::size_t slots_ = 0;     // ring of open intervals: slot = (start / interval) mod slots_
+  std::size_t symbols_ = 0;   // symbols with state
+  Timestamp next_close_ = 0;  // start of the earliest interval not yet closed
+  Timestamp max_ts_ = 0;
+  Timestamp last_start_ = 0;  // interval of the previous accepted tick (fast path)
   bool started_ = false;
+  std::uint64_t pending_ = 0;  // ticks in open intervals
+  std::uint64_t late_ = 0;
+  // State of (symbol, slot) at symbol * slots_ + slot.
   std::vector<double> open_, high_, low_, close_, volume_, notional_;
+  std::vector<Timestamp> open_ts_, close_ts_;
   std::vector<std::uint32_t> count_;
-  std::vector<SymbolId> touched_;
+  std::vector<std::vector<SymbolId>> touched_;  // per slot, symbols with ticks
   std::vector<Bar> slice_;
 };
 

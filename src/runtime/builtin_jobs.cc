@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "features/feature_pipeline.h"
 #include "features/time_bars.h"
 #include "model/json.h"
 #include "model/json_parse.h"
@@ -87,6 +88,52 @@ class BarsJob : public jobs::Job {
   std::vector<std::unique_ptr<features::TimeBarAggregator>> bars_;
 };
 
+// features  ticks -> features.<name>: FeaturePipeline; params {bars = "1m" | "tick:N" |
+// "volume:X" | "dollar:X", indicators = "ema:10,rsi:14,...", lateness = "0"}. One JSON row per
+// closed bar: {ts, symbol, open, high, low, close, volume, vwap, count, <indicator columns>}
+// (null while an indicator warms up). A late tick goes to the DLQ with its reason.
+class FeaturesJob : public jobs::Job {
+ public:
+  void setup(jobs::JobContext& ctx) override {
+    Params params(ctx.params_json());
+    auto bars = features::parse_bar_spec(params.string("bars", "1m"));
+    if (!bars) throw jobs::JobError(fmt::format("features: {}", bars.status().message()));
+    const std::string lateness = params.string("lateness", "0");
+    if (lateness != "0") {
+      auto l = parse_duration(lateness);
+      if (!l) throw jobs::JobError(fmt::format("features: lateness: {}", l.status().message()));
+      bars->allowed_lateness = *l;
+    }
+    auto specs = features::parse_indicators(params.string("indicators", ""));
+    if (!specs) throw jobs::JobError(fmt::format("features: {}", specs.status().message()));
+    pipeline_ = std::make_unique<features::FeaturePipeline>(*bars, *specs, &symbols_);
+  }
+  void process(const jobs::Message& m, jobs::JobContext& ctx) override {
+    auto tick = parser_.parse(m.payload, symbols_);
+    if (!tick) throw jobs::JobError(tick.status().message());
+    Status s = pipeline_->on_tick(
+        *tick, [&](const Bar& b, std::span<const double> v) { emit(b, v, ctx); });
+    if (!s) throw jobs::JobError(s.message());
+  }
+  void finish(jobs::JobContext& ctx) override {
+    pipeline_->flush([&](const Bar& b, std::span<const double> v) { emit(b, v, ctx); });
+  }
+
+ private:
+  void emit(const Bar& b, std::span<const double> values, jobs::JobContext& ctx) {
+    std::string json = to_json(b, symbols_);
+    json.pop_back();  // the closing brace: append the indicator columns
+    const auto& specs = pipeline_->engine().specs();
+    for (std::size_t i = 0; i < values.size(); ++i)
+      json += fmt::format(",{}:{}", json_string(specs[i].column), json_number(values[i]));
+    json += '}';
+    ctx.emit("", symbols_.name(b.symbol), json);
+  }
+  TickParser parser_;
+  SymbolTable symbols_;
+  std::unique_ptr<features::FeaturePipeline> pipeline_;
+};
+
 class TraderJob : public jobs::Job, private PipelineObserver {
  public:
   void setup(jobs::JobContext& ctx) override {
@@ -138,7 +185,9 @@ class TraderJob : public jobs::Job, private PipelineObserver {
 std::unique_ptr<jobs::Job> make_builtin_job(const std::string& name) {
   if (name == "bars") return std::make_unique<BarsJob>();
   if (name == "trader") return std::make_unique<TraderJob>();
-  throw jobs::JobError(fmt::format("unknown builtin job '{}' (builtins: bars, trader)", name));
+  if (name == "features") return std::make_unique<FeaturesJob>();
+  throw jobs::JobError(
+      fmt::format("unknown builtin job '{}' (builtins: bars, features, trader)", name));
 }
 
 }  // namespace pairflow::runtime

@@ -3,6 +3,9 @@
 //   bars    ticks -> bars.<interval>: TimeBarAggregator; params {interval = "1m"}. A late or
 //   invalid
 //           tick is a dead letter with its reason; the last partial bar is emitted at end of input.
+//   features ticks -> one row per closed bar with indicator columns (features/feature_pipeline.h);
+//           params {bars = "1m" | "tick:N" | "volume:X" | "dollar:X", indicators = "ema:10,...",
+//           lateness = "0"}. Late ticks are dead letters with their reason.
 //   trader  ticks -> pairs.signals, orders, executions, pnl (and `out`: the run summary at the
 //   end):
 //           the whole embedded trading pipeline (bars, discovery, pair models, portfolio, paper

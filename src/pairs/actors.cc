@@ -1,0 +1,345 @@
+#include "pairs/actors.h"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+
+#include "base/status.h"
+
+namespace pairflow::pairs {
+
+struct PairActors::Shard {
+  std::mutex mu;
+  std::vector<Message> inbox, draining;
+  // Struct-of-arrays state, one entry per slot.
+  std::vector<PairId> id;
+  std::vector<SymbolId> y, x;
+  std::vector<std::uint8_t> state, cooling;
+  std::vector<std::int32_t> held, max_hold, head, filled, since;
+  std::vector<double> entry, exit, stop;
+  std::vector<double> ref_y, ref_x, sx, sy, sxx, sxy, syy;  // window sums, relative to ref_
+  std::vector<double> hedge, intercept, sd, z;
+  std::vector<stats::KalmanHedge> kalman;
+  std::vector<double> ring;  // slot * window * 2: (y, x) relative to ref_, interleaved
+  std::vector<int> order;    // active slots, sorted by pair id
+  std::vector<int> free;
+  std::unordered_map<PairId, int> slot_of;  // control and queries only, never iterated
+  std::vector<Signal> out;
+};
+
+std::size_t PairActors::state_bytes_per_pair(HedgeMethod hedge) {
+  std::size_t bytes = sizeof(PairId) + 2 * sizeof(SymbolId) + 2 + 5 * sizeof(std::int32_t) +
+                      18 * sizeof(double) + sizeof(int) /*order*/;
+  if (hedge == HedgeMethod::kKalman) bytes += sizeof(stats::KalmanHedge);
+  return bytes;
+}
+
+PairActors::PairActors(int num_symbols, const ActorsConfig& config)
+    : config_(config), num_symbols_(num_symbols) {
+  PAIRFLOW_CHECK(config.window >= 3, "pair actors: window must be at least 3");
+  PAIRFLOW_CHECK(config.threads >= 1 && config.threads <= 256, "pair actors: threads in 1..256");
+  for (int t = 0; t < config.threads; ++t) shards_.push_back(std::make_unique<Shard>());
+  if (config.threads > 1) {
+    start_ = std::make_unique<std::barrier<>>(config.threads);
+    done_ = std::make_unique<std::barrier<>>(config.threads);
+    for (int t = 1; t < config.threads; ++t) workers_.emplace_back([this, t] { worker(t); });
+  }
+}
+
+PairActors::~PairActors() {
+  if (!workers_.empty()) {
+    stopping_ = true;
+    start_->arrive_and_wait();
+    for (auto& w : workers_) w.join();
+  }
+}
+
+void PairActors::worker(int index) {
+  for (;;) {
+    start_->arrive_and_wait();
+    if (stopping_) return;
+    run_shard(*shards_[index]);
+    done_->arrive_and_wait();
+  }
+}
+
+void PairActors::post_activate(const PairSpec& spec, std::span<const double> log_y,
+                               std::span<const double> log_x) {
+  PAIRFLOW_CHECK(log_y.size() == log_x.size(), "seed series differ in length");
+  PAIRFLOW_CHECK(spec.y < static_cast<SymbolId>(num_symbols_) &&
+                     spec.x < static_cast<SymbolId>(num_symbols_) && spec.id != kNoPair,
+                 "pair actors: bad activation");
+  auto& shard = *shards_[spec.id % shards_.size()];
+  std::lock_guard lock(shard.mu);
+  shard.inbox.push_back(Message{
+      Message::kActivate, spec, {log_y.begin(), log_y.end()}, {log_x.begin(), log_x.end()}});
+}
+
+void PairActors::post_deactivate(PairId id) {
+  auto& shard = *shards_[id % shards_.size()];
+  std::lock_guard lock(shard.mu);
+  shard.inbox.push_back(Message{Message::kDeactivate, PairSpec{.id = id}, {}, {}});
+}
+
+void PairActors::post_force_flat(PairId id) {
+  auto& shard = *shards_[id % shards_.size()];
+  std::lock_guard lock(shard.mu);
+  shard.inbox.push_back(Message{Message::kForceFlat, PairSpec{.id = id}, {}, {}});
+}
+
+namespace {
+
+// Pushes one observation into slot k's window (O(1); re-sums every window pushes).
+inline void push(PairActors* /*unused*/, auto& s, int k, int w, double ly, double lx) {
+  double* ring = &s.ring[static_cast<std::size_t>(k) * w * 2];
+  if (s.filled[k] == 0) {
+    s.ref_y[k] = ly;
+    s.ref_x[k] = lx;
+  }
+  const double ry = ly - s.ref_y[k], rx = lx - s.ref_x[k];
+  double* slot = ring + 2 * s.head[k];
+  if (s.filled[k] == w) {
+    const double oy = slot[0], ox = slot[1];
+    s.sy[k] -= oy;
+    s.sx[k] -= ox;
+    s.syy[k] -= oy * oy;
+    s.sxx[k] -= ox * ox;
+    s.sxy[k] -= ox * oy;
+  } else {
+    ++s.filled[k];
+  }
+  slot[0] = ry;
+  slot[1] = rx;
+  s.sy[k] += ry;
+  s.sx[k] += rx;
+  s.syy[k] += ry * ry;
+  s.sxx[k] += rx * rx;
+  s.sxy[k] += rx * ry;
+  s.head[k] = s.head[k] + 1 == w ? 0 : s.head[k] + 1;
+  if (++s.since[k] >= w) {
+    // Re-base on the newest values and re-sum exactly: no drift, levels stay small.
+    s.since[k] = 0;
+    const double dy = ry, dx = rx;
+    s.ref_y[k] += dy;
+    s.ref_x[k] += dx;
+    double a = 0, b = 0, aa = 0, bb = 0, ab = 0;
+    for (int i = 0; i < s.filled[k]; ++i) {
+      double& vy = ring[2 * i];
+      double& vx = ring[2 * i + 1];
+      vy -= dy;
+      vx -= dx;
+      a += vy;
+      b += vx;
+      aa += vy * vy;
+      bb += vx * vx;
+      ab += vx * vy;
+    }
+    s.sy[k] = a;
+    s.sx[k] = b;
+    s.syy[k] = aa;
+    s.sxx[k] = bb;
+    s.sxy[k] = ab;
+  }
+}
+
+}  // namespace
+
+void PairActors::run_shard(Shard& s) {
+  const int w = config_.window;
+  const bool kalman = config_.hedge == HedgeMethod::kKalman;
+  {
+    std::lock_guard lock(s.mu);
+    std::swap(s.inbox, s.draining);
+  }
+  for (auto& m : s.draining) {
+    const PairId id = m.spec.id;
+    auto it = s.slot_of.find(id);
+    if (m.kind == Message::kActivate) {
+      if (it != s.slot_of.end()) continue;  // already active
+      int k;
+      if (!s.free.empty()) {
+        k = s.free.back();
+        s.free.pop_back();
+      } else {
+        k = static_cast<int>(s.id.size());
+        for (auto* v : {&s.y, &s.x}) v->push_back(0);
+        s.id.push_back(0);
+        for (auto* v : {&s.state, &s.cooling}) v->push_back(0);
+        for (auto* v : {&s.held, &s.max_hold, &s.head, &s.filled, &s.since}) v->push_back(0);
+        for (auto* v : {&s.entry, &s.exit, &s.stop, &s.ref_y, &s.ref_x, &s.sx, &s.sy, &s.sxx,
+                        &s.sxy, &s.syy, &s.hedge, &s.intercept, &s.sd, &s.z})
+          v->push_back(0);
+        if (kalman) s.kalman.emplace_back(config_.kalman);
+        s.ring.resize(s.ring.size() + static_cast<std::size_t>(w) * 2);
+      }
+      s.id[k] = id;
+      s.y[k] = m.spec.y;
+      s.x[k] = m.spec.x;
+      s.state[k] = static_cast<std::uint8_t>(PairState::kFlat);
+      s.cooling[k] = 0;
+      s.held[k] = 0;
+      s.max_hold[k] = m.spec.max_hold_bars;
+      s.head[k] = s.filled[k] = s.since[k] = 0;
+      s.entry[k] = m.spec.entry_z;
+      s.exit[k] = m.spec.exit_z;
+      s.stop[k] = m.spec.stop_z;
+      s.sx[k] = s.sy[k] = s.sxx[k] = s.sxy[k] = s.syy[k] = 0;
+      s.hedge[k] = s.intercept[k] = s.sd[k] = s.z[k] = kNaN;
+      if (kalman) s.kalman[k] = stats::KalmanHedge(config_.kalman);
+      for (std::size_t i = 0; i < m.seed_y.size(); ++i) {
+        const double ly = m.seed_y[i], lx = m.seed_x[i];
+        if (!std::isfinite(ly) || !std::isfinite(lx)) continue;
+        if (kalman) {
+          if (s.kalman[k].update(lx, ly).is_ok() && s.filled[k] < w) ++s.filled[k];
+        } else {
+          push(this, s, k, w, ly, lx);
+        }
+      }
+      s.slot_of[id] = k;
+      auto pos = std::lower_bound(s.order.begin(), s.order.end(), id,
+                                  [&](int slot, PairId v) { return s.id[slot] < v; });
+      s.order.insert(pos, k);
+    } else if (it != s.slot_of.end()) {
+      const int k = it->second;
+      if (m.kind == Message::kForceFlat) {
+        s.state[k] = static_cast<std::uint8_t>(PairState::kFlat);
+        s.held[k] = 0;
+      } else {
+        s.order.erase(std::find(s.order.begin(), s.order.end(), k));
+        s.free.push_back(k);
+        s.slot_of.erase(it);
+      }
+    }
+  }
+  s.draining.clear();
+
+  s.out.clear();
+  const double* bar = bar_;
+  const Timestamp ts = ts_;
+  for (int k : s.order) {
+    const double ly = bar[s.y[k]], lx = bar[s.x[k]];
+    const bool finite = std::isfinite(ly) && std::isfinite(lx);
+    bool ready;
+    double z = kNaN;
+    if (kalman) {
+      ready = false;
+      if (finite) {
+        auto step = s.kalman[k].update(lx, ly);
+        if (step.is_ok()) {
+          ready = s.filled[k] >= w && step->q > 0;
+          if (s.filled[k] < w) ++s.filled[k];
+          z = step->e / std::sqrt(step->q);
+          s.hedge[k] = step->slope;
+          s.intercept[k] = step->intercept;
+        }
+      }
+    } else {
+      ready = false;
+      if (s.filled[k] == w) {
+        const double n = w;
+        const double mx = s.sx[k] / n, my = s.sy[k] / n;
+        const double cxx = s.sxx[k] - s.sx[k] * mx;
+        const double cxy = s.sxy[k] - s.sx[k] * my;
+        const double cyy = s.syy[k] - s.sy[k] * my;
+        if (cxx > 0) {
+          const double b = cxy / cxx, a = my - b * mx;
+          const double sd = std::sqrt(std::max(0.0, cyy - b * cxy) / (n - 2));
+          if (sd > 0 && std::isfinite(sd)) {
+            ready = true;
+            s.hedge[k] = b;
+            s.intercept[k] = my + s.ref_y[k] - b * (mx + s.ref_x[k]);
+            s.sd[k] = sd;
+            z = ((ly - s.ref_y[k]) - a - b * (lx - s.ref_x[k])) / sd;
+          }
+        }
+      }
+      if (finite) push(this, s, k, w, ly, lx);
+    }
+    if (!ready) {
+      s.z[k] = kNaN;
+      continue;
+    }
+    s.z[k] = z;
+    SignalAction action = SignalAction::kHold;
+    auto state = static_cast<PairState>(s.state[k]);
+    if (state == PairState::kFlat) {
+      if (s.cooling[k]) {
+        if (std::fabs(z) <= s.exit[k]) s.cooling[k] = 0;
+      } else if (z <= -s.entry[k] && z > -s.stop[k]) {
+        state = PairState::kLongSpread;
+        action = SignalAction::kEnterLong;
+      } else if (z >= s.entry[k] && z < s.stop[k]) {
+        state = PairState::kShortSpread;
+        action = SignalAction::kEnterShort;
+      }
+      s.held[k] = 0;
+    } else {
+      ++s.held[k];
+      const double signed_z = state == PairState::kLongSpread ? z : -z;
+      if (signed_z <= -s.stop[k]) {
+        action = SignalAction::kStop;
+        s.cooling[k] = 1;
+      } else if (signed_z >= -s.exit[k]) {
+        action = SignalAction::kExit;
+      } else if (s.max_hold[k] > 0 && s.held[k] >= s.max_hold[k]) {
+        action = SignalAction::kStop;
+        s.cooling[k] = 1;
+      }
+      if (action != SignalAction::kHold) state = PairState::kFlat;
+    }
+    s.state[k] = static_cast<std::uint8_t>(state);
+    if (action != SignalAction::kHold)
+      s.out.push_back(
+          Signal{.ts = ts, .pair = s.id[k], .z = z, .hedge_ratio = s.hedge[k], .action = action});
+  }
+}
+
+std::span<const Signal> PairActors::step(Timestamp ts, std::span<const double> log_close) {
+  PAIRFLOW_CHECK(static_cast<int>(log_close.size()) == num_symbols_, "pair actors: bar width");
+  ts_ = ts;
+  bar_ = log_close.data();
+  if (!workers_.empty()) {
+    start_->arrive_and_wait();
+    run_shard(*shards_[0]);
+    done_->arrive_and_wait();
+  } else {
+    run_shard(*shards_[0]);
+  }
+  merged_.clear();
+  for (const auto& s : shards_) merged_.insert(merged_.end(), s->out.begin(), s->out.end());
+  if (shards_.size() > 1)
+    std::sort(merged_.begin(), merged_.end(),
+              [](const Signal& a, const Signal& b) { return a.pair < b.pair; });
+  return merged_;
+}
+
+bool PairActors::active(PairId id) const {
+  const auto& s = *shards_[id % shards_.size()];
+  return s.slot_of.count(id) > 0;
+}
+
+PairState PairActors::state(PairId id) const {
+  const auto& s = *shards_[id % shards_.size()];
+  auto it = s.slot_of.find(id);
+  return it == s.slot_of.end() ? PairState::kFlat : static_cast<PairState>(s.state[it->second]);
+}
+
+double PairActors::z(PairId id) const {
+  const auto& s = *shards_[id % shards_.size()];
+  auto it = s.slot_of.find(id);
+  return it == s.slot_of.end() ? kNaN : s.z[it->second];
+}
+
+double PairActors::hedge_ratio(PairId id) const {
+  const auto& s = *shards_[id % shards_.size()];
+  auto it = s.slot_of.find(id);
+  return it == s.slot_of.end() ? kNaN : s.hedge[it->second];
+}
+
+int PairActors::active_count() const {
+  int n = 0;
+  for (const auto& s : shards_) n += static_cast<int>(s->order.size());
+  return n;
+}
+
+}  // namespace pairflow::pairs

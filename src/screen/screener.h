@@ -1,0 +1,141 @@
+// Screener: the streaming all-pairs screener of a universe of N symbols.
+//
+// Per bar (on_bar) it updates, for every pair at once, the Gram matrices of the rolling window:
+//   S = sum r r^T over the last W log returns, G = sum l l^T over the last W + 1 log levels
+// plus their column sums. Each bar adds one vector and removes one from each window; the two
+// changes are one symmetric rank-2 update (a b^T + b a^T)/2 with a = new - old, b = new + old, and
+// `update_block` bars are batched into a single BLAS dsyr2k (rank 2 * block) call; a screen or a
+// query flushes what is pending first. Every `rebuild_every` bars the matrices are recomputed
+// from the window with dsyrk and the level reference of each symbol is moved to its last level,
+// so rounding cannot drift and levels stay small (float64 throughout).
+//
+// screen() then, for every pair of symbols with a full window:
+//  1. correlation of log returns from S; |rho| >= min_abs_corr passes (negative counts too);
+//  2. a lag-0 Dickey-Fuller pre-screen of the Engle-Granger residual in both directions, computed
+//     from S, G, the column sums and the first/last level of the window alone (the lagged-level
+//     sums are G minus the last level's outer product; the return x lagged-level cross sums follow
+//     from telescoping), equal to statsmodels coint(y, x, maxlag=0, autolag=None);
+//  3. full Engle-Granger (stats::coint, statsmodels' defaults) in both directions on survivors,
+//     the half-life, the Hurst exponent and the mean crossings of the better direction's spread;
+//  4. multiple-testing control over all 2 * pairs tests (Bonferroni or Benjamini-Hochberg; pairs
+//     stopped by steps 1-2 count as p = 1), half-life / Hurst / crossing filters and stability
+//     (the regression is significant in each of `stability_splits` consecutive sub-windows);
+//  5. ranking by adjusted p-value, then score (= -EG statistic), then symbol ids: a total order.
+//
+// Lifecycle: construct with the universe size, on_bar() once per bar with every symbol's log
+// price (NaN = no price this bar: forward-filled), screen() whenever a ranked list is wanted.
+// Single-threaded (BLAS may use its own threads; results do not depend on them beyond rounding
+// of the Gram matrices). Memory: two N x N float64 matrices plus the (2W + 1) x N window.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "base/status.h"
+#include "base/symbols.h"
+#include "screen/pair_discovery.h"
+#include "stats/coint.h"
+#include "stats/hurst.h"
+
+namespace pairflow::screen {
+
+struct ScreenerConfig {
+  int window = 390;                // W: log returns in the window (W + 1 levels)
+  double min_abs_corr = 0.1;       // |correlation of log returns| to reach the DF pre-screen
+  double prescreen_pvalue = 1e-3;  // lag-0 DF p-value (MacKinnon, 2 series) to reach full EG
+  Correction correction = Correction::kBonferroni;
+  double max_pvalue = 0.05;  // adjusted Engle-Granger p-value
+  stats::CointOptions coint;
+  double min_half_life = 1.0;  // bars
+  double max_half_life = 0.0;  // bars; 0 = a quarter of the window
+  double max_hurst = 0.5;      // Hurst exponent of the spread (variance method)
+  int min_crossings = 10;      // sign changes of the (zero-mean) spread over the window
+  // The spread must be more mean-reverting than either leg alone: EG stat <= leg ADF stat - this.
+  double min_leg_margin = 0.0;
+  int stability_splits = 2;  // 0 or 1 = no stability check
+  double stability_pvalue = 0.05;
+  int max_pairs_per_symbol = 1;  // greedy by rank; 0 = no limit
+  int max_candidates = 0;        // 0 = keep every passing pair
+  int update_block = 8;          // bars batched into one dsyr2k
+  int rebuild_every = 0;         // bars between exact recomputations; 0 = window
+};
+
+struct ScreenCandidate {
+  SymbolId y = 0, x = 0;  // the better Engle-Granger direction: log y = a + b log x + u
+  double corr = 0;        // correlation of log returns over the window
+  double df_stat = 0;     // lag-0 DF pre-screen statistic of this direction
+  double stat = 0, pvalue = 1, adj_pvalue = 1;
+  double hedge_ratio = 0, intercept = 0, half_life = 0, hurst = 0;
+  int crossings = 0, usedlag = 0;
+  double leg_stat = 0;  // the more negative ADF statistic of the legs alone
+  double score = 0;     // -stat
+};
+
+struct ScreenResult {
+  std::vector<ScreenCandidate> candidates;  // passing, ranked
+  std::int64_t symbols_ready = 0;           // symbols with a full window
+  std::int64_t pairs = 0;                   // pairs of ready symbols
+  std::int64_t tests = 0;                   // 2 * pairs: the multiple-testing family
+  std::int64_t corr_passed = 0, prescreen_passed = 0, eg_failed = 0, significant = 0;
+};
+
+class Screener {
+ public:
+  // Checks the configuration (PAIRFLOW_CHECK); use validate() first on user input.
+  Screener(int num_symbols, const ScreenerConfig& config);
+  static Status validate(const ScreenerConfig& config);
+
+  // One bar: log_prices[s] for every symbol s (NaN = unchanged). No allocation.
+  void on_bar(std::span<const double> log_prices);
+  // Ranks the pairs that pass (fills `out`, reusing its storage).
+  void screen(ScreenResult& out);
+  ScreenResult screen() {
+    ScreenResult r;
+    screen(r);
+    return r;
+  }
+
+  int num_symbols() const { return n_; }
+  int window() const { return w_; }
+  std::int64_t bars() const { return bars_; }
+  bool symbol_ready(SymbolId s) const { return seen_[s] > w_; }
+  // Correlation of log returns of symbols i and j over the window (flushes pending updates).
+  double correlation(SymbolId i, SymbolId j);
+  // The window's log levels of one symbol, oldest first (W + 1 values, relative to a reference:
+  // differences are exact, the absolute level is not).
+  void window_levels(SymbolId s, std::vector<double>& out) const;
+  // Applies pending rank-2 updates now.
+  void flush();
+
+ private:
+  void rebuild();
+  double lag0_df(int y, int x, double b, double a) const;
+
+  ScreenerConfig config_;
+  int n_, w_, rebuild_every_;
+  double df_threshold_;             // lag-0 DF statistics <= this pass the pre-screen
+  std::vector<double> ref_, last_;  // per symbol: level reference, last absolute log price
+  std::vector<std::int64_t> seen_;  // bars since the first price (capped)
+  std::vector<double> levels_;      // (W + 1) x N ring of levels relative to ref_
+  std::vector<double> rets_;        // W x N ring of log returns
+  int lhead_ = 0, rhead_ = 0;       // next row to overwrite (= the oldest)
+  std::vector<double> s_, g_;       // N x N row-major, upper triangle valid
+  std::vector<double> rsum_, lsum_;
+  std::vector<double> pa_, pb_, pc_, pd_;  // pending update vectors, block x N each
+  int pending_ = 0;
+  std::int64_t bars_ = 0, since_rebuild_ = 0;
+  // screen() scratch
+  std::vector<double> corr_row_, ya_, xa_;
+  std::vector<int> js_, uses_;
+  std::vector<double> leg_stat_, ys_scratch_;
+  stats::CointWorkspace coint_;
+  stats::AdfWorkspace adf_;
+};
+
+// Benjamini-Hochberg or Bonferroni adjustment of `pvalues` within a family of `family` tests
+// (tests not listed count as p = 1). Writes adjusted values to `adjusted`.
+void adjust_pvalues(std::span<const double> pvalues, Correction correction, double family,
+                    std::span<double> adjusted);
+
+}  // namespace pairflow::screen
