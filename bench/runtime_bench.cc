@@ -41,7 +41,7 @@ void BM_LocalBusHops(benchmark::State& state) {
     std::vector<std::unique_ptr<JobRunner>> runners;
     for (int h = 0; h < hops; ++h) {
       job_list.push_back(std::make_unique<Passthrough>());
-      subs.push_back(&bus.subscribe(fmt::format("t{}", h)));
+      subs.push_back(&bus.subscribe({fmt::format("t{}", h)}));
       JobRunOptions o;
       o.job_name = fmt::format("hop{}", h);
       o.output_topic = fmt::format("t{}", h + 1);

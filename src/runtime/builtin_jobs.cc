@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <set>
+
 #include "features/feature_pipeline.h"
+#include "features/stream_join.h"
 #include "features/time_bars.h"
 #include "model/json.h"
 #include "model/json_parse.h"
@@ -134,6 +137,126 @@ class FeaturesJob : public jobs::Job {
   std::unique_ptr<features::FeaturePipeline> pipeline_;
 };
 
+// join  several feature topics -> one row per driving row (the first input) with the columns of
+// every input, aligned by event time per symbol (features/stream_join.h). params {columns =
+// {"<topic>" = ["col", ...], ...} for every input, mode = "asof" | "interval", tolerance = "5m",
+// lateness = "0", idle_timeout = "0"}. Late rows are dead letters with their reason.
+class JoinJob : public jobs::Job {
+ public:
+  void setup(jobs::JobContext& ctx) override {
+    simdjson::dom::parser parser;
+    simdjson::dom::object params, columns;
+    if (parser.parse(ctx.params_json()).get_object().get(params) ||
+        params["columns"].get_object().get(columns)) {
+      throw jobs::JobError("join: params.columns must map each input topic to its column names");
+    }
+    auto duration = [&](const char* key, Timestamp fallback) -> Timestamp {
+      std::string_view text;
+      if (params[key].get_string().get(text)) return fallback;
+      if (text == "0") return 0;
+      auto d = parse_duration(text);
+      if (!d) throw jobs::JobError(fmt::format("join: {}: {}", key, d.status().message()));
+      return *d;
+    };
+    std::string_view mode = "asof";
+    if (params["mode"].get_string().get(mode)) mode = "asof";
+    features::JoinConfig config;
+    if (mode == "asof") {
+      config.mode = features::JoinMode::kAsOf;
+    } else if (mode == "interval") {
+      config.mode = features::JoinMode::kInterval;
+    } else {
+      throw jobs::JobError(fmt::format("join: mode must be 'asof' or 'interval', got '{}'", mode));
+    }
+    config.tolerance = duration("tolerance", config.mode == features::JoinMode::kAsOf ? -1 : 0);
+    config.idle_timeout = duration("idle_timeout", 0);
+    const Timestamp lateness = duration("lateness", 0);
+    std::vector<features::JoinInput> inputs;
+    std::set<std::string> seen_columns;
+    for (auto [topic, list] : columns) {
+      simdjson::dom::array names;
+      if (list.get_array().get(names))
+        throw jobs::JobError("join: params.columns values must be lists");
+      features::JoinInput input{
+          .name = std::string(topic), .width = 0, .allowed_lateness = lateness};
+      std::vector<std::string> cols;
+      for (auto n : names) {
+        std::string_view name;
+        if (n.get_string().get(name)) throw jobs::JobError("join: column names must be strings");
+        if (!seen_columns.insert(std::string(name)).second) {
+          throw jobs::JobError(fmt::format("join: column '{}' appears in two inputs", name));
+        }
+        cols.emplace_back(name);
+      }
+      input.width = static_cast<int>(cols.size());
+      topics_.push_back(input.name);
+      columns_.push_back(std::move(cols));
+      inputs.push_back(std::move(input));
+    }
+    if (inputs.size() < 2)
+      throw jobs::JobError("join: needs at least two inputs in params.columns");
+    join_ = std::make_unique<features::StreamJoin>(std::move(inputs), config);
+  }
+  void process(const jobs::Message& m, jobs::JobContext& ctx) override {
+    std::size_t input = 0;
+    while (input < topics_.size() && topics_[input] != m.topic) ++input;
+    if (input == topics_.size())
+      throw jobs::JobError(fmt::format("join: no columns configured for topic '{}'", m.topic));
+    simdjson::dom::object obj;
+    if (parser_.parse(m.payload).get_object().get(obj))
+      throw jobs::JobError("payload is not a JSON object");
+    simdjson::dom::element ts_field;
+    Timestamp ts;
+    std::string_view iso;
+    if (obj["ts"].get(ts_field)) throw jobs::JobError("field 'ts' is missing");
+    if (ts_field.is_int64()) {
+      ts = ts_field.get_int64().value();
+    } else if (!ts_field.get_string().get(iso)) {
+      auto parsed = parse_timestamp(iso);
+      if (!parsed) throw jobs::JobError(parsed.status().message());
+      ts = *parsed;
+    } else {
+      throw jobs::JobError("field 'ts' is not a time");
+    }
+    std::string_view symbol;
+    if (obj["symbol"].get_string().get(symbol)) throw jobs::JobError("field 'symbol' is missing");
+    values_.clear();
+    for (const std::string& column : columns_[input]) {
+      simdjson::dom::element e;
+      double v = kNaN;
+      if (!obj[column].get(e) && !e.is_null() && e.get_double().get(v)) {
+        throw jobs::JobError(fmt::format("field '{}' is not a number", column));
+      }
+      values_.push_back(v);
+    }
+    Status s = join_->add(input, ts, symbols_.intern(symbol), values_,
+                          [&](const features::JoinedRow& row) { emit(row, ctx); });
+    if (!s) throw jobs::JobError(s.message());
+  }
+  void finish(jobs::JobContext& ctx) override {
+    join_->flush([&](const features::JoinedRow& row) { emit(row, ctx); });
+  }
+
+ private:
+  void emit(const features::JoinedRow& row, jobs::JobContext& ctx) {
+    std::string json =
+        fmt::format(R"({{"ts":{},"symbol":{})", row.ts, json_string(symbols_.name(row.key)));
+    std::size_t i = 0;
+    for (const auto& cols : columns_) {
+      for (const auto& c : cols)
+        json += fmt::format(",{}:{}", json_string(c), json_number(row.values[i++]));
+    }
+    json += '}';
+    ctx.emit("", symbols_.name(row.key), json);
+  }
+  simdjson::dom::parser parser_;
+  SymbolTable symbols_;
+  std::vector<std::string> topics_;
+  std::vector<std::vector<std::string>> columns_;
+  std::vector<double> values_;
+  std::unique_ptr<features::StreamJoin> join_;
+};
+
 class TraderJob : public jobs::Job, private PipelineObserver {
  public:
   void setup(jobs::JobContext& ctx) override {
@@ -186,8 +309,9 @@ std::unique_ptr<jobs::Job> make_builtin_job(const std::string& name) {
   if (name == "bars") return std::make_unique<BarsJob>();
   if (name == "trader") return std::make_unique<TraderJob>();
   if (name == "features") return std::make_unique<FeaturesJob>();
+  if (name == "join") return std::make_unique<JoinJob>();
   throw jobs::JobError(
-      fmt::format("unknown builtin job '{}' (builtins: bars, features, trader)", name));
+      fmt::format("unknown builtin job '{}' (builtins: bars, features, join, trader)", name));
 }
 
 }  // namespace pairflow::runtime

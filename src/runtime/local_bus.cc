@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "base/status.h"
@@ -13,7 +14,7 @@ bool LocalBus::Subscription::poll(std::vector<jobs::Message>& out, std::size_t m
     out.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
-  return !(closed_ && queue_.empty());
+  return !(open_topics_ == 0 && queue_.empty());
 }
 
 LocalBus::LocalBus(std::string out_dir) : out_dir_(std::move(out_dir)) {
@@ -28,10 +29,14 @@ LocalBus::~LocalBus() {
   for (auto& [topic, file] : files_) std::fclose(file);
 }
 
-LocalBus::Subscription& LocalBus::subscribe(const std::string& topic) {
+LocalBus::Subscription& LocalBus::subscribe(const std::vector<std::string>& topics) {
   auto sub = std::make_unique<Subscription>();
-  sub->topic_ = topic;
-  subscribers_[topic].push_back(sub.get());
+  for (const std::string& topic : topics) {
+    auto& list = subscribers_[topic];
+    if (std::find(list.begin(), list.end(), sub.get()) != list.end()) continue;
+    list.push_back(sub.get());
+    ++sub->open_topics_;
+  }
   subscriptions_.push_back(std::move(sub));
   return *subscriptions_.back();
 }
@@ -74,7 +79,8 @@ void LocalBus::flush() {
 void LocalBus::close(const std::string& topic) {
   auto subs = subscribers_.find(topic);
   if (subs == subscribers_.end()) return;
-  for (Subscription* s : subs->second) s->closed_ = true;
+  if (!closed_.insert(topic).second) return;
+  for (Subscription* s : subs->second) --s->open_topics_;
 }
 
 }  // namespace pairflow::runtime

@@ -15,6 +15,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,17 +34,17 @@ class LocalBus : public Sink {
 
    private:
     friend class LocalBus;
-    std::string topic_;
     std::deque<jobs::Message> queue_;
     std::int64_t next_offset_ = 0;
-    bool closed_ = false;
+    std::size_t open_topics_ = 0;  // closed when every topic it reads is closed
   };
 
   // Writes every topic to DIR/<topic>.jsonl when `dir` is not empty.
   explicit LocalBus(std::string out_dir = "");
   ~LocalBus() override;
 
-  Subscription& subscribe(const std::string& topic);
+  // One queue fed by every topic in `topics` (in production order across them).
+  Subscription& subscribe(const std::vector<std::string>& topics);
   void produce(std::string_view topic, std::string_view key, std::string_view payload) override;
   void flush() override;
   // Ends the topic for its subscribers once their queues drain.
@@ -56,6 +57,7 @@ class LocalBus : public Sink {
   std::vector<std::unique_ptr<Subscription>> subscriptions_;
   std::map<std::string, std::uint64_t> counts_;
   std::map<std::string, std::FILE*> files_;
+  std::set<std::string> closed_;
 };
 
 }  // namespace pairflow::runtime

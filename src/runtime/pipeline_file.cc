@@ -144,7 +144,16 @@ PipelineSpec load_pipeline(const std::string& path) {
       job.name = (*t)["name"].value_or<std::string>("");
       job.builtin = (*t)["builtin"].value_or<std::string>("");
       job.file = resolve(path, (*t)["file"].value_or<std::string>(""));
-      job.in = (*t)["in"].value_or<std::string>("");
+      if (const toml::array* list = (*t)["in"].as_array()) {
+        for (const auto& item : *list) {
+          if (!item.is_string())
+            fail(fmt::format("job '{}': in must be a topic or a list of topics", job.name));
+          job.inputs.push_back(*item.value<std::string>());
+        }
+      } else if (auto one = (*t)["in"].value<std::string>()) {
+        job.inputs.push_back(*one);
+      }
+      if (!job.inputs.empty()) job.in = job.inputs.front();
       job.out = (*t)["out"].value_or<std::string>("");
       if (job.name.empty()) fail("a [[job]] has no name");
       if (!names.insert(job.name).second)
@@ -153,9 +162,12 @@ PipelineSpec load_pipeline(const std::string& path) {
         fail(fmt::format("job '{}': give exactly one of builtin or file", job.name));
       if (job.in.empty() || job.out.empty())
         fail(fmt::format("job '{}': needs in and out topics", job.name));
-      if (!available.count(job.in)) {
-        fail(fmt::format("job '{}' reads '{}', which neither the source nor an earlier job writes",
-                         job.name, job.in));
+      for (const std::string& topic : job.inputs) {
+        if (!available.count(topic)) {
+          fail(
+              fmt::format("job '{}' reads '{}', which neither the source nor an earlier job writes",
+                          job.name, topic));
+        }
       }
       available.insert(job.out);
       if (job.builtin == "trader") {
@@ -202,7 +214,7 @@ EmbeddedReport run_embedded(const PipelineSpec& spec, const std::string& out_dir
   std::vector<std::unique_ptr<JobRunner>> runners;
   for (const JobSpec& j : spec.jobs) {
     jobs.push_back(make_job(j));
-    inputs.push_back(&bus.subscribe(j.in));
+    inputs.push_back(&bus.subscribe(j.inputs));
     runners.push_back(
         std::make_unique<JobRunner>(*jobs.back(), *inputs.back(), bus, nullptr, options_for(j)));
   }
@@ -235,14 +247,15 @@ EmbeddedReport run_embedded(const PipelineSpec& spec, const std::string& out_dir
     report.source_messages += batch.size();
     drain();
   }
-  // End of input, in data-flow order: close a job's input, let it finish, pass its output on.
-  bus.close(spec.source.topic);
+  // End of input, in data-flow order. Every job before i has finished, and jobs only read topics
+  // of the source or of earlier jobs, so job i's inputs are complete: close them, let it drain and
+  // finish(), and hand what finish() emitted to the later jobs.
   for (std::size_t i = 0; i < runners.size(); ++i) {
+    for (const std::string& topic : spec.jobs[i].inputs) bus.close(topic);
     while (runners[i]->step()) {
     }
     runners[i]->stop();
     drain();
-    bus.close(spec.jobs[i].out);
   }
   bus.flush();
   for (std::size_t i = 0; i < runners.size(); ++i)
@@ -276,6 +289,11 @@ JobMetrics run_on_kafka(const PipelineSpec& spec, const std::string& job_name,
   if (!spec_job) throw UserError(fmt::format("{}: no job named '{}'", spec.path, job_name));
   const std::string group = group_override.empty() ? "pairflow." + job_name : group_override;
   auto job = make_job(*spec_job);
+  if (spec_job->inputs.size() > 1) {
+    throw UserError(
+        fmt::format("{}: job '{}' reads several topics, which runs embedded only (for now)",
+                    spec.path, job_name));
+  }
   KafkaSource source(brokers, group, spec_job->in);
   std::filesystem::create_directories(".pairflow");
   SqliteCheckpointStore store(fmt::format(".pairflow/{}.{}.db", job_name, group));

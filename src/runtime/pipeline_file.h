@@ -9,7 +9,8 @@
 //   [[job]]                       # jobs in data-flow order: a job reads the source topic or a
 //   name = "bars"                 # topic an earlier job writes
 //   builtin = "bars"              # or file = "examples/jobs/x.py" (.py, .R, .so), relative to
-//   in = "ticks"                  # the pipeline file
+//   in = "ticks"                  # the pipeline file; a list of topics for multi-input jobs
+//                                 # (the join), embedded placement only
 //   out = "bars.1m"
 //   params = { interval = "1m" }  # handed to setup() as JSON; a `config` path in params is
 //                                 # relative to the pipeline file too
@@ -29,6 +30,7 @@ namespace pairflow::runtime {
 
 struct JobSpec {
   std::string name, builtin, file, in, out;
+  std::vector<std::string> inputs;  // every input topic; `in` is the first (the driving one)
   std::string params_json = "{}";
 };
 

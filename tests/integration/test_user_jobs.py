@@ -218,3 +218,70 @@ out = "bars.1m"
     for symbol, ts in embedded:
         last[symbol] = max(ts, last.get(symbol, ts))
     assert distributed == [b for b in embedded if b[1] != last[b[0]]]
+
+
+SPREAD_FEATURE = '''
+def process(row):
+    # A second-order feature from joined columns: how far the fast average runs above the slow one,
+    # in units of recent volatility.
+    if row["ema_5"] is None or row["sma_20"] is None or not row["std_20"]:
+        return None
+    return {"ts": row["ts"], "symbol": row["symbol"],
+            "trend": (row["ema_5"] - row["sma_20"]) / row["std_20"]}
+'''
+
+
+def test_features_join_and_a_python_second_order_feature(tmp_path):
+    """Indicators configured in the pipeline file, two feature topics joined by event time into
+    features.joined, and a Python job computing a feature from the joined columns."""
+    (tmp_path / "trend.py").write_text(SPREAD_FEATURE)
+    pipeline = tmp_path / "features.toml"
+    pipeline.write_text('''
+[source]
+kind = "generator"
+set = ["market.symbols=5", "market.sessions=1", "market.planted_pairs=1"]
+
+[[job]]
+name = "fast"
+builtin = "features"
+in = "ticks"
+out = "features.fast"
+params = { bars = "1m", indicators = "ema:5" }
+
+[[job]]
+name = "slow"
+builtin = "features"
+in = "ticks"
+out = "features.slow"
+params = { bars = "1m", indicators = "sma:20,std:20" }
+
+[[job]]
+name = "join"
+builtin = "join"
+in = ["features.fast", "features.slow"]
+out = "features.joined"
+params = { mode = "asof", columns = { "features.fast" = ["ema_5"], "features.slow" = ["sma_20", "std_20"] } }
+
+[[job]]
+name = "trend"
+file = "trend.py"
+in = "features.joined"
+out = "features.trend"
+''')
+    out = tmp_path / "out"
+    r = subprocess.run([PAIRFLOW, "run", str(pipeline), "--out-dir", str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    read = lambda name: [json.loads(l) for l in (out / f"{name}.jsonl").read_text().splitlines()]
+    fast, slow, joined, trend = (read("features.fast"), read("features.slow"),
+                                 read("features.joined"), read("features.trend"))
+    assert len(fast) == len(slow) == len(joined) == 5 * 390  # one joined row per driving row
+    slow_by = {(s["symbol"], s["ts"]): s for s in slow}
+    for row in joined:
+        s = slow_by[(row["symbol"], row["ts"])]  # as-of on equal bar times: the same bar
+        assert row["sma_20"] == s["sma_20"] and row["std_20"] == s["std_20"]
+    assert [j["ts"] for j in joined] == sorted(j["ts"] for j in joined)  # event-time order
+    defined = [j for j in joined if j["sma_20"] is not None and j["std_20"]]
+    assert len(trend) == len(defined) == 5 * (390 - 19)
+    t0, d0 = trend[0], defined[0]
+    assert t0["trend"] == pytest.approx((d0["ema_5"] - d0["sma_20"]) / d0["std_20"])
