@@ -295,6 +295,9 @@ class TraderJob : public jobs::Job, private PipelineObserver {
     ctx_->emit("executions", symbols_.name(e.symbol), to_json(e, symbols_));
   }
   void on_pnl(const PnL& p) override { ctx_->emit("pnl", "portfolio", to_json(p)); }
+  void on_control(const screen::PairControl& c) override {
+    ctx_->emit("pairs.control", std::to_string(c.pair), screen::to_json(c, symbols_));
+  }
 
   PipelineConfig config_;
   SymbolTable symbols_;

@@ -7,8 +7,8 @@
 //           params {bars = "1m" | "tick:N" | "volume:X" | "dollar:X", indicators = "ema:10,...",
 //           lateness = "0"}. Late ticks are dead letters with their reason.
 //   join    several topics -> features.joined: an event-time stream join per symbol
-//           (features/stream_join.h); params {columns = {"<topic>" = ["col", ...]}, mode, tolerance,
-//           lateness, idle_timeout}; the first input drives. Late rows are dead letters.
+//           (features/stream_join.h); params {columns = {"<topic>" = ["col", ...]}, mode,
+//           tolerance, lateness, idle_timeout}; the first input drives. Late rows are dead letters.
 //   trader  ticks -> pairs.signals, orders, executions, pnl (and `out`: the run summary at the
 //   end):
 //           the whole embedded trading pipeline (bars, discovery, pair models, portfolio, paper

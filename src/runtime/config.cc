@@ -107,13 +107,13 @@ class TableReader {
 };
 
 void apply_table(PipelineConfig& c, const toml::table& root, const std::string& source) {
-  static const std::set<std::string> kSections = {"market",    "bars",   "discovery", "pair_model",
-                                                  "portfolio", "broker", "input"};
+  static const std::set<std::string> kSections = {
+      "market", "bars", "discovery", "screener", "pair_model", "portfolio", "broker", "input"};
   for (const auto& [key, node] : root) {
     if (!kSections.count(std::string(key.str())) || !node.is_table()) {
       throw UserError(
           fmt::format("{}: unknown section '{}' (sections: market, bars, discovery, "
-                      "pair_model, portfolio, broker, input)",
+                      "screener, pair_model, portfolio, broker, input)",
                       source, key.str()));
     }
   }
@@ -162,7 +162,26 @@ void apply_table(PipelineConfig& c, const toml::table& root, const std::string& 
     r.read("min_coverage", c.discovery.min_coverage);
     r.read("max_pairs_per_symbol", c.discovery.max_pairs_per_symbol);
     r.read("stability_splits", c.discovery.stability_splits);
+    r.read_enum("method", c.discovery_method, [](std::string_view v) -> Result<DiscoveryMethod> {
+      if (v == "warmup") return DiscoveryMethod::kWarmup;
+      if (v == "screener") return DiscoveryMethod::kScreener;
+      return Status(StatusCode::kInvalidArgument,
+                    fmt::format("method must be 'warmup' or 'screener', got '{}'", v));
+    });
     r.read("stability_pvalue", c.discovery.stability_pvalue);
+    r.finish();
+  }
+  if (auto t = section("screener")) {
+    TableReader r(*t, source, "screener");
+    r.read("screen_every", c.screen_every);
+    r.read("activate_after", c.orchestrator.activate_after);
+    r.read("deactivate_after", c.orchestrator.deactivate_after);
+    r.read("min_abs_corr", c.screener.min_abs_corr);
+    r.read("prescreen_pvalue", c.screener.prescreen_pvalue);
+    r.read("max_hurst", c.screener.max_hurst);
+    r.read("min_crossings", c.screener.min_crossings);
+    r.read("min_leg_margin", c.screener.min_leg_margin);
+    r.read("threads", c.actor_threads);
     r.finish();
   }
   if (auto t = section("pair_model")) {
@@ -247,7 +266,7 @@ void apply_overrides(PipelineConfig& config, const std::vector<std::string>& ove
   validate(config);
 }
 
-void validate(const PipelineConfig& c) {
+void validate(PipelineConfig& c) {
   auto require = [](bool ok, const std::string& message) {
     if (!ok) throw UserError("config: " + message);
   };
@@ -277,6 +296,28 @@ void validate(const PipelineConfig& c) {
   require(c.fees.commission_per_share >= 0 && c.fees.commission_bps >= 0,
           "broker commissions must be >= 0");
   require(c.max_rejects >= -1, "input.max_rejects must be >= -1");
+  require(c.screen_every >= 1, "screener.screen_every must be >= 1");
+  require(c.actor_threads >= 1 && c.actor_threads <= 64, "screener.threads must be in [1, 64]");
+  // The screener mode takes the shared settings from [discovery] and [pair_model].
+  c.screener.window = c.warmup_bars;
+  c.screener.correction = c.discovery.correction;
+  c.screener.max_pvalue = c.discovery.max_pvalue;
+  c.screener.coint = c.discovery.coint;
+  c.screener.min_half_life = c.discovery.min_half_life;
+  c.screener.max_half_life = c.discovery.max_half_life;
+  c.screener.stability_splits = c.discovery.stability_splits;
+  c.screener.stability_pvalue = c.discovery.stability_pvalue;
+  c.screener.max_pairs_per_symbol = c.discovery.max_pairs_per_symbol;
+  c.orchestrator.max_active = std::max(1, c.discovery.top_k);
+  c.orchestrator.max_pairs_per_symbol = c.discovery.max_pairs_per_symbol;
+  c.orchestrator.entry_z = c.pair_model.entry_z;
+  c.orchestrator.exit_z = c.pair_model.exit_z;
+  c.orchestrator.stop_z = c.pair_model.stop_z;
+  c.orchestrator.max_hold_bars = c.pair_model.max_hold_bars;
+  if (Status s = screen::Screener::validate(c.screener); !s)
+    throw UserError("config: screener: " + s.message());
+  if (Status s = screen::Orchestrator::validate(c.orchestrator); !s)
+    throw UserError("config: screener: " + s.message());
   require(c.speed == 0 || (c.speed >= 1e-6 && c.speed <= 1e12),
           "input.speed must be 0 (as fast as possible) or in [1e-6, 1e12]");
   require(c.sizing.capital_per_pair <= 1e15 && c.initial_capital <= 1e18,

@@ -13,10 +13,18 @@
 #include "exec/paper_broker.h"
 #include "pairs/pair_model.h"
 #include "portfolio/portfolio.h"
+#include "screen/orchestrator.h"
 #include "screen/pair_discovery.h"
+#include "screen/screener.h"
 #include "sim/market.h"
 
 namespace pairflow::runtime {
+
+// warmup: Engle-Granger on every pair once, after the warm-up window (screen/pair_discovery.h).
+// screener: the streaming all-pairs screener re-screens every `screen_every` bars over a rolling
+// window of warmup_bars, the orchestrator activates / deactivates pairs with hysteresis, and the
+// sharded pair actors trade them (screen/screener.h, screen/orchestrator.h, pairs/actors.h).
+enum class DiscoveryMethod : std::uint8_t { kWarmup, kScreener };
 
 struct PipelineConfig {
   sim::MarketSpec market;                    // [market]: the generated market (demo, gen)
@@ -29,6 +37,14 @@ struct PipelineConfig {
   exec::FeeModel fees;                       // [broker]
   std::int64_t max_rejects = 0;              // [input] bad rows tolerated before failing; -1 = any
   double speed = 0;                          // [input] replay pace vs event time; 0 = flat out
+  DiscoveryMethod discovery_method = DiscoveryMethod::kScreener;  // [discovery] method
+  // [screener]: settings of the screener mode that [discovery] and [pair_model] do not give.
+  // The window, correction, p-value, cointegration options, half-life range, stability and
+  // pairs-per-symbol come from [discovery]; the thresholds and window from [pair_model].
+  int screen_every = 30;  // bars between screens
+  int actor_threads = 1;
+  screen::ScreenerConfig screener;
+  screen::OrchestratorConfig orchestrator;
 
   double capital() const {
     return initial_capital > 0 ? initial_capital
@@ -40,7 +56,8 @@ struct PipelineConfig {
 PipelineConfig load_config(const std::string& path);
 // Applies "section.key=value" overrides (value in TOML syntax; bare words are taken as strings).
 void apply_overrides(PipelineConfig& config, const std::vector<std::string>& overrides);
-// Checks cross-field constraints. Throws UserError.
-void validate(const PipelineConfig& config);
+// Checks cross-field constraints and derives the screener and orchestrator settings from
+// [discovery] and [pair_model]. Throws UserError.
+void validate(PipelineConfig& config);
 
 }  // namespace pairflow::runtime

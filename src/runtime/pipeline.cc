@@ -143,7 +143,9 @@ void Pipeline::on_slice(Timestamp start, std::span<const Bar> bars) {
   if (last_close_.size() < symbols_.size()) last_close_.resize(symbols_.size(), kNaN);
   for (const Bar& bar : bars) last_close_[bar.symbol] = bar.close;
 
-  if (!discovered_) {
+  if (config_.discovery_method == DiscoveryMethod::kScreener) {
+    screener_slice(now);
+  } else if (!discovered_) {
     // Record the warm-up window; symbols first seen late get NaN for the slices before.
     while (warmup_.size() < symbols_.size()) warmup_.emplace_back(slices_ - 1, kNaN);
     for (std::size_t s = 0; s < warmup_.size(); ++s) {
@@ -153,6 +155,13 @@ void Pipeline::on_slice(Timestamp start, std::span<const Bar> bars) {
     }
     if (slices_ >= static_cast<std::size_t>(config_.warmup_bars)) discover(now);
   } else {
+    signals_.clear();
+    for (auto& model : models_) {
+      const auto& book = portfolio_.pairs()[model.id()];
+      Signal signal =
+          model.on_bar(now, std::log(last_close_[book.y]), std::log(last_close_[book.x]));
+      if (signal.action != SignalAction::kHold) signals_.push_back(signal);
+    }
     trade_slice(now);
   }
   for (const Bar& bar : bars) portfolio_.mark(bar.symbol, bar.close);
@@ -186,19 +195,98 @@ void Pipeline::discover(Timestamp now) {
   (void)now;
 }
 
+void Pipeline::screener_slice(Timestamp now) {
+  if (!screener_) {
+    // The universe is fixed when the first bar closes (symbols first seen later are not screened).
+    universe_ = static_cast<int>(symbols_.size());
+    screener_ = std::make_unique<screen::Screener>(universe_, config_.screener);
+    orchestrator_ = std::make_unique<screen::Orchestrator>(config_.orchestrator);
+    pairs::ActorsConfig actors;
+    actors.window = config_.pair_model.window;
+    actors.threads = config_.actor_threads;
+    actors_ = std::make_unique<pairs::PairActors>(universe_, actors);
+  }
+  log_close_.assign(universe_, kNaN);
+  for (int s = 0; s < universe_; ++s) {
+    if (std::isfinite(last_close_[s])) log_close_[s] = std::log(last_close_[s]);
+  }
+  screener_->on_bar(log_close_);
+  // Existing pairs trade this bar; a screen's activations take effect from the next one.
+  auto stepped = actors_->step(now, log_close_);
+  signals_.assign(stepped.begin(), stepped.end());
+  trade_slice(now);
+  const auto warmup = static_cast<std::size_t>(config_.warmup_bars);
+  if (slices_ < warmup) return;
+  discovered_ = true;
+  if ((slices_ - warmup) % static_cast<std::size_t>(config_.screen_every) != 0) return;
+  screener_->screen(screen_result_);
+  controls_.clear();
+  orchestrator_->on_screen(
+      now, screen_result_,
+      [this](PairId id) {
+        const auto& book = portfolio_.pairs()[id];
+        return actors_->state(id) == pairs::PairState::kFlat && book.qty_y == 0 && book.qty_x == 0;
+      },
+      controls_);
+  for (const screen::PairControl& c : controls_) {
+    if (log_) log_->on_control(c);
+    if (c.action == screen::ControlAction::kDeactivate) {
+      actors_->post_deactivate(c.pair);
+      continue;
+    }
+    PairId id = portfolio_.add_pair(c.y, c.x);
+    PAIRFLOW_CHECK(id == c.pair, "orchestrator and portfolio disagree on pair ids");
+    screener_->window_levels(c.y, seed_y_);
+    screener_->window_levels(c.x, seed_x_);
+    // Window levels are relative to a per-symbol reference; shift them back to absolute logs.
+    const double shift_y = log_close_[c.y] - seed_y_.back();
+    const double shift_x = log_close_[c.x] - seed_x_.back();
+    for (double& v : seed_y_) v += shift_y;
+    for (double& v : seed_x_) v += shift_x;
+    const std::size_t keep =
+        std::min(seed_y_.size(), static_cast<std::size_t>(config_.pair_model.window));
+    actors_->post_activate(pairs::PairSpec{.id = id,
+                                           .y = c.y,
+                                           .x = c.x,
+                                           .entry_z = c.entry_z,
+                                           .exit_z = c.exit_z,
+                                           .stop_z = c.stop_z,
+                                           .max_hold_bars = c.max_hold_bars},
+                           std::span(seed_y_).last(keep), std::span(seed_x_).last(keep));
+    screen::PairCandidate summary;
+    summary.y = c.y;
+    summary.x = c.x;
+    summary.hedge_ratio = c.hedge_ratio;
+    summary.intercept = c.intercept;
+    summary.pvalue = c.pvalue;
+    summary.adj_pvalue = c.pvalue;
+    summary.half_life = c.half_life;
+    active_.push_back(summary);
+  }
+  discovery_.tests = static_cast<int>(screen_result_.tests);
+  discovery_.passing.assign(screen_result_.candidates.size(), screen::PairCandidate{});
+}
+
 void Pipeline::trade_slice(Timestamp now) {
   bool changed = false;
   const auto fill_price = [this](SymbolId s, Side side) { return broker_.fill_price(s, side); };
   const auto fee = [this](double qty, double price) { return broker_.fees().fee(qty, price); };
-  for (auto& model : models_) {
-    const auto& book = portfolio_.pairs()[model.id()];
-    const double cy = last_close_[book.y], cx = last_close_[book.x];
-    Signal signal = model.on_bar(now, std::log(cy), std::log(cx));
-    if (signal.action == SignalAction::kHold) continue;
+  for (const Signal& signal : signals_) {
+    const auto& book = portfolio_.pairs()[signal.pair];
     if (log_) log_->on_signal(signal);
     Status s =
         portfolio_.apply_signal(signal, broker_.mid(book.y), broker_.mid(book.x), fill_price, fee);
-    changed = changed || s.is_ok();
+    if (!s) {
+      // Counted, and the pair's model goes back to flat so it matches the unchanged book.
+      if (refused_signals_++ == 0) first_refused_signal_ = s.message();
+      if (actors_) {
+        actors_->post_force_flat(signal.pair);
+      } else {
+        models_[signal.pair].force_flat();
+      }
+      continue;
+    }
+    changed = true;
   }
   if (!changed) return;
   orders_.clear();

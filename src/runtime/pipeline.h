@@ -24,10 +24,13 @@
 
 #include "exec/paper_broker.h"
 #include "features/time_bars.h"
+#include "pairs/actors.h"
 #include "pairs/pair_model.h"
 #include "portfolio/portfolio.h"
 #include "runtime/config.h"
 #include "runtime/summary.h"
+#include "screen/orchestrator.h"
+#include "screen/screener.h"
 
 namespace pairflow::runtime {
 
@@ -51,6 +54,8 @@ class PipelineObserver {
   virtual void on_order(const Order& order) = 0;
   virtual void on_execution(const Execution& execution) = 0;
   virtual void on_pnl(const PnL& pnl) = 0;
+  // Activations and deactivations of pairs (the `pairs.control` topic; screener mode).
+  virtual void on_control(const screen::PairControl& control) {}
 };
 
 // JSON-lines logs of a run (signals, orders, executions, pnl), for audit and replay comparison.
@@ -94,6 +99,7 @@ class Pipeline {
   Status reject(RejectReason reason, std::string detail);
   void on_slice(Timestamp start, std::span<const Bar> bars);
   void discover(Timestamp now);
+  void screener_slice(Timestamp now);
   void trade_slice(Timestamp now);
 
   PipelineConfig config_;
@@ -103,6 +109,15 @@ class Pipeline {
   exec::PaperBroker broker_;
   portfolio::Portfolio portfolio_;
   std::vector<pairs::PairModel> models_;
+  std::vector<Signal> signals_;  // this slice's signals with an action, in pair id order
+  // Screener mode: the streaming screener, orchestrator and pair actors replace warm-up discovery.
+  int universe_ = 0;
+  std::unique_ptr<screen::Screener> screener_;
+  std::unique_ptr<screen::Orchestrator> orchestrator_;
+  std::unique_ptr<pairs::PairActors> actors_;
+  screen::ScreenResult screen_result_;
+  std::vector<screen::PairControl> controls_;
+  std::vector<double> log_close_, seed_y_, seed_x_;
   std::vector<screen::PairCandidate> active_;
   screen::DiscoveryResult discovery_;
 

@@ -171,7 +171,9 @@ PipelineSpec load_pipeline(const std::string& path) {
       }
       available.insert(job.out);
       if (job.builtin == "trader") {
-        for (const char* t : {"pairs.signals", "orders", "executions", "pnl"}) available.insert(t);
+        for (const char* t : {"pairs.signals", "pairs.control", "orders", "executions", "pnl"}) {
+          available.insert(t);
+        }
       }
       available.insert("dlq." + job.name);
       if (const toml::table* given = (*t)["params"].as_table()) {

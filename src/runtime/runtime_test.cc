@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "runtime/runner.h"
@@ -48,6 +49,12 @@ TEST(Config, ExampleFileLoadsAndMatchesDefaults) {
   EXPECT_EQ(loaded.fees.commission_bps, defaults.fees.commission_bps);
   EXPECT_EQ(loaded.market.spread_std, defaults.market.spread_std);
   EXPECT_EQ(loaded.market.max_half_life_s, defaults.market.max_half_life_s);
+  EXPECT_EQ(loaded.discovery_method, defaults.discovery_method);
+  EXPECT_EQ(loaded.screen_every, defaults.screen_every);
+  EXPECT_EQ(loaded.orchestrator.activate_after, defaults.orchestrator.activate_after);
+  EXPECT_EQ(loaded.screener.min_abs_corr, defaults.screener.min_abs_corr);
+  EXPECT_EQ(loaded.screener.prescreen_pvalue, defaults.screener.prescreen_pvalue);
+  EXPECT_EQ(loaded.screener.min_crossings, defaults.screener.min_crossings);
 }
 
 TEST(Config, StrictKeysTypesAndRanges) {
@@ -182,26 +189,39 @@ PipelineConfig small_market(std::uint64_t seed, int planted) {
   return c;
 }
 
+// Distinct planted pairs among the activated ones (a pair may be activated more than once).
 int planted_found(const Summary& s, const std::vector<sim::PlantedPair>& planted) {
   int found = 0;
   for (const auto& p : planted) {
-    for (const auto& a : s.pairs) found += (a.y == p.y && a.x == p.x) || (a.y == p.x && a.x == p.y);
+    bool hit = false;
+    for (const auto& a : s.pairs)
+      hit = hit || (a.y == p.y && a.x == p.x) || (a.y == p.x && a.x == p.y);
+    found += hit;
   }
   return found;
 }
 
+int distinct_pairs(const Summary& s) {
+  std::set<std::pair<std::string, std::string>> pairs;
+  for (const auto& a : s.pairs) pairs.insert(std::minmax(a.y, a.x));
+  return static_cast<int>(pairs.size());
+}
+
 // Discovery is statistical, so it is judged over several generated markets, not one lucky seed.
-TEST(EndToEnd, FindsPlantedPairsAndTradesThemAtAProfit) {
+class EndToEndMethods : public ::testing::TestWithParam<DiscoveryMethod> {};
+
+TEST_P(EndToEndMethods, FindsPlantedPairsAndTradesThemAtAProfit) {
   int planted_total = 0, found_total = 0, selected_total = 0, profitable = 0;
   const int kSeeds = 8;
   for (int seed = 1; seed <= kSeeds; ++seed) {
     PipelineConfig config = small_market(100 + seed, 3);
+    config.discovery_method = GetParam();
     sim::MarketGenerator market(config.market);
     const auto planted = market.planted();
     Summary s = run_generated(market, config, nullptr);
     planted_total += static_cast<int>(planted.size());
     found_total += planted_found(s, planted);
-    selected_total += static_cast<int>(s.pairs.size());
+    selected_total += distinct_pairs(s);
     profitable += s.net_pnl > 0;
     EXPECT_NEAR(s.gross_pnl - s.fees, s.net_pnl, 1e-6);
     if (!s.pairs.empty()) EXPECT_GT(s.fees, 0);
@@ -209,6 +229,28 @@ TEST(EndToEnd, FindsPlantedPairsAndTradesThemAtAProfit) {
   EXPECT_GE(found_total, 0.8 * planted_total) << "recall";
   EXPECT_GE(found_total, 0.8 * selected_total) << "precision";
   EXPECT_GE(profitable, kSeeds - 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(BothDiscoveryMethods, EndToEndMethods,
+                         ::testing::Values(DiscoveryMethod::kWarmup, DiscoveryMethod::kScreener));
+
+TEST(EndToEnd, PairActorThreadsDoNotChangeTheResult) {
+  std::string logs[2];
+  for (int run = 0; run < 2; ++run) {
+    PipelineConfig config = small_market(31, 3);
+    config.actor_threads = run == 0 ? 1 : 4;
+    sim::MarketGenerator market(config.market);
+    const std::string dir = ::testing::TempDir() + "/threads_" + std::to_string(run);
+    {
+      RunLog log(dir, market.symbols());
+      run_generated(market, config, &log);
+      log.close();
+    }
+    logs[run] = read_file(dir + "/orders.jsonl") + read_file(dir + "/executions.jsonl") +
+                read_file(dir + "/signals.jsonl") + read_file(dir + "/pnl.jsonl");
+  }
+  EXPECT_FALSE(logs[0].empty());
+  EXPECT_EQ(logs[0], logs[1]);
 }
 
 TEST(EndToEnd, SameSeedGivesByteIdenticalLogs) {
