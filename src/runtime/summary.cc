@@ -45,8 +45,8 @@ std::string Summary::to_table() const {
   out += fmt::format("ticks {}  rejected {}  symbols {}  bars {}\n", ticks, rejected_ticks, symbols,
                      bars);
   if (warmup_complete) {
-    out += fmt::format("discovery: {} tests, {} passing, {} active pairs\n", discovery_tests,
-                       discovery_passing, pairs.size());
+    out += fmt::format("discovery: {} tests, {} passing (last screen), {} pairs activated\n",
+                       discovery_tests, discovery_passing, pairs.size());
   } else {
     out += fmt::format("discovery: did not run: input ended after {} of the {} warm-up bars\n",
                        slices, warmup_bars);
