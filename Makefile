@@ -26,6 +26,8 @@ bench: build
 	@for b in $(BUILD_DIR)/bin/bench_*; do echo "== $$b"; OPENBLAS_NUM_THREADS=1 $$b || exit 1; done
 	@echo "== Engle-Granger vs statsmodels, same run (tests/s per core)"
 	/usr/bin/python3 bench/stats_statsmodels.py --cpp $(BUILD_DIR)/bin/bench_stats
+	@echo "== pairflow screen vs a statsmodels coint loop, same file"
+	/usr/bin/python3 bench/screen_statsmodels.py --pairflow $(BUILD_DIR)/bin/pairflow
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')
