@@ -196,3 +196,57 @@ TEST_F(Cli, StatsCommandsPrintJsonAndFailCleanly) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Cli, ScreenFindsThePlantedPairsOfAWideFile) {
+  const std::string wide = tmp("screen_wide.csv");
+  Outcome gen =
+      run("gen --format bars --out " + wide + " --symbols 30 --pairs 3 --sessions 2 --seed 9");
+  ASSERT_EQ(gen.code, 0) << gen.err;
+  Outcome r = run("screen --prices " + wide + " --log --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* key :
+       {"\"y\":", "\"x\":", "\"corr\":", "\"stat\":", "\"pvalue\":", "\"hedge_ratio\":",
+        "\"half_life\":", "\"hurst\":", "\"crossings\":", "\"score\":"}) {
+    EXPECT_NE(r.out.find(key), std::string::npos) << key;
+  }
+  // Every planted pair (from the ground truth) is in the output, in one direction or the other.
+  const std::string truth = slurp(wide + ".truth.json");
+  int planted = 0, found = 0;
+  for (std::size_t at = truth.find("{\"y\":"); at != std::string::npos;
+       at = truth.find("{\"y\":", at + 1)) {
+    const std::string y = truth.substr(at + 6, 4),
+                      x = truth.substr(truth.find("\"x\":", at) + 5, 4);
+    ++planted;
+    found += r.out.find("\"y\":\"" + y + "\",\"x\":\"" + x + "\"") != std::string::npos ||
+             r.out.find("\"y\":\"" + x + "\",\"x\":\"" + y + "\"") != std::string::npos;
+  }
+  EXPECT_EQ(planted, 3);
+  EXPECT_EQ(found, 3) << r.out;
+  const std::string bad = tmp("screen_bad.csv");
+  std::ofstream(bad) << "ts,A,B\n1,10,20\n2,x,21\n";
+  Outcome b = run("screen --prices " + bad);
+  EXPECT_EQ(b.code, 2);
+  EXPECT_EQ(lines(b.err), 1);
+  EXPECT_NE(b.err.find(bad + ":3:"), std::string::npos) << b.err;
+}
+
+TEST_F(Cli, FeaturesWritesBarsWithIndicatorColumns) {
+  const std::string out = tmp("features.csv");
+  Outcome r = run("features --ticks " + tmp("ticks.csv") +
+                  " --bars 1m --indicators ema:5,rsi:14 --out " + out);
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::ifstream in(out);
+  std::string header, first;
+  std::getline(in, header);
+  std::getline(in, first);
+  EXPECT_EQ(header, "ts,symbol,open,high,low,close,volume,vwap,count,ema_5,rsi_14");
+  EXPECT_EQ(first.substr(0, 11), "2024-01-02T");
+  Outcome bad =
+      run("features --ticks " + tmp("ticks.csv") + " --bars 1m --indicators ema:x --out " + out);
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_EQ(lines(bad.err), 1) << bad.err;
+}
+
+}  // namespace
