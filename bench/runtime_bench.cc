@@ -1,10 +1,10 @@
 // Job runtime throughput: in-process topic hops through the LocalBus scheduler, and one Kafka hop
-// (consume -> job -> produce, outputs delivered and offsets committed) on librdkafka's mock cluster.
+// (consume -> job -> produce, outputs delivered and offsets committed) on librdkafka's mock
+// cluster.
 #include <benchmark/benchmark.h>
+#include <fmt/format.h>
 
 #include <chrono>
-
-#include <fmt/format.h>
 
 #include "runtime/job_runner.h"
 #include "runtime/kafka_transport.h"
@@ -17,15 +17,17 @@ namespace {
 class Passthrough : public jobs::Job {
  public:
   void setup(jobs::JobContext&) override {}
-  void process(const jobs::Message& m, jobs::JobContext& ctx) override { ctx.emit("", "", m.payload); }
+  void process(const jobs::Message& m, jobs::JobContext& ctx) override {
+    ctx.emit("", "", m.payload);
+  }
 };
 
 std::vector<std::string> payloads(std::size_t n) {
   std::vector<std::string> out;
   for (std::size_t i = 0; i < n; ++i) {
     out.push_back(fmt::format(R"({{"ts":{},"symbol":"S{:03d}","price":{},"size":100}})",
-                              1704205800000000000LL + static_cast<long long>(i) * 1000000,
-                              i % 500, 100 + (i % 97) * 0.01));
+                              1704205800000000000LL + static_cast<long long>(i) * 1000000, i % 500,
+                              100 + (i % 97) * 0.01));
   }
   return out;
 }
@@ -47,11 +49,13 @@ void BM_LocalBusHops(benchmark::State& state) {
       o.output_topic = fmt::format("t{}", h + 1);
       o.poll_timeout_ms = 0;
       o.batch_size = 1024;
-      runners.push_back(std::make_unique<JobRunner>(*job_list.back(), *subs.back(), bus, nullptr, o));
+      runners.push_back(
+          std::make_unique<JobRunner>(*job_list.back(), *subs.back(), bus, nullptr, o));
       runners.back()->start();
     }
     for (std::size_t i = 0; i < input.size(); i += 1024) {
-      for (std::size_t j = i; j < std::min(input.size(), i + 1024); ++j) bus.produce("t0", "k", input[j]);
+      for (std::size_t j = i; j < std::min(input.size(), i + 1024); ++j)
+        bus.produce("t0", "k", input[j]);
       for (int h = 0; h < hops; ++h) {
         while (!subs[h]->empty()) runners[h]->step();
       }
@@ -71,7 +75,8 @@ void BM_KafkaHop(benchmark::State& state) {
   {
     KafkaSink producer(cluster.bootstrap());
     const auto input = payloads(n);
-    for (std::size_t i = 0; i < n; ++i) producer.produce("in", fmt::format("S{:03d}", i % 500), input[i]);
+    for (std::size_t i = 0; i < n; ++i)
+      producer.produce("in", fmt::format("S{:03d}", i % 500), input[i]);
     producer.flush();
   }
   int round = 0;

@@ -49,7 +49,8 @@ void register_job(CLI::App& app) {
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("file", o->file, "job file")->required();
-  cmd->add_option("--in", o->in, "input topic, or - for JSON lines on stdin")->required();
+  cmd->add_option("--in", o->in, "input topic (or topics: a,b), or - for JSON lines on stdin")
+      ->required();
   cmd->add_option("--out", o->out, "default output topic, or - for stdout")->required();
   cmd->add_option("--brokers", o->brokers, "Kafka bootstrap servers host:port,...");
   cmd->add_option("--group", o->group, "consumer group (default pairflow.NAME)");
@@ -85,7 +86,13 @@ void register_job(CLI::App& app) {
     }
     std::unique_ptr<runtime::Source> source;
     if (kafka_in) {
-      source = std::make_unique<runtime::KafkaSource>(o->brokers, group, o->in);
+      std::vector<std::string> topics;
+      for (std::size_t start = 0; start <= o->in.size();) {
+        const std::size_t comma = std::min(o->in.find(',', start), o->in.size());
+        if (comma > start) topics.push_back(o->in.substr(start, comma - start));
+        start = comma + 1;
+      }
+      source = std::make_unique<runtime::KafkaSource>(o->brokers, group, topics);
     } else {
       source = std::make_unique<runtime::StdinSource>("stdin");
     }

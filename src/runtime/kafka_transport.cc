@@ -1,9 +1,11 @@
 #include "runtime/kafka_transport.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <map>
@@ -104,8 +106,10 @@ void KafkaSink::flush() {
 }
 
 KafkaSource::KafkaSource(const std::string& brokers, const std::string& group,
-                         const std::string& topic)
-    : topic_(topic) {
+                         const std::vector<std::string>& topics)
+    : topics_(topics) {
+  if (topics.empty() || topics.size() > 1000)
+    throw UserError("kafka: a job reads 1 to 1000 topics");
   rd_kafka_conf_t* conf = make_conf({{"bootstrap.servers", brokers},
                                      {"group.id", group},
                                      {"enable.auto.commit", "false"},
@@ -121,11 +125,17 @@ KafkaSource::KafkaSource(const std::string& brokers, const std::string& group,
     throw UserError(fmt::format("kafka: cannot create consumer: {}", error));
   }
   rd_kafka_poll_set_consumer(consumer_);
-  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(topics, topic.c_str(), RD_KAFKA_PARTITION_UA);
-  rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_, topics);
-  rd_kafka_topic_partition_list_destroy(topics);
-  if (err) throw UserError(fmt::format("kafka: subscribe to {}: {}", topic, rd_kafka_err2str(err)));
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
+  for (const auto& topic : topics) {
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err) {
+    throw UserError(
+        fmt::format("kafka: subscribe to {}: {}", fmt::join(topics, ","), rd_kafka_err2str(err)));
+  }
 }
 
 KafkaSource::~KafkaSource() {
@@ -151,6 +161,10 @@ bool KafkaSource::poll(std::vector<jobs::Message>& out, std::size_t max, int tim
     if (m->key) msg.key.assign(static_cast<const char*>(m->key), m->key_len);
     if (m->payload) msg.payload.assign(static_cast<const char*>(m->payload), m->len);
     msg.partition = m->partition;
+    if (topics_.size() > 1) {
+      const auto at = std::find(topics_.begin(), topics_.end(), msg.topic);
+      msg.partition += static_cast<std::int32_t>(at - topics_.begin()) * kTopicStride;
+    }
     msg.offset = m->offset;
     rd_kafka_timestamp_type_t type;
     std::int64_t ms = rd_kafka_message_timestamp(m, &type);
@@ -167,7 +181,10 @@ void KafkaSource::commit(const Positions& positions) {
   rd_kafka_topic_partition_list_t* list =
       rd_kafka_topic_partition_list_new(static_cast<int>(positions.size()));
   for (const auto& [partition, next] : positions) {
-    rd_kafka_topic_partition_list_add(list, topic_.c_str(), partition)->offset = next;
+    const auto topic = static_cast<std::size_t>(partition / kTopicStride);
+    if (topic >= topics_.size()) continue;
+    rd_kafka_topic_partition_list_add(list, topics_[topic].c_str(), partition % kTopicStride)
+        ->offset = next;
   }
   rd_kafka_resp_err_t err = rd_kafka_commit(consumer_, list, 0);
   rd_kafka_topic_partition_list_destroy(list);

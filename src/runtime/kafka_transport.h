@@ -25,9 +25,16 @@ struct rd_kafka_mock_cluster_s;
 
 namespace pairflow::runtime {
 
+// Reads one topic, or several (a multi-input job such as the join). With several topics a message's
+// `partition` is topic_index * kTopicStride + partition, so positions and checkpoints stay one
+// number per input partition; `topic` is the real topic name.
 class KafkaSource : public Source {
  public:
-  KafkaSource(const std::string& brokers, const std::string& group, const std::string& topic);
+  static constexpr std::int32_t kTopicStride = 1 << 20;
+  KafkaSource(const std::string& brokers, const std::string& group, const std::string& topic)
+      : KafkaSource(brokers, group, std::vector<std::string>{topic}) {}
+  KafkaSource(const std::string& brokers, const std::string& group,
+              const std::vector<std::string>& topics);
   ~KafkaSource() override;
   bool poll(std::vector<jobs::Message>& out, std::size_t max, int timeout_ms) override;
   void commit(const Positions& positions) override;
@@ -36,7 +43,7 @@ class KafkaSource : public Source {
  private:
   rd_kafka_s* consumer_ = nullptr;
   bool assigned_ = false;
-  std::string topic_;
+  std::vector<std::string> topics_;
 };
 
 class KafkaSink : public Sink {

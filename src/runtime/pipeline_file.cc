@@ -291,12 +291,7 @@ JobMetrics run_on_kafka(const PipelineSpec& spec, const std::string& job_name,
   if (!spec_job) throw UserError(fmt::format("{}: no job named '{}'", spec.path, job_name));
   const std::string group = group_override.empty() ? "pairflow." + job_name : group_override;
   auto job = make_job(*spec_job);
-  if (spec_job->inputs.size() > 1) {
-    throw UserError(
-        fmt::format("{}: job '{}' reads several topics, which runs embedded only (for now)",
-                    spec.path, job_name));
-  }
-  KafkaSource source(brokers, group, spec_job->in);
+  KafkaSource source(brokers, group, spec_job->inputs);
   std::filesystem::create_directories(".pairflow");
   SqliteCheckpointStore store(fmt::format(".pairflow/{}.{}.db", job_name, group));
   JobRunOptions options = options_for(*spec_job);

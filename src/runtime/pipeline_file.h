@@ -10,7 +10,7 @@
 //   name = "bars"                 # topic an earlier job writes
 //   builtin = "bars"              # or file = "examples/jobs/x.py" (.py, .R, .so), relative to
 //   in = "ticks"                  # the pipeline file; a list of topics for multi-input jobs
-//                                 # (the join), embedded placement only
+//                                 # (the join)
 //   out = "bars.1m"
 //   params = { interval = "1m" }  # handed to setup() as JSON; a `config` path in params is
 //                                 # relative to the pipeline file too

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <span>
 
+#include "screen/screener.h"
+
 namespace pairflow::screen {
 
 Result<Correction> parse_correction(std::string_view text) {
@@ -38,28 +40,11 @@ bool ranks_before(const PairCandidate& a, const PairCandidate& b) {
 }
 
 void adjust(std::vector<PairCandidate>& candidates, Correction correction, int tests) {
-  const double m = tests;
-  if (correction == Correction::kNone) {
-    for (auto& c : candidates) c.adj_pvalue = c.pvalue;
-  } else if (correction == Correction::kBonferroni) {
-    for (auto& c : candidates) c.adj_pvalue = std::min(1.0, c.pvalue * m);
-  } else {
-    // Benjamini-Hochberg step-up adjusted p-values: min over k >= rank of p_(k) * m / k. Tests not
-    // in `candidates` (failed or in the losing direction) count as p = 1 and never precede these.
-    std::vector<std::size_t> order(candidates.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      return candidates[a].pvalue != candidates[b].pvalue
-                 ? candidates[a].pvalue < candidates[b].pvalue
-                 : a < b;
-    });
-    double running = 1.0;
-    for (std::size_t r = order.size(); r-- > 0;) {
-      const double value = candidates[order[r]].pvalue * m / static_cast<double>(r + 1);
-      running = std::min(running, value);
-      candidates[order[r]].adj_pvalue = std::min(1.0, running);
-    }
-  }
+  // Tests not in `candidates` (failed or in the losing direction) count as p = 1.
+  std::vector<double> pvalues(candidates.size()), adjusted(candidates.size());
+  for (std::size_t i = 0; i < candidates.size(); ++i) pvalues[i] = candidates[i].pvalue;
+  adjust_pvalues(pvalues, correction, tests, adjusted);
+  for (std::size_t i = 0; i < candidates.size(); ++i) candidates[i].adj_pvalue = adjusted[i];
 }
 
 // The candidate's regression is significant in every consecutive sub-window.

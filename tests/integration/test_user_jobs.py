@@ -285,3 +285,50 @@ out = "features.trend"
     assert len(trend) == len(defined) == 5 * (390 - 19)
     t0, d0 = trend[0], defined[0]
     assert t0["trend"] == pytest.approx((d0["ema_5"] - d0["sma_20"]) / d0["std_20"])
+
+
+def test_join_job_on_kafka_reads_several_topics(make_cluster, tmp_path):
+    """The stream join as one job on Kafka: two feature topics in, features.joined out."""
+    pipeline = tmp_path / "join.toml"
+    pipeline.write_text('''
+[source]
+kind = "generator"
+
+[[job]]
+name = "fast"
+builtin = "features"
+in = "ticks"
+out = "features.fast"
+
+[[job]]
+name = "slow"
+builtin = "features"
+in = "ticks"
+out = "features.slow"
+
+[[job]]
+name = "join"
+builtin = "join"
+in = ["features.fast", "features.slow"]
+out = "features.joined"
+params = { mode = "asof", lateness = "0", columns = { "features.fast" = ["f"], "features.slow" = ["s"] } }
+''')
+    c = make_cluster("features.fast:2,features.slow:2,features.joined:2,dlq.join:1")
+    t0 = 1704205800000000000
+    minute = 60_000_000_000
+    # The slow feature exists every other minute; as-of takes the latest at or before each row.
+    c.produce("features.slow", [(sym, json.dumps({"ts": t0 + m * minute, "symbol": sym, "s": m}))
+                                for m in range(0, 40, 2) for sym in ("A", "B")])
+    c.produce("features.fast", [(sym, json.dumps({"ts": t0 + m * minute, "symbol": sym, "f": 100 + m}))
+                                for m in range(40) for sym in ("A", "B")])
+    r = subprocess.run([PAIRFLOW, "run", str(pipeline), "--job", "join", "--brokers", c.bootstrap,
+                        "--idle-exit", "3"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(v) for _, v in c.consume("features.joined")]
+    assert c.consume("dlq.join") == []
+    # Rows become final once every input's watermark has passed them: all but the newest minutes.
+    assert len(rows) >= 2 * 36
+    for row in rows:
+        m = (row["ts"] - t0) // minute
+        assert row["f"] == 100 + m
+        assert row["s"] == m - (m % 2)  # the latest slow value at or before the row

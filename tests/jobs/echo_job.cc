@@ -33,7 +33,8 @@ int pairflow_process(pairflow_ctx* ctx, const pairflow_api* api, const char* pay
   if (delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
   ++seq;
   std::string out = body.substr(0, body.size() - 1) + (body.size() > 2 ? "," : "") +
-                    "\"seq\":" + std::to_string(seq) + ",\"in_key\":\"" + std::string(key, key_size) +
+                    "\"seq\":" + std::to_string(seq) + ",\"in_key\":\"" +
+                    std::string(key, key_size) +
                     "\",\"recovered\":" + (recovered ? "true" : "false") + "}";
   api->emit(ctx, "", "", out.c_str(), out.size());
   return 0;
