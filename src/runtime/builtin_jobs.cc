@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <cmath>
+#include <limits>
+#include <map>
 #include <set>
 
 #include "features/feature_pipeline.h"
@@ -10,6 +13,7 @@
 #include "features/time_bars.h"
 #include "model/json.h"
 #include "model/json_parse.h"
+#include "pairs/pair_model.h"
 #include "runtime/pipeline.h"
 
 namespace pairflow::runtime {
@@ -257,6 +261,186 @@ class JoinJob : public jobs::Job {
   std::unique_ptr<features::StreamJoin> join_;
 };
 
+// pair_router  pairs.control + bars.* -> pairs.bars keyed by pair id: forwards each control record
+// and, for every active pair, the bars of its two legs, so that the pair actors can run as a
+// consumer group partitioned by pair id (each instance owns some pairs and sees all of their
+// legs' bars). params {control = "pairs.control"}. State: the active pairs (checkpointed).
+class PairRouterJob : public jobs::Job {
+ public:
+  void setup(jobs::JobContext& ctx) override {
+    Params params(ctx.params_json());
+    control_topic_ = params.string("control", "pairs.control");
+  }
+  void process(const jobs::Message& m, jobs::JobContext& ctx) override {
+    simdjson::dom::object obj;
+    if (parser_.parse(m.payload).get_object().get(obj))
+      throw jobs::JobError("payload is not a JSON object");
+    if (m.topic == control_topic_) {
+      std::uint64_t pair;
+      std::string_view action, y, x;
+      if (obj["pair"].get_uint64().get(pair) || obj["action"].get_string().get(action) ||
+          obj["y"].get_string().get(y) || obj["x"].get_string().get(x)) {
+        throw jobs::JobError("control record needs pair, action, y and x");
+      }
+      if (action == "activate") {
+        pairs_[pair] = {std::string(y), std::string(x)};
+      } else if (action == "deactivate") {
+        pairs_.erase(pair);
+      } else {
+        throw jobs::JobError(fmt::format("unknown control action '{}'", action));
+      }
+      ctx.emit("", std::to_string(pair), m.payload);
+      return;
+    }
+    std::string_view symbol;
+    std::int64_t ts;
+    double close;
+    if (obj["symbol"].get_string().get(symbol) || obj["ts"].get_int64().get(ts) ||
+        obj["close"].get_double().get(close)) {
+      throw jobs::JobError("bar needs symbol, ts (ns) and close");
+    }
+    for (const auto& [pair, legs] : pairs_) {
+      if (legs.first != symbol && legs.second != symbol) continue;
+      ctx.emit("", std::to_string(pair),
+               fmt::format(R"({{"pair":{},"ts":{},"symbol":{},"close":{}}})", pair, ts,
+                           json_string(symbol), json_number(close)));
+    }
+  }
+  std::string snapshot_state() override {
+    std::string out = "[";
+    for (const auto& [pair, legs] : pairs_) {
+      out += fmt::format("{}[{},{},{}]", out.size() > 1 ? "," : "", pair, json_string(legs.first),
+                         json_string(legs.second));
+    }
+    return out + "]";
+  }
+  void restore_state(std::string_view json) override {
+    simdjson::dom::array list;
+    if (parser_.parse(json.data(), json.size()).get_array().get(list)) {
+      throw jobs::JobError("pair_router: checkpoint state is not a list");
+    }
+    pairs_.clear();
+    for (auto item : list) {
+      simdjson::dom::array entry;
+      std::uint64_t pair;
+      std::string_view y, x;
+      if (item.get_array().get(entry) || entry.at(0).get_uint64().get(pair) ||
+          entry.at(1).get_string().get(y) || entry.at(2).get_string().get(x)) {
+        throw jobs::JobError("pair_router: checkpoint state is corrupt");
+      }
+      pairs_[pair] = {std::string(y), std::string(x)};
+    }
+  }
+
+ private:
+  std::string control_topic_;
+  simdjson::dom::parser parser_;
+  std::map<std::uint64_t, std::pair<std::string, std::string>> pairs_;  // by pair id: ordered
+};
+
+// pair_actors  pairs.bars (keyed by pair id) -> pairs.signals: one PairModel state machine per
+// active pair (rolling OLS hedge ratio, z-score, entry / exit / stop / time stop), updated when
+// both legs have a bar of the same time. Runs as a consumer group: an instance owns the pairs of
+// its partitions. params {window = 120}; thresholds come with each activation record. After a
+// restart a pair's window warms up again from the bars that follow (its activation is kept).
+class PairActorsJob : public jobs::Job {
+ public:
+  void setup(jobs::JobContext& ctx) override {
+    simdjson::dom::parser parser;
+    simdjson::dom::object params;
+    if (parser.parse(ctx.params_json()).get_object().get(params)) {
+      throw jobs::JobError("pair_actors: params are not an object");
+    }
+    std::int64_t window = 120;
+    if (simdjson::dom::element e; !params["window"].get(e) && e.get_int64().get(window)) {
+      throw jobs::JobError("pair_actors: window must be an integer");
+    }
+    if (window < 3 || window > 100000)
+      throw jobs::JobError("pair_actors: window must be in [3, 100000]");
+    window_ = static_cast<int>(window);
+  }
+  void process(const jobs::Message& m, jobs::JobContext& ctx) override {
+    simdjson::dom::object obj;
+    if (parser_.parse(m.payload).get_object().get(obj))
+      throw jobs::JobError("payload is not a JSON object");
+    std::uint64_t pair;
+    if (obj["pair"].get_uint64().get(pair)) throw jobs::JobError("message needs a pair id");
+    std::string_view action;
+    if (!obj["action"].get_string().get(action)) {
+      if (action == "deactivate") {
+        actors_.erase(pair);
+        return;
+      }
+      std::string_view y, x;
+      if (obj["y"].get_string().get(y) || obj["x"].get_string().get(x)) {
+        throw jobs::JobError("activation needs y and x");
+      }
+      pairs::PairModelConfig config;
+      config.window = window_;
+      auto number = [&](const char* key, double& out) {
+        double v;
+        if (!obj[key].get_double().get(v)) out = v;
+      };
+      number("entry_z", config.entry_z);
+      number("exit_z", config.exit_z);
+      number("stop_z", config.stop_z);
+      std::int64_t hold = 0;
+      if (!obj["max_hold_bars"].get_int64().get(hold))
+        config.max_hold_bars = static_cast<int>(hold);
+      if (!(config.exit_z >= 0 && config.exit_z < config.entry_z &&
+            config.entry_z < config.stop_z)) {
+        throw jobs::JobError("activation thresholds must satisfy 0 <= exit_z < entry_z < stop_z");
+      }
+      actors_.erase(pair);
+      actors_.emplace(pair, Actor{std::string(y), std::string(x),
+                                  pairs::PairModel(static_cast<PairId>(pair), config)});
+      return;
+    }
+    auto it = actors_.find(pair);
+    if (it == actors_.end()) return;  // a bar routed before the activation reached this instance
+    std::string_view symbol;
+    std::int64_t ts;
+    double close;
+    if (obj["symbol"].get_string().get(symbol) || obj["ts"].get_int64().get(ts) ||
+        obj["close"].get_double().get(close) || !(close > 0)) {
+      throw jobs::JobError("bar needs symbol, ts and a positive close");
+    }
+    Actor& a = it->second;
+    if (symbol == a.y) {
+      a.ts_y = ts;
+      a.log_y = std::log(close);
+    } else if (symbol == a.x) {
+      a.ts_x = ts;
+      a.log_x = std::log(close);
+    } else {
+      throw jobs::JobError(fmt::format("symbol '{}' is not a leg of pair {}", symbol, pair));
+    }
+    if (a.ts_y != a.ts_x || a.ts_y <= a.last_update) return;  // wait for the other leg's bar
+    a.last_update = a.ts_y;
+    Signal signal = a.model.on_bar(a.ts_y, a.log_y, a.log_x);
+    if (signal.action != SignalAction::kHold) ctx.emit("", std::to_string(pair), to_json(signal));
+  }
+  std::string snapshot_state() override {
+    std::string out = "[";
+    for (const auto& [pair, a] : actors_) {
+      out += fmt::format("{}[{},{},{}]", out.size() > 1 ? "," : "", pair, json_string(a.y),
+                         json_string(a.x));
+    }
+    return out + "]";
+  }
+
+ private:
+  struct Actor {
+    std::string y, x;
+    pairs::PairModel model;
+    Timestamp ts_y = -1, ts_x = -2, last_update = std::numeric_limits<Timestamp>::min();
+    double log_y = kNaN, log_x = kNaN;
+  };
+  int window_ = 120;
+  simdjson::dom::parser parser_;
+  std::map<std::uint64_t, Actor> actors_;
+};
+
 class TraderJob : public jobs::Job, private PipelineObserver {
  public:
   void setup(jobs::JobContext& ctx) override {
@@ -313,8 +497,11 @@ std::unique_ptr<jobs::Job> make_builtin_job(const std::string& name) {
   if (name == "trader") return std::make_unique<TraderJob>();
   if (name == "features") return std::make_unique<FeaturesJob>();
   if (name == "join") return std::make_unique<JoinJob>();
-  throw jobs::JobError(
-      fmt::format("unknown builtin job '{}' (builtins: bars, features, join, trader)", name));
+  if (name == "pair_router") return std::make_unique<PairRouterJob>();
+  if (name == "pair_actors") return std::make_unique<PairActorsJob>();
+  throw jobs::JobError(fmt::format(
+      "unknown builtin job '{}' (builtins: bars, features, join, pair_router, pair_actors, trader)",
+      name));
 }
 
 }  // namespace pairflow::runtime

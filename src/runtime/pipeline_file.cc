@@ -101,7 +101,7 @@ PipelineSpec load_pipeline(const std::string& path) {
   spec.path = path;
   auto fail = [&](const std::string& what) { throw UserError(fmt::format("{}: {}", path, what)); };
   for (const auto& [key, node] : root) {
-    if (key != "source" && key != "job")
+    if (key != "source" && key != "job" && key != "external_topics")
       fail(fmt::format("unknown key '{}' (expected [source] and [[job]])", key.str()));
   }
   if (auto* source = root["source"].as_table()) {
@@ -130,6 +130,12 @@ PipelineSpec load_pipeline(const std::string& path) {
       fail("source.kind = 'csv' needs source.path");
   }
   std::set<std::string> available = {spec.source.topic}, names = {"source"};
+  if (const toml::array* external = root["external_topics"].as_array()) {
+    for (const auto& item : *external) {
+      if (!item.is_string()) fail("external_topics must be a list of topic names");
+      available.insert(*item.value<std::string>());
+    }
+  }
   if (auto* jobs = root["job"].as_array()) {
     for (const auto& node : *jobs) {
       const toml::table* t = node.as_table();

@@ -1,6 +1,8 @@
 // Pipeline files: a TOML list of topics and jobs, run embedded (every job in this process over
 // in-memory topics) or one job at a time against Kafka.
 //
+//   external_topics = ["pairs.control"]  # topics other systems write (distributed placement)
+//
 //   [source]                      # the tick source, published to `topic` (default "ticks")
 //   kind = "generator"            # or "csv" with path = "ticks.csv"
 //   config = "examples/demo.toml" # generator: its [market] section; optional
