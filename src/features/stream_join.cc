@@ -70,6 +70,9 @@ Status StreamJoin::insert(std::size_t input, Timestamp ts, SymbolId key,
                                                inputs_[input].name + "' were already emitted");
   }
   if (first_ts_ == kNever) first_ts_ = ts;
+  // The frontier depends only on the inputs' latest times: a row that raises neither cannot move
+  // it.
+  frontier_may_move_ = ts > in.max_ts || ts > global_max_;
   in.max_ts = std::max(in.max_ts, ts);
   global_max_ = std::max(global_max_, ts);
   ++in.rows_in;

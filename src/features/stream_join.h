@@ -74,6 +74,7 @@ class StreamJoin {
   Status add(std::size_t input, Timestamp ts, SymbolId key, std::span<const double> values,
              OnRow&& on_row) {
     if (Status s = insert(input, ts, key, values); !s) return s;
+    if (!frontier_may_move_) return Status::ok();
     const Timestamp f = compute_frontier();
     if (f > frontier_) {
       frontier_ = f;
@@ -124,11 +125,11 @@ class StreamJoin {
 
   Status insert(std::size_t input, Timestamp ts, SymbolId key, std::span<const double> values);
   Timestamp compute_frontier() const;
+  bool heap_less(const Pending& a, const Pending& b) const;  // max-heap by "later"
   Timestamp horizon(std::size_t i) const;
   void fill(const Pending& p);  // writes row_ for a driving row
   void evict(KeyRows& rows) const;
   void maybe_sweep();
-  bool heap_less(const Pending& a, const Pending& b) const;  // max-heap by "later"
   void heap_push(const Pending& p);
   Pending heap_pop();
 
@@ -154,6 +155,7 @@ class StreamJoin {
   std::uint64_t emitted_ = 0;
   std::uint64_t since_sweep_ = 0;
   std::vector<Pending> heap_;
+  bool frontier_may_move_ = false;
   std::vector<double> pending_values_;  // slot * width(0)
   std::vector<std::uint32_t> free_slots_;
   std::vector<double> row_;
