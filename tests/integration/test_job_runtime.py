@@ -40,7 +40,7 @@ def test_kill_9_then_restart_loses_nothing(make_cluster):
     c.produce("in", inputs(2000))
     args = ["--in", "in", "--out", "out", "--name", "echo", "--batch", "20",
             "--checkpoint-interval", "0.05"]
-    slow = c.job(ECHO, *args, "--param", "delay_us=1000")
+    slow = c.job(ECHO, *args, "--param", "delay_us=5000")
     c.wait_for("out", 300)
     slow.send_signal(signal.SIGKILL)
     slow.wait(timeout=10)
@@ -68,7 +68,7 @@ def test_state_on_kafka_survives_moving_to_another_machine(make_cluster, tmp_pat
     c.produce("in", inputs(1000))
     args = ["--in", "in", "--out", "out", "--name", "echo", "--batch", "20",
             "--checkpoint-interval", "0.05", "--checkpoint", "kafka:checkpoints"]
-    slow = c.job(ECHO, *args, "--param", "delay_us=1000")
+    slow = c.job(ECHO, *args, "--param", "delay_us=5000")
     c.wait_for("out", 200)
     slow.send_signal(signal.SIGKILL)
     slow.wait(timeout=10)
@@ -90,7 +90,7 @@ def test_sigterm_flushes_and_checkpoints_so_restart_repeats_nothing(make_cluster
     c = make_cluster("in:2,out:2,dlq.echo:1")
     c.produce("in", inputs(1500))
     args = ["--in", "in", "--out", "out", "--name", "echo", "--batch", "10"]
-    slow = c.job(ECHO, *args, "--param", "delay_us=1000")
+    slow = c.job(ECHO, *args, "--param", "delay_us=5000")
     c.wait_for("out", 200)
     slow.send_signal(signal.SIGTERM)
     out, err = slow.communicate(timeout=30)
