@@ -103,10 +103,10 @@ def test_sigterm_flushes_and_checkpoints_so_restart_repeats_nothing(make_cluster
 
 def test_two_instances_in_a_group_split_the_work(make_cluster):
     c = make_cluster("in:4,out:4,dlq.echo:1")
-    args = ["--in", "in", "--out", "out", "--name", "echo", "--group", "g", "--idle-exit", "12"]
+    args = ["--in", "in", "--out", "out", "--name", "echo", "--group", "g", "--idle-exit", "16"]
     a = c.job(ECHO, *args, "--checkpoint", "a.db")
     b = c.job(ECHO, *args, "--checkpoint", "b.db")
-    time.sleep(7)  # both join the group and get their partitions before any input exists
+    time.sleep(10)  # both join the group and get their partitions before any input exists
     c.produce("in", inputs(400, keys=40))
     _, err_a = finish(a)
     _, err_b = finish(b)
