@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "features/ohlcv.h"
 #include "model/messages.h"
 
 namespace pairflow::features {
@@ -58,36 +59,17 @@ class ThresholdBarAggregator {
       return Status(StatusCode::kOutOfOrder, "tick belongs to a bar that has already closed");
     }
     max_ts_[s] = std::max(max_ts_[s], tick.ts);
-    if (count_[s] == 0) {
-      open_[s] = high_[s] = low_[s] = close_[s] = tick.price;
-      open_ts_[s] = close_ts_[s] = tick.ts;
-      volume_[s] = notional_[s] = 0;
-    } else {
-      high_[s] = std::max(high_[s], tick.price);
-      low_[s] = std::min(low_[s], tick.price);
-      if (tick.ts < open_ts_[s]) {
-        open_ts_[s] = tick.ts;
-        open_[s] = tick.price;
-      }
-      if (tick.ts >= close_ts_[s]) {
-        close_ts_[s] = tick.ts;
-        close_[s] = tick.price;
-      }
-    }
-    const double dollars = tick.size * tick.price;
-    volume_[s] += tick.size;
-    notional_[s] += dollars;
-    ++count_[s];
+    bars_.add(s, tick);
     double measure;
     switch (kind_) {
       case ThresholdKind::kTick:
-        measure = count_[s];
+        measure = bars_.count[s];
         break;
       case ThresholdKind::kVolume:
-        measure = volume_[s];
+        measure = bars_.volume[s];
         break;
       default:
-        measure = notional_[s];
+        measure = bars_.notional[s];
         break;
     }
     if (measure >= threshold_) emit(s, on_bar);
@@ -97,53 +79,34 @@ class ThresholdBarAggregator {
   // Emits each symbol's open (partial) bar, in symbol-id order.
   template <typename OnBar>
   void flush(OnBar&& on_bar) {
-    for (SymbolId s = 0; s < count_.size(); ++s) {
-      if (count_[s] > 0) emit(s, on_bar);
+    for (SymbolId s = 0; s < bars_.size(); ++s) {
+      if (bars_.count[s] > 0) emit(s, on_bar);
     }
   }
 
  private:
   void ensure(SymbolId symbol) {
-    if (symbol >= count_.size()) {
+    if (symbol >= bars_.size()) {
       const std::size_t n = static_cast<std::size_t>(symbol) + 1;
-      open_.resize(n);
-      high_.resize(n);
-      low_.resize(n);
-      close_.resize(n);
-      volume_.resize(n);
-      notional_.resize(n);
-      open_ts_.resize(n);
-      close_ts_.resize(n);
+      bars_.resize(n);
       max_ts_.resize(n, std::numeric_limits<Timestamp>::min() / 2);
       closed_ts_.resize(n, std::numeric_limits<Timestamp>::min());
-      count_.resize(n, 0);
     }
   }
 
   template <typename OnBar>
   void emit(SymbolId s, OnBar& on_bar) {
-    Bar bar;
-    bar.ts = open_ts_[s];
-    bar.symbol = s;
-    bar.open = open_[s];
-    bar.high = high_[s];
-    bar.low = low_[s];
-    bar.close = close_[s];
-    bar.volume = volume_[s];
-    bar.vwap = volume_[s] > 0 ? notional_[s] / volume_[s] : close_[s];
-    bar.count = count_[s];
-    closed_ts_[s] = close_ts_[s];
-    count_[s] = 0;
-    on_bar(static_cast<const Bar&>(bar));
+    closed_ts_[s] = bars_.close_ts[s];
+    const Bar bar = bars_.take(s, bars_.open_ts[s], s);
+    on_bar(bar);
   }
 
   ThresholdKind kind_;
   double threshold_;
   Timestamp lateness_;
   std::uint64_t late_lateness_ = 0, late_closed_ = 0;
-  std::vector<double> open_, high_, low_, close_, volume_, notional_;
-  std::vector<Timestamp> open_ts_, close_ts_, max_ts_, closed_ts_;
-  std::vector<std::uint32_t> count_;
+  OhlcvColumns bars_;  // one row per symbol
+  std::vector<Timestamp> max_ts_, closed_ts_;
 };
 
 }  // namespace pairflow::features

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "features/ohlcv.h"
 #include "model/messages.h"
 
 namespace pairflow::features {
@@ -96,16 +97,7 @@ class TimeBarAggregator {
   void ensure(SymbolId symbol) {
     if (symbol >= symbols_) {
       symbols_ = static_cast<std::size_t>(symbol) + 1;
-      const std::size_t n = symbols_ * slots_;
-      open_.resize(n);
-      high_.resize(n);
-      low_.resize(n);
-      close_.resize(n);
-      volume_.resize(n);
-      notional_.resize(n);
-      open_ts_.resize(n);
-      close_ts_.resize(n);
-      count_.resize(n, 0);
+      bars_.resize(symbols_ * slots_);
     }
   }
 
@@ -114,26 +106,7 @@ class TimeBarAggregator {
     ensure(s);
     const std::size_t slot = slot_of(start);
     const std::size_t i = static_cast<std::size_t>(s) * slots_ + slot;
-    if (count_[i] == 0) {
-      touched_[slot].push_back(s);
-      open_[i] = high_[i] = low_[i] = close_[i] = tick.price;
-      open_ts_[i] = close_ts_[i] = tick.ts;
-      volume_[i] = notional_[i] = 0;
-    } else {
-      high_[i] = std::max(high_[i], tick.price);
-      low_[i] = std::min(low_[i], tick.price);
-      if (tick.ts < open_ts_[i]) {
-        open_ts_[i] = tick.ts;
-        open_[i] = tick.price;
-      }
-      if (tick.ts >= close_ts_[i]) {
-        close_ts_[i] = tick.ts;
-        close_[i] = tick.price;
-      }
-    }
-    volume_[i] += tick.size;
-    notional_[i] += tick.size * tick.price;
-    ++count_[i];
+    if (bars_.add(i, tick)) touched_[slot].push_back(s);
     ++pending_;
   }
 
@@ -159,20 +132,8 @@ class TimeBarAggregator {
     slice_.clear();
     for (SymbolId s : touched) {
       const std::size_t i = static_cast<std::size_t>(s) * slots_ + slot;
-      Bar bar;
-      bar.ts = start;
-      bar.symbol = s;
-      bar.open = open_[i];
-      bar.high = high_[i];
-      bar.low = low_[i];
-      bar.close = close_[i];
-      bar.volume = volume_[i];
-      // A bar of zero-size ticks has no volume weighting: fall back to the close.
-      bar.vwap = volume_[i] > 0 ? notional_[i] / volume_[i] : close_[i];
-      bar.count = count_[i];
-      slice_.push_back(bar);
-      pending_ -= count_[i];
-      count_[i] = 0;
+      pending_ -= bars_.count[i];
+      slice_.push_back(bars_.take(i, start, s));
     }
     touched.clear();
     on_slice(start, std::span<const Bar>(slice_));
@@ -189,9 +150,7 @@ class TimeBarAggregator {
   std::uint64_t pending_ = 0;  // ticks in open intervals
   std::uint64_t late_ = 0;
   // State of (symbol, slot) at symbol * slots_ + slot.
-  std::vector<double> open_, high_, low_, close_, volume_, notional_;
-  std::vector<Timestamp> open_ts_, close_ts_;
-  std::vector<std::uint32_t> count_;
+  OhlcvColumns bars_;                           // row = symbol * slots_ + slot
   std::vector<std::vector<SymbolId>> touched_;  // per slot, symbols with ticks
   std::vector<Bar> slice_;
 };

@@ -224,7 +224,9 @@ TEST_P(EndToEndMethods, FindsPlantedPairsAndTradesThemAtAProfit) {
     selected_total += distinct_pairs(s);
     profitable += s.net_pnl > 0;
     EXPECT_NEAR(s.gross_pnl - s.fees, s.net_pnl, 1e-6);
-    if (!s.pairs.empty()) EXPECT_GT(s.fees, 0);
+    if (!s.pairs.empty()) {
+      EXPECT_GT(s.fees, 0);
+    }
   }
   EXPECT_GE(found_total, 0.8 * planted_total) << "recall";
   EXPECT_GE(found_total, 0.8 * selected_total) << "precision";
