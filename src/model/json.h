@@ -23,5 +23,7 @@ std::string to_json(const PnL& m);
 std::string json_number(double value);
 // A JSON string literal with escaping.
 std::string json_string(std::string_view text);
+// The same, appended to `out` (for writers that build one buffer).
+void append_json_string(std::string& out, std::string_view text);
 
 }  // namespace pairflow

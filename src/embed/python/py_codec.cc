@@ -1,5 +1,7 @@
 #include "embed/python/py_codec.h"
 
+#include "model/json.h"
+
 #define PY_ARRAY_UNIQUE_SYMBOL pairflow_embed_numpy_api
 #include <numpy/arrayobject.h>
 
@@ -16,53 +18,6 @@ constexpr int kMaxDepth = 200;  // guards against self-referencing containers
 
 std::string type_name(PyObject* obj) { return Py_TYPE(obj)->tp_name; }
 
-// Bytes that JSON strings must escape: '"', '\\' and control characters.
-struct EscapeTable {
-  bool needs[256] = {};
-  constexpr EscapeTable() {
-    for (int c = 0; c < 0x20; ++c) needs[c] = true;
-    needs[static_cast<unsigned char>('"')] = true;
-    needs[static_cast<unsigned char>('\\')] = true;
-  }
-};
-constexpr EscapeTable kEscape;
-
-void write_escaped(const char* s, Py_ssize_t n, std::string& out) {
-  out.push_back('"');
-  const char* run = s;
-  const char* end = s + n;
-  for (const char* p = s; p < end; ++p) {
-    unsigned char c = static_cast<unsigned char>(*p);
-    if (!kEscape.needs[c]) continue;
-    out.append(run, p - run);
-    run = p + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default: {
-        static const char* hex = "0123456789abcdef";
-        char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-        out.append(u, 6);
-      }
-    }
-  }
-  out.append(run, end - run);
-  out.push_back('"');
-}
-
 bool write_str(PyObject* s, std::string& out, std::string& error) {
   Py_ssize_t n = 0;
   const char* utf8 = PyUnicode_AsUTF8AndSize(s, &n);
@@ -70,7 +25,7 @@ bool write_str(PyObject* s, std::string& out, std::string& error) {
     error = "str is not valid UTF-8: " + take_python_error();
     return false;
   }
-  write_escaped(utf8, n, out);
+  append_json_string(out, std::string_view(utf8, static_cast<std::size_t>(n)));
   return true;
 }
 

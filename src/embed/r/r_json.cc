@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "jobs/job.h"
+#include "model/json.h"
 
 namespace pairflow::embed::r_internal {
 namespace {
@@ -128,40 +129,9 @@ SEXP to_r(element e, int depth) {
   return R_NilValue;
 }
 
-// JSON string escaping; the text is UTF-8 already.
+// JSON string escaping (the text is UTF-8 already): the one implementation in model/json.h.
 void append_string(const char* s, std::size_t n, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  std::size_t run = 0;  // start of the pending run of bytes that need no escaping
-  for (std::size_t i = 0; i < n; ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      default:
-        out.append("\\u00");
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 0xf]);
-    }
-  }
-  out.append(s + run, n - run);
-  out.push_back('"');
+  ::pairflow::append_json_string(out, std::string_view(s, n));
 }
 
 void append_charsxp(SEXP c, std::string& out) {
