@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "embed/python/python_job.h"
+#include "model/binary_codec.h"
 
 namespace {
 
@@ -30,11 +31,14 @@ class CountingContext : public JobContext {
   void log(LogLevel, std::string_view) override {}
   void metric(std::string_view, double) override {}
   const std::string& job_name() const override { return name_; }
-  const std::string& output_topic() const override { return name_; }
+  const std::string& output_topic() const override { return topic_; }
+  bool binary_outputs() const override { return binary; }
   const std::string& params_json() const override { return params_; }
 
   std::size_t emitted = 0;
   std::size_t bytes = 0;
+  bool binary = false;
+  std::string topic_ = "features.bench";
 
  private:
   std::string name_ = "bench";
@@ -101,11 +105,21 @@ def process_batch(cols):
     return None
 )";
 
-void run(benchmark::State& state, const char* source) {
+// The same ticks in the binary codec (schema tick, 50 bytes each).
+std::vector<Message> binary_ticks(std::size_t n) {
+  auto batch = ticks(n);
+  for (Message& m : batch)
+    m.payload = *pairflow::json_to_binary(pairflow::Schema::kTick, m.payload);
+  return batch;
+}
+
+void run(benchmark::State& state, const char* source, bool binary = false) {
   auto job = load("bench_job.py", source);
   CountingContext ctx;
+  ctx.binary = binary;
   job->setup(ctx);
-  auto batch = ticks(static_cast<std::size_t>(state.range(0)));
+  const auto n = static_cast<std::size_t>(state.range(0));
+  auto batch = binary ? binary_ticks(n) : ticks(n);
   std::vector<Job::Failure> failed;
   for (auto _ : state) {
     job->process_batch(batch, ctx, failed);
@@ -141,6 +155,33 @@ BENCHMARK(BM_ProcessBatchNumpy)->Arg(1024)->Arg(8192);
 
 void BM_ProcessBatchInputOnly(benchmark::State& state) { run(state, kBatchedSink); }
 BENCHMARK(BM_ProcessBatchInputOnly)->Arg(8192);
+
+// The binary codec both ways (`--codec binary`): binary ticks become numpy columns directly, and
+// the returned columns are written as binary records for the `features.bench` topic.
+constexpr const char* kBatchedOnes = R"(
+import numpy as np
+
+def process(msg):
+    msg["seen"] = 1
+    return msg
+
+def process_batch(cols):
+    cols["seen"] = np.ones(len(cols["price"]), dtype=np.int64)
+    return cols
+)";
+
+void BM_ProcessBatchBinary(benchmark::State& state) { run(state, kBatchedOnes, true); }
+BENCHMARK(BM_ProcessBatchBinary)->Arg(1024)->Arg(8192);
+
+void BM_ProcessBatchBinaryNumpy(benchmark::State& state) { run(state, kBatchedNumpy, true); }
+BENCHMARK(BM_ProcessBatchBinaryNumpy)->Arg(1024)->Arg(8192);
+
+void BM_ProcessBatchBinaryInputOnly(benchmark::State& state) { run(state, kBatchedSink, true); }
+BENCHMARK(BM_ProcessBatchBinaryInputOnly)->Arg(8192);
+
+// The JSON job (a Python list column) on binary topics, for comparison.
+void BM_ProcessBatchBinaryListColumn(benchmark::State& state) { run(state, kBatched, true); }
+BENCHMARK(BM_ProcessBatchBinaryListColumn)->Arg(8192);
 
 // Output side only: a Python-made batch of 8192 rows serialized and emitted per call.
 void BM_ProcessBatchOutputOnly(benchmark::State& state) {

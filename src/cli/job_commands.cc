@@ -68,7 +68,8 @@ void register_job(CLI::App& app) {
       ->check(CLI::Range(0.0, 1e6));
   cmd->add_option("--metrics", o->metrics_file, "write the final metrics JSON here");
   cmd->add_option("--codec", o->codec,
-                  "json, or binary: decode binary input, encode outputs to topics with a schema")
+                  "json, or binary: read binary input; write outputs in their topic's schema, "
+                  "else as binary records (docs/jobs.md)")
       ->check(CLI::IsMember({"json", "binary"}));
   cmd->callback([o] {
     const bool kafka_in = o->in != "-", kafka_out = o->out != "-";
@@ -123,10 +124,11 @@ void register_job(CLI::App& app) {
     options.checkpoint_interval =
         std::chrono::milliseconds(static_cast<std::int64_t>(o->checkpoint_interval_s * 1000));
     options.idle_exit = std::chrono::milliseconds(static_cast<std::int64_t>(o->idle_exit_s * 1000));
+    options.binary_outputs = o->codec == "binary";
     std::unique_ptr<runtime::Source> decoding;
     std::unique_ptr<runtime::Sink> encoding;
     if (o->codec == "binary") {
-      decoding = std::make_unique<runtime::BinaryDecodingSource>(*source);
+      decoding = std::make_unique<runtime::BinaryDecodingSource>(*source, !job->reads_binary());
       encoding = std::make_unique<runtime::BinaryEncodingSink>(*sink);
     }
     runtime::JobRunner runner(*job, decoding ? *decoding : *source, encoding ? *encoding : *sink,

@@ -64,6 +64,10 @@ class JobContext {
   virtual const std::string& output_topic() const = 0;
   // Parameters from the pipeline file or the command line (`--param k=v`), as JSON object text.
   virtual const std::string& params_json() const = 0;
+  // True when outputs travel in the binary codec (model/binary_codec.h): a job may then emit
+  // binary payloads (a fixed schema for topics that have one, else a record) and save the sink
+  // its JSON parse. JSON payloads are always accepted.
+  virtual bool binary_outputs() const { return false; }
 };
 
 class Job {
@@ -91,6 +95,10 @@ class Job {
   // True when process_batch is a real batch path; the runtime then hands it whole batches instead
   // of calling process() per message.
   virtual bool has_batch_path() const { return false; }
+  // True when the job decodes binary-codec payloads itself (the Python host builds columns
+  // straight from them); the runtime then hands them over undecoded. Otherwise a binary payload
+  // is turned into JSON first.
+  virtual bool reads_binary() const { return false; }
   virtual void recover(JobContext& ctx) {}
   // Once, when the input has ended for good (a file replay, not a stop or a crash): emit what is
   // still pending, e.g. the last partial bar.

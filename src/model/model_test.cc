@@ -166,6 +166,39 @@ TEST(BinaryCodec, RejectsBadInputWithReasons) {
   EXPECT_FALSE(binary_to_json("{\"json\":1}").is_ok());
   EXPECT_EQ(schema_for_topic("bars.1m"), Schema::kBar);
   EXPECT_FALSE(schema_for_topic("features.joined").has_value());
+  EXPECT_EQ(binary_to_json(std::string("PF\x02\x01", 4)).status().message(),
+            "unsupported binary version 2");
+  EXPECT_EQ(binary_to_json(std::string("PF\x01\x09", 4)).status().message(), "unknown schema 9");
+}
+
+TEST(BinaryCodec, RecordsCarryAnyFlatObject) {
+  const std::string json =
+      R"({"ts":1704205800000000001,"symbol":"MS\"FT","z":-2.5,"n":-3,"ok":true,"gone":null,)"
+      R"("big":18446744073709551615,"e":1e300})";
+  auto bytes = json_to_binary(Schema::kRecord, json);
+  ASSERT_TRUE(bytes.is_ok()) << bytes.status().message();
+  EXPECT_EQ(*binary_schema(*bytes), Schema::kRecord);
+  auto back = binary_to_json(*bytes);
+  ASSERT_TRUE(back.is_ok()) << back.status().message();
+  EXPECT_EQ(*back,
+            R"({"ts":1704205800000000001,"symbol":"MS\"FT","z":-2.5,"n":-3,"ok":true,"gone":null,)"
+            R"("big":1.8446744073709552e+19,"e":1e+300})");
+  // Same shape, same shape bytes: what decoders key their column layout on.
+  auto other = json_to_binary(Schema::kRecord,
+                              R"({"ts":2,"symbol":"A","z":0.5,"n":1,"ok":false,"gone":null,)"
+                              R"("big":1.5,"e":2.0})");
+  ASSERT_TRUE(other.is_ok());
+  const std::size_t shape = 8 + static_cast<unsigned char>((*bytes)[6]);
+  EXPECT_EQ(bytes->substr(0, shape), other->substr(0, shape));
+  EXPECT_EQ(*binary_to_json(*json_to_binary(Schema::kRecord, "{}")), "{}");
+
+  EXPECT_EQ(json_to_binary(Schema::kRecord, R"({"a":1,"b":[1,2]})").status().message(),
+            "field 'b' is not a scalar (records are flat)");
+  EXPECT_EQ(json_to_binary(Schema::kRecord, "[1]").status().message(), "not a JSON object");
+  for (std::size_t cut = 4; cut < bytes->size(); ++cut) {
+    EXPECT_FALSE(binary_to_json(bytes->substr(0, cut)).is_ok()) << cut;
+  }
+  EXPECT_EQ(binary_to_json(*bytes + "x").status().message(), "binary message has trailing bytes");
 }
 
 }  // namespace

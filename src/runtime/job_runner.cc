@@ -30,6 +30,7 @@ class JobRunner::Context : public jobs::JobContext {
   const std::string& job_name() const override { return runner_.options_.job_name; }
   const std::string& output_topic() const override { return runner_.options_.output_topic; }
   const std::string& params_json() const override { return runner_.options_.params_json; }
+  bool binary_outputs() const override { return runner_.options_.binary_outputs; }
   const jobs::Message* current_ = nullptr;
 
  private:

@@ -35,6 +35,8 @@ struct JobRunOptions {
   int poll_timeout_ms = 100;
   // Stop when the source has been idle this long (0 = run until stopped or the input ends).
   std::chrono::milliseconds idle_exit{0};
+  // Outputs go out in the binary codec (`--codec binary`); jobs may emit binary payloads directly.
+  bool binary_outputs = false;
 };
 
 struct JobMetrics {

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "model/binary_codec.h"
+
 namespace pairflow::runtime {
 namespace {
 
@@ -168,6 +170,52 @@ TEST(SharedLibraryJob, LoadsRunsAndCheckpointsACppJob) {
   EXPECT_EQ(job->snapshot_state(), R"({"A":7,"Z":1})");
   EXPECT_THROW(jobs::load_job("/no/such/job.so"), jobs::JobError);
   EXPECT_THROW(jobs::load_job(PAIRFLOW_SOURCE_DIR_DEFAULT "/README.md"), jobs::JobError);
+}
+
+}  // namespace
+}  // namespace pairflow::runtime
+
+namespace pairflow::runtime {
+namespace {
+
+TEST(BinaryCodecTransport, EncodesEveryTopicItCanAndChecksWhatJobsEncoded) {
+  MemorySink inner;
+  BinaryEncodingSink sink(inner);
+  sink.produce("features.z", "A", R"({"ts":1,"z":-0.5,"sym":"A"})");  // flat: a record
+  sink.produce("features.z", "A", R"({"ts":1,"z":[1,2]})");           // nested: stays JSON
+  sink.produce("dlq.job", "A", R"({"error":"x"})");                   // dead letters stay JSON
+  sink.produce("bars.1m", "A",
+               R"({"ts":60,"symbol":"A","open":1,"high":2,"low":0.5,"close":1.5,"volume":10,)"
+               R"("vwap":1.2,"count":7})");
+  const std::string tick =
+      *json_to_binary(Schema::kTick, R"({"ts":1,"symbol":"A","price":1,"size":1})");
+  sink.produce("ticks", "A", tick);  // already binary, right schema: as it is
+  ASSERT_EQ(inner.records.size(), 5u);
+  EXPECT_EQ(*binary_schema(inner.records[0].payload), Schema::kRecord);
+  EXPECT_EQ(*binary_to_json(inner.records[0].payload), R"({"ts":1,"z":-0.5,"sym":"A"})");
+  EXPECT_EQ(inner.records[1].payload, R"({"ts":1,"z":[1,2]})");
+  EXPECT_EQ(inner.records[2].payload, R"({"error":"x"})");
+  EXPECT_EQ(*binary_schema(inner.records[3].payload), Schema::kBar);
+  EXPECT_EQ(inner.records[4].payload, tick);
+  // A job bug, not bad input: a binary payload of another schema, a JSON one that does not fit.
+  EXPECT_THROW(sink.produce("bars.1m", "A", tick), UserError);
+  EXPECT_THROW(sink.produce("features.z", "A", tick), UserError);
+  EXPECT_THROW(sink.produce("ticks", "A", R"({"ts":1})"), UserError);
+}
+
+TEST(BinaryCodecTransport, DecodesInputUnlessTheJobReadsBinary) {
+  const std::string tick =
+      *json_to_binary(Schema::kTick, R"({"ts":1,"symbol":"A","price":1,"size":1})");
+  std::vector<jobs::Message> input = {jobs::Message{.topic = "ticks", .payload = tick}};
+  for (bool decode : {true, false}) {
+    VectorSource inner(input);
+    BinaryDecodingSource source(inner, decode);
+    std::vector<jobs::Message> out;
+    source.poll(out, 10, 0);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].payload,
+              decode ? R"({"ts":1,"symbol":"A","price":1,"size":1,"bid":null,"ask":null})" : tick);
+  }
 }
 
 }  // namespace

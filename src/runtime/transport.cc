@@ -55,6 +55,7 @@ void StdoutSink::flush() {
 bool BinaryDecodingSource::poll(std::vector<jobs::Message>& out, std::size_t max, int timeout_ms) {
   const std::size_t first = out.size();
   const bool more = inner_.poll(out, max, timeout_ms);
+  if (!decode_) return more;
   for (std::size_t i = first; i < out.size(); ++i) {
     if (!is_binary_message(out[i].payload)) continue;
     auto json = binary_to_json(out[i].payload);
@@ -65,9 +66,23 @@ bool BinaryDecodingSource::poll(std::vector<jobs::Message>& out, std::size_t max
 
 void BinaryEncodingSink::produce(std::string_view topic, std::string_view key,
                                  std::string_view payload) {
-  auto schema = schema_for_topic(topic);
-  if (!schema) {
+  if (topic.starts_with("dlq.")) {  // dead letters stay readable
     inner_.produce(topic, key, payload);
+    return;
+  }
+  auto schema = schema_for_topic(topic);
+  if (is_binary_message(payload)) {
+    auto encoded = binary_schema(payload);
+    if (!encoded || *encoded != schema.value_or(Schema::kRecord)) {
+      throw UserError(
+          fmt::format("binary codec: a binary output to '{}' has the wrong schema", topic));
+    }
+    inner_.produce(topic, key, payload);
+    return;
+  }
+  if (!schema) {
+    auto record = json_to_binary(Schema::kRecord, payload);
+    inner_.produce(topic, key, record ? std::string_view(*record) : payload);
     return;
   }
   auto bytes = json_to_binary(*schema, payload);

@@ -72,12 +72,16 @@ class StdoutSink : public Sink {
 };
 
 // The binary codec on a transport (model/binary_codec.h): input payloads in the binary form are
-// decoded to JSON before the job sees them (anything else passes through, so a bad payload still
-// reaches the job and its dead-letter path); outputs to topics with a schema are encoded, and a
-// JSON output that does not fit its topic's schema is a UserError (a job bug, not bad input).
+// decoded to JSON before the job sees them, unless the job reads binary itself (anything else
+// passes through, so a bad payload still reaches the job and its dead-letter path). Outputs to
+// topics with a fixed schema are encoded in it, and a JSON output that does not fit is a UserError
+// (a job bug, not bad input); outputs to other topics become records when they are flat objects
+// and stay JSON otherwise; dead letters (`dlq.*`) stay JSON. Outputs a job already encoded pass
+// through after a check of their schema byte.
 class BinaryDecodingSource : public Source {
  public:
-  explicit BinaryDecodingSource(Source& inner) : inner_(inner) {}
+  explicit BinaryDecodingSource(Source& inner, bool decode = true)
+      : inner_(inner), decode_(decode) {}
   bool poll(std::vector<jobs::Message>& out, std::size_t max, int timeout_ms) override;
   void commit(const Positions& positions) override { inner_.commit(positions); }
   void seek(const Positions& positions) override { inner_.seek(positions); }
@@ -85,6 +89,7 @@ class BinaryDecodingSource : public Source {
 
  private:
   Source& inner_;
+  bool decode_;
 };
 
 class BinaryEncodingSink : public Sink {

@@ -1,5 +1,6 @@
 """Python and R jobs through Kafka (kcat produces and reads back), and pipeline files."""
 import json
+import struct
 import os
 import subprocess
 
@@ -157,10 +158,54 @@ def process(msg):
 READ_BAR = '''
 def process(msg):
     return {"symbol": msg["symbol"], "close": msg["close"], "count": msg["count"]}
+
+def process_batch(cols):
+    return {"symbol": cols["symbol"], "close": cols["close"], "count": cols["count"]}
 '''
 
 
+def read_record(data):
+    """Decodes one binary record (schema 7) by the wire format of docs/jobs.md, independently of
+    the C++ codec."""
+    assert data[:4] == b"PF\x01\x07", data[:4]
+    count, shape_size = struct.unpack_from("<HH", data, 4)
+    shape, values = data[8:8 + shape_size], data[8 + shape_size:]
+    fields, i = [], 0
+    for _ in range(count):
+        n = shape[i]
+        fields.append((shape[i + 1:i + 1 + n].decode(), shape[i + 1 + n]))
+        i += n + 2
+    out, j = {}, 0
+    for name, kind in fields:
+        if kind == 0:
+            out[name] = None
+        elif kind == 1:
+            out[name], j = bool(values[j]), j + 1
+        elif kind in (2, 3):
+            out[name], j = struct.unpack_from("<q" if kind == 2 else "<d", values, j)[0], j + 8
+        else:
+            (n,) = struct.unpack_from("<H", values, j)
+            out[name], j = values[j + 2:j + 2 + n].decode(), j + 2 + n
+    assert i == len(shape) and j == len(values)
+    return out
+
+
+def consume_raw(cluster, topic):
+    """The payloads of a topic as bytes (kcat prints each as SIZE:BYTES)."""
+    raw = subprocess.run(["kcat", "-b", cluster.bootstrap, "-C", "-t", topic, "-e", "-q", "-f",
+                          "%S:%s"], capture_output=True, timeout=60, check=True).stdout
+    out, i = [], 0
+    while i < len(raw):
+        colon = raw.index(b":", i)
+        size = int(raw[i:colon])
+        out.append(raw[colon + 1:colon + 1 + size])
+        i = colon + 1 + size
+    return out
+
+
 def test_binary_codec_between_jobs(make_cluster, tmp_path):
+    """--codec binary: ticks (JSON from kcat) -> bars in the bar schema -> a process_batch job
+    whose numpy columns come straight from the binary bars and go out as binary records."""
     c = make_cluster("ticks:2,bars.1m:2,features.check:2,dlq.to_bar:1,dlq.read_bar:1")
     ticks = [(f"S{i % 3}", json.dumps({"ts": 1704205800000000000 + i, "symbol": f"S{i % 3}",
                                        "price": 100 + i / 4, "size": 100})) for i in range(50)]
@@ -169,14 +214,14 @@ def test_binary_codec_between_jobs(make_cluster, tmp_path):
     (tmp_path / "read_bar.py").write_text(READ_BAR)
     finish(c.job(str(tmp_path / "to_bar.py"), "--in", "ticks", "--out", "bars.1m", "--codec",
                  "binary", "--idle-exit", "2"))
-    raw = subprocess.run(["kcat", "-b", c.bootstrap, "-C", "-t", "bars.1m", "-e", "-q", "-f", "%s"],
-                         capture_output=True, timeout=60).stdout
-    assert raw.count(b"PF\x01\x02") == 50  # 50 binary bars (schema 2), no JSON
-    assert b"{" not in raw
+    bars = consume_raw(c, "bars.1m")
+    assert len(bars) == 50 and all(b.startswith(b"PF\x01\x02") for b in bars)  # bar schema
     finish(c.job(str(tmp_path / "read_bar.py"), "--in", "bars.1m", "--out", "features.check",
                  "--codec", "binary", "--idle-exit", "2"))
-    checks = sorted((json.loads(v)["close"] for _, v in c.consume("features.check")))
-    assert checks == sorted(100 + i / 4 for i in range(50))
+    checks = [read_record(b) for b in consume_raw(c, "features.check")]
+    assert sorted(r["close"] for r in checks) == sorted(100 + i / 4 for i in range(50))
+    assert all(r["count"] == 1 and isinstance(r["count"], int) for r in checks)
+    assert sorted({r["symbol"] for r in checks}) == ["S0", "S1", "S2"]
     assert c.consume("dlq.read_bar") == []
 
 

@@ -356,64 +356,86 @@ ColumnBuilder::Column& ColumnBuilder::column_for(std::string_view key, std::size
   return columns_[index];
 }
 
-bool ColumnBuilder::add_row(simdjson::dom::object row, JsonDecoder& decoder) {
-  using simdjson::dom::element_type;
-  std::size_t position = 0;
-  for (simdjson::dom::key_value_pair field : row) {
-    Column& column = column_for(field.key, position++, decoder);
-    if (!column.name) return false;
-    if (column.cells.size() > rows_) {  // a duplicate key: the last one wins, as in a dict
-      Cell& old = column.cells.back();
-      if (old.tag == Tag::kStr || old.tag == Tag::kObj) Py_DECREF(old.o);
-      column.cells.pop_back();
-    }
-    Cell cell{Tag::kNull, {0}};
-    simdjson::dom::element v = field.value;
-    switch (v.type()) {
-      case element_type::INT64:
-        cell.tag = Tag::kInt;
-        cell.i = v.get_int64().value_unsafe();
-        break;
-      case element_type::DOUBLE:
-        cell.tag = Tag::kFloat;
-        cell.d = v.get_double().value_unsafe();
-        break;
-      case element_type::BOOL:
-        cell.tag = Tag::kBool;
-        cell.i = v.get_bool().value_unsafe();
-        break;
-      case element_type::NULL_VALUE:
-        break;
-      case element_type::STRING: {
-        std::string_view s = v.get_string().value_unsafe();
-        // Repeated values (a symbol column) share one str object.
-        if (!column.cells.empty() && column.cells.back().tag == Tag::kStr) {
-          PyObject* prev = column.cells.back().o;
-          Py_ssize_t n = 0;
-          const char* text = PyUnicode_AsUTF8AndSize(prev, &n);
-          if (static_cast<std::size_t>(n) == s.size() && std::memcmp(text, s.data(), n) == 0) {
-            Py_INCREF(prev);
-            cell.tag = Tag::kStr;
-            cell.o = prev;
-            break;
-          }
-        }
-        cell.o = PyUnicode_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size()));
-        if (!cell.o) return false;
-        cell.tag = Tag::kStr;
-        break;
-      }
-      default:  // uint64 beyond int64, nested arrays and objects
-        cell.o = decoder.to_python(v);
-        if (!cell.o) return false;
-        cell.tag = Tag::kObj;
-    }
-    column.cells.push_back(cell);
+std::ptrdiff_t ColumnBuilder::column(std::string_view key, std::size_t position,
+                                     JsonDecoder& decoder) {
+  Column& c = column_for(key, position, decoder);
+  if (!c.name) return -1;
+  return &c - columns_.data();
+}
+
+void ColumnBuilder::put(std::size_t column, Cell cell) {
+  std::vector<Cell>& cells = columns_[column].cells;
+  if (cells.size() > rows_) {
+    Cell& old = cells.back();
+    if (old.tag == Tag::kStr || old.tag == Tag::kObj) Py_DECREF(old.o);
+    cells.pop_back();
   }
+  cells.push_back(cell);
+}
+
+PyObject* ColumnBuilder::str_for(Column& column, std::string_view s) {
+  // Repeated values (a symbol column) share one str object.
+  const std::size_t last = std::min(column.cells.size(), rows_);
+  if (last > 0 && column.cells[last - 1].tag == Tag::kStr) {
+    PyObject* prev = column.cells[last - 1].o;
+    Py_ssize_t n = 0;
+    const char* text = PyUnicode_AsUTF8AndSize(prev, &n);
+    if (static_cast<std::size_t>(n) == s.size() && std::memcmp(text, s.data(), n) == 0) {
+      return Py_NewRef(prev);
+    }
+  }
+  return PyUnicode_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size()));
+}
+
+bool ColumnBuilder::put_str(std::size_t column, std::string_view text) {
+  PyObject* o = str_for(columns_[column], text);
+  if (!o) return false;
+  Cell cell{Tag::kStr, {0}};
+  cell.o = o;
+  put(column, cell);
+  return true;
+}
+
+void ColumnBuilder::end_row() {
   ++rows_;
   for (Column& column : columns_) {
     if (column.cells.size() < rows_) column.cells.push_back(Cell{Tag::kMissing, {0}});
   }
+}
+
+bool ColumnBuilder::add_row(simdjson::dom::object row, JsonDecoder& decoder) {
+  using simdjson::dom::element_type;
+  std::size_t position = 0;
+  for (simdjson::dom::key_value_pair field : row) {
+    const std::ptrdiff_t index = column(field.key, position++, decoder);
+    if (index < 0) return false;
+    const auto col = static_cast<std::size_t>(index);
+    simdjson::dom::element v = field.value;
+    switch (v.type()) {
+      case element_type::INT64:
+        put_int(col, v.get_int64().value_unsafe());
+        break;
+      case element_type::DOUBLE:
+        put_double(col, v.get_double().value_unsafe());
+        break;
+      case element_type::BOOL:
+        put_bool(col, v.get_bool().value_unsafe());
+        break;
+      case element_type::NULL_VALUE:
+        put_null(col);
+        break;
+      case element_type::STRING:
+        if (!put_str(col, v.get_string().value_unsafe())) return false;
+        break;
+      default: {  // uint64 beyond int64, nested arrays and objects
+        Cell cell{Tag::kObj, {0}};
+        cell.o = decoder.to_python(v);
+        if (!cell.o) return false;
+        put(col, cell);
+      }
+    }
+  }
+  end_row();
   return true;
 }
 
@@ -534,6 +556,9 @@ bool BatchRows::open(PyObject* columns, std::string& error) {
     }
     Column col;
     if (!write_str(k, col.prefix, error)) return false;
+    Py_ssize_t name_size = 0;
+    const char* name = PyUnicode_AsUTF8AndSize(k, &name_size);  // valid: write_str succeeded
+    col.name.assign(name, static_cast<std::size_t>(name_size));
     const std::string label = col.prefix;  // the quoted name, for errors
     col.prefix.push_back(':');
     std::size_t n = 0;

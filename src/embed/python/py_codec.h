@@ -11,13 +11,17 @@
 #include <Python.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "model/binary_codec.h"
 
 namespace pairflow::embed::detail {
 
@@ -120,6 +124,16 @@ class ColumnBuilder {
 
   // Adds one row. False (with a Python error set) on allocation failure.
   bool add_row(simdjson::dom::object row, JsonDecoder& decoder);
+  // The same, one field at a time, for decoders other than JSON (binary records): column() finds
+  // or adds the column of the field at `position` (-1 with a Python error set on allocation
+  // failure), put_*() sets its value in the current row, end_row() closes the row.
+  std::ptrdiff_t column(std::string_view key, std::size_t position, JsonDecoder& decoder);
+  void put_int(std::size_t column, std::int64_t v) { put(column, Cell{Tag::kInt, {.i = v}}); }
+  void put_double(std::size_t column, double v) { put(column, Cell{Tag::kFloat, {.d = v}}); }
+  void put_bool(std::size_t column, bool v) { put(column, Cell{Tag::kBool, {.i = v}}); }
+  void put_null(std::size_t column) { put(column, Cell{Tag::kNull, {0}}); }
+  bool put_str(std::size_t column, std::string_view text);  // false: Python error set
+  void end_row();
   std::size_t rows() const { return rows_; }
   // A new dict of the columns; resets the builder. Null with a Python error set on failure.
   PyObject* build();
@@ -141,12 +155,36 @@ class ColumnBuilder {
     std::vector<Cell> cells;
   };
   Column& column_for(std::string_view key, std::size_t position, JsonDecoder& decoder);
+  // The cell of `column` in the current row, replacing an earlier one (a duplicate key: the last
+  // one wins, as in a dict).
+  void put(std::size_t column, Cell cell);
+  // A str for `text`, shared with the previous row's value of the column when equal.
+  PyObject* str_for(Column& column, std::string_view text);
   static PyObject* build_column(std::vector<Cell>& cells);
 
   std::vector<Column> columns_;
   std::unordered_map<std::string, std::size_t> index_;
   std::vector<std::size_t> by_position_;  // column of the field at each position, last row
   std::size_t rows_ = 0;
+};
+
+// Rows laid end to end in one buffer: row r is [ends[r], ends[r + 1]). Not zero-filled on growth,
+// unlike std::string, since every byte is written.
+struct PackedRows {
+  std::unique_ptr<char[]> data;
+  std::size_t capacity = 0;
+  std::vector<std::size_t> ends;
+  // Room for `size` bytes, reusing the buffer when large enough; the contents are undefined.
+  char* reserve(std::size_t size) {
+    if (size > capacity) {
+      capacity = std::max(size, 2 * capacity);
+      data.reset(new char[capacity]);
+    }
+    return data.get();
+  }
+  std::string_view row(std::size_t r) const {
+    return std::string_view(data.get() + ends[r], ends[r + 1] - ends[r]);
+  }
 };
 
 // Reads the rows of a columnar process_batch() result: a dict of equal-length 1-d numpy arrays,
@@ -158,10 +196,20 @@ class BatchRows {
   std::size_t size() const { return rows_; }
   // Appends row `i` as a JSON object.
   bool write_row(std::size_t i, std::string& out, std::string& error);
+  // Binary rows (model/binary_codec.h; defined in py_binary.cc). bind_binary() prepares the
+  // columns for `schema`, a fixed schema or kRecord; false when they do not fit it (a missing or
+  // unknown field, a column of the wrong type). write_binary() appends row `i`; false when a value
+  // does not fit (an object of another type, an int out of range). Either way the caller writes
+  // JSON instead, and the transport encodes it or reports what does not fit.
+  bool bind_binary(Schema schema);
+  bool write_binary(std::size_t i, std::string& out);
+  // Every row into `out`. Column by column when the record shape is the same for all rows.
+  bool write_binary_rows(PackedRows& out);
 
  private:
   enum class Kind { kF64, kI64, kBool, kObjArray, kSeq };
   struct Column {
+    std::string name;    // UTF-8
     std::string prefix;  // `"name":`
     Kind kind;
     const char* data = nullptr;
@@ -169,8 +217,21 @@ class BatchRows {
     PyObject* seq = nullptr;  // list or tuple (borrowed or held in `converted`)
     Ref holder;               // the array (or its tolist()) kept alive
   };
+  bool all_str(const Column& col) const;
+
   std::vector<Column> columns_;
   std::size_t rows_ = 0;
+  // Set by bind_binary: the target, the column of each fixed-schema field (-1: absent), and for
+  // records the shape when every column has one value type.
+  Schema binary_schema_ = Schema::kRecord;
+  std::vector<int> field_columns_;
+  bool static_shape_ = false;
+  std::string shape_;
+  std::string row_shape_, row_values_;   // scratch for records with per-row types
+  std::vector<std::string_view> texts_;  // scratch: str values, column by column
+  std::vector<std::size_t> cursors_;     // scratch: the write position of each row
+  std::string prefix_;                   // scratch: header and shape of a record row
+  std::string row_scratch_;              // scratch: rows written one by one
 };
 
 }  // namespace pairflow::embed::detail

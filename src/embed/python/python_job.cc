@@ -12,7 +12,9 @@
 #include <thread>
 #include <vector>
 
+#include "embed/python/py_binary.h"
 #include "embed/python/py_codec.h"
+#include "model/binary_codec.h"
 
 namespace py = pybind11;
 
@@ -305,6 +307,10 @@ class PythonJob final : public jobs::Job {
   void setup(JobContext& ctx) override { call_hook(py_->setup.get(), "setup", ctx); }
   void recover(JobContext& ctx) override { call_hook(py_->recover.get(), "recover", ctx); }
 
+  // Binary payloads become columns directly on the process_batch() path, and are turned into
+  // dicts for process().
+  bool reads_binary() const override { return true; }
+
   void process(const Message& message, JobContext& ctx) override {
     GilHold gil;
     CallScope scope(this, &ctx);
@@ -352,9 +358,11 @@ class PythonJob final : public jobs::Job {
     Ref module_name, module, state, process, batch, setup, recover;
     JsonDecoder decoder;
     ColumnBuilder columns;
+    detail::BinaryColumns binary;
     BatchRows rows;
     std::string emit_buffer;
     std::vector<std::string> outs;
+    detail::PackedRows packed;
     std::vector<std::size_t> index;
     simdjson::dom::parser stream_parser;
     std::string stream_buffer;
@@ -427,7 +435,14 @@ class PythonJob final : public jobs::Job {
   // One message through process(). GIL held, scope set. Throws JobError.
   void process_one(const Message& message, JobContext& ctx, std::string_view out_key) {
     std::string error;
-    Ref msg(py_->decoder.decode_object(message.payload, error));
+    Ref msg;
+    if (is_binary_message(message.payload)) {
+      auto json = binary_to_json(message.payload);
+      if (!json) throw JobError(std::string(json.status().message()));
+      msg.reset(py_->decoder.decode_object(*json, error));
+    } else {
+      msg.reset(py_->decoder.decode_object(message.payload, error));
+    }
     if (!msg) throw JobError(error);
     Ref result(PyObject_CallOneArg(py_->process.get(), msg.get()));
     if (!result) throw JobError(message_error());
@@ -487,9 +502,21 @@ class PythonJob final : public jobs::Job {
   // The process_batch() path. False when the batch must go through process() per message
   // instead (the columnar call failed); undecodable payloads are reported either way.
   bool columnar_batch(std::span<const Message> batch, JobContext& ctx, std::vector<Failure>& failed,
-                      CallScope& scope) {
+                      CallScope& scope, bool try_binary = true) {
     auto& p = *py_;
     p.index.clear();
+    if (try_binary && !batch.empty() && is_binary_message(batch[0].payload)) {
+      Ref cols;
+      switch (p.binary.decode(batch, p.columns, p.decoder, cols, p.index, failed)) {
+        case detail::BinaryColumns::Outcome::kBuilt:
+          return call_batch(batch, ctx, failed, scope, std::move(cols));
+        case detail::BinaryColumns::Outcome::kError:
+          PyErr_Clear();
+          return false;  // out of memory: the simple path copes message by message
+        case detail::BinaryColumns::Outcome::kFallback:
+          return json_batch(batch, ctx, failed, scope);
+      }
+    }
     if (stream_rows(batch)) return call_batch(batch, ctx, failed, scope);
     std::vector<Failure> bad;
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -556,13 +583,40 @@ class PythonJob final : public jobs::Job {
     return true;
   }
 
-  // Calls process_batch() on the columns built for the rows in `index`.
-  bool call_batch(std::span<const Message> batch, JobContext& ctx, std::vector<Failure>& failed,
+  // A batch with binary payloads the binary decoder does not take (mixed schemas, mixed with
+  // JSON): every payload as JSON, then the JSON columns.
+  bool json_batch(std::span<const Message> batch, JobContext& ctx, std::vector<Failure>& failed,
                   CallScope& scope) {
+    std::vector<Message> converted(batch.begin(), batch.end());
+    std::vector<std::pair<std::size_t, std::string>> undecodable;
+    for (std::size_t i = 0; i < converted.size(); ++i) {
+      Message& m = converted[i];
+      if (!is_binary_message(m.payload)) continue;
+      if (auto json = binary_to_json(m.payload)) {
+        m.payload = std::move(*json);
+      } else {
+        undecodable.emplace_back(i, std::string(json.status().message()));
+        m.payload.clear();  // fails as JSON below; its reason is the codec's
+      }
+    }
+    const std::size_t first_failure = failed.size();
+    const bool done = columnar_batch(converted, ctx, failed, scope, /*try_binary=*/false);
+    for (std::size_t f = first_failure; f < failed.size(); ++f) {
+      for (const auto& [i, reason] : undecodable) {
+        if (failed[f].index == i) failed[f].error = reason;
+      }
+    }
+    return done;
+  }
+
+  // Calls process_batch() on the columns built for the rows in `index` (`built`, or the column
+  // builder's).
+  bool call_batch(std::span<const Message> batch, JobContext& ctx, std::vector<Failure>& failed,
+                  CallScope& scope, Ref built = Ref()) {
     auto& p = *py_;
     if (p.index.empty()) return true;
     std::string error;
-    Ref cols(p.columns.build());
+    Ref cols(built ? built.release() : p.columns.build());
     if (!cols) {
       error = detail::take_python_error();
     } else {
@@ -594,17 +648,22 @@ class PythonJob final : public jobs::Job {
   bool emit_batch_result(PyObject* result, std::span<const Message> batch, JobContext& ctx,
                          std::string& error) {
     auto& p = *py_;
+    bool packed = false;  // rows in p.packed (binary) rather than p.outs (JSON)
     if (result == Py_None) return true;
     std::size_t n = 0;
     if (PyDict_Check(result)) {
       if (!p.rows.open(result, error)) return false;
       n = p.rows.size();
       if (p.outs.size() < n) p.outs.resize(n);
-      for (std::size_t r = 0; r < n; ++r) {
-        p.outs[r].clear();
-        if (!p.rows.write_row(r, p.outs[r], error)) {
-          error = "process_batch() returned a value that is not JSON-serializable: " + error;
-          return false;
+      if (ctx.binary_outputs() && binary_rows(ctx, n)) {
+        packed = true;
+      } else {
+        for (std::size_t r = 0; r < n; ++r) {
+          p.outs[r].clear();
+          if (!p.rows.write_row(r, p.outs[r], error)) {
+            error = "process_batch() returned a value that is not JSON-serializable: " + error;
+            return false;
+          }
         }
       }
     } else if (PyList_Check(result) || PyTuple_Check(result)) {
@@ -631,10 +690,21 @@ class PythonJob final : public jobs::Job {
     }
     const bool aligned = n == p.index.size();
     for (std::size_t r = 0; r < n; ++r) {
-      ctx.emit("", aligned ? std::string_view(batch[p.index[r]].key) : std::string_view(),
-               p.outs[r]);
+      const std::string_view row = packed ? p.packed.row(r) : std::string_view(p.outs[r]);
+      ctx.emit("", aligned ? std::string_view(batch[p.index[r]].key) : std::string_view(), row);
     }
     return true;
+  }
+
+  // The rows of the opened columns in the binary codec of the output topic. False when they do
+  // not fit it; the JSON rows then go to the transport, which encodes them or says what is wrong.
+  bool binary_rows(JobContext& ctx, std::size_t n) {
+    auto& p = *py_;
+    const std::string& topic = ctx.output_topic();
+    if (topic.starts_with("dlq.")) return false;
+    if (!p.rows.bind_binary(schema_for_topic(topic).value_or(Schema::kRecord))) return false;
+    // One buffer for the batch: no per-row strings to touch.
+    return p.rows.write_binary_rows(p.packed) && p.packed.ends.size() == n + 1;
   }
 
   std::string display_;

@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "model/binary_codec.h"
+
 // The embedded interpreter lives as long as the process by design (never finalized while jobs
 // may exist), so LeakSanitizer's exit-time report would only list Python's own heap.
 extern "C" const char* __asan_default_options() { return "detect_leaks=0"; }
@@ -41,6 +43,7 @@ class RecordingContext : public JobContext {
   const std::string& job_name() const override { return name; }
   const std::string& output_topic() const override { return output; }
   const std::string& params_json() const override { return params; }
+  bool binary_outputs() const override { return binary; }
 
   std::vector<std::string> jsons() const {
     std::vector<std::string> out;
@@ -54,6 +57,7 @@ class RecordingContext : public JobContext {
   std::string name = "test_job";
   std::string output = "features.test";
   std::string params = R"({"window": 20, "label": "w"})";
+  bool binary = false;
 };
 
 Message msg(std::string payload, std::string key = "AAA") {
@@ -434,6 +438,201 @@ def process_batch(cols):
       (std::vector<std::string>{
           R"({"a":"1.0","b":"'x'","c":"True","d":"[1]","e":"nan","dtype":"float64,object,bool,object,float64"})",
           R"({"a":"2.5","b":"None","c":"False","d":"None","e":"1.0","dtype":"float64,object,bool,object,float64"})"}));
+}
+
+// A message in the binary codec, from its JSON form.
+Message binary_msg(Schema schema, const std::string& json, std::string key = "AAA") {
+  auto bytes = json_to_binary(schema, json);
+  EXPECT_TRUE(bytes.is_ok()) << json << ": " << bytes.status().message();
+  return msg(bytes.is_ok() ? *bytes : "", std::move(key));
+}
+
+constexpr const char* kDescribeColumns = R"(
+import numpy as np
+
+def process(msg):
+    return msg
+
+def process_batch(cols):
+    out = {k: [repr(v) for v in cols[k].tolist()] for k in sorted(cols)}
+    out["dtype"] = [",".join(str(cols[k].dtype) for k in sorted(cols))] * len(cols["ts"])
+    return out
+)";
+
+TEST_F(PythonJobTest, BinaryTicksBecomeTypedColumnsAndBadRowsAreReported) {
+  auto job = load("describe.py", kDescribeColumns);
+  EXPECT_TRUE(job->reads_binary());
+  RecordingContext ctx;
+  Message truncated =
+      binary_msg(Schema::kTick, R"({"ts":3,"symbol":"CC","price":1,"size":1})", "CC");
+  truncated.payload.pop_back();
+  std::vector<Message> batch = {
+      binary_msg(Schema::kTick,
+                 R"({"ts":1,"symbol":"AAA","price":10.5,"size":100,"bid":10.4,"ask":10.6})"),
+      binary_msg(Schema::kTick, R"({"ts":2,"symbol":"B","price":20,"size":5})", "B"), truncated,
+      msg(std::string("PF\x07\x01", 4), "X"),
+      binary_msg(Schema::kTick, R"({"ts":4,"symbol":"AAA","price":11,"size":1})")};
+  std::vector<Job::Failure> failed;
+  job->process_batch(batch, ctx, failed);
+  ASSERT_EQ(failed.size(), 2u);
+  EXPECT_EQ(failed[0].index, 2u);
+  EXPECT_EQ(failed[0].error, "binary message is truncated");
+  EXPECT_EQ(failed[1].index, 3u);
+  EXPECT_EQ(failed[1].error, "unsupported binary version 7");
+  // Columns take the schema's types: int64 time, float64 numbers (NaN: no quote), str symbols.
+  EXPECT_EQ(
+      ctx.jsons(),
+      (std::vector<std::string>{
+          R"({"ask":"10.6","bid":"10.4","price":"10.5","size":"100.0","symbol":"'AAA'","ts":"1","dtype":"float64,float64,float64,float64,object,int64"})",
+          R"({"ask":"nan","bid":"nan","price":"20.0","size":"5.0","symbol":"'B'","ts":"2","dtype":"float64,float64,float64,float64,object,int64"})",
+          R"({"ask":"nan","bid":"nan","price":"11.0","size":"1.0","symbol":"'AAA'","ts":"4","dtype":"float64,float64,float64,float64,object,int64"})"}));
+  EXPECT_EQ(ctx.emitted[0].key, "AAA");
+  EXPECT_EQ(ctx.emitted[1].key, "B");
+  EXPECT_EQ(ctx.emitted[2].key, "AAA");
+  EXPECT_TRUE(ctx.logs.empty());
+}
+
+TEST_F(PythonJobTest, BinaryOrdersKeepEnumsAndAbsentPairIds) {
+  auto job = load("describe.py", kDescribeColumns);
+  RecordingContext ctx;
+  std::vector<Message> batch = {
+      binary_msg(Schema::kOrder,
+                 R"({"client_order_id":7,"ts":1,"symbol":"A","side":"buy","qty":10,)"
+                 R"("type":"limit","limit":9.5,"pair":3})"),
+      binary_msg(Schema::kOrder, R"({"client_order_id":8,"ts":2,"symbol":"B","side":"sell",)"
+                                 R"("qty":5,"type":"market"})")};
+  std::vector<Job::Failure> failed;
+  job->process_batch(batch, ctx, failed);
+  EXPECT_TRUE(failed.empty());
+  ASSERT_EQ(ctx.emitted.size(), 2u);
+  // As on the JSON path, a number column with a missing value is float64 with NaN.
+  EXPECT_EQ(
+      ctx.emitted[1].json,
+      R"({"client_order_id":"8","limit":"nan","pair":"nan","qty":"5.0","side":"'sell'","symbol":"'B'","ts":"2","type":"'market'","dtype":"int64,float64,float64,float64,object,object,int64,object"})");
+  EXPECT_NE(ctx.emitted[0].json.find(R"("pair":"3.0")"), std::string::npos);
+}
+
+TEST_F(PythonJobTest, BinaryRecordsAndMixedBatchesMatchTheJsonPath) {
+  // Records with varying shapes, a mixed record/tick/JSON batch: the same columns as JSON gives.
+  const std::vector<std::string> rows = {R"({"ts":1,"sym":"A","z":0.5,"ok":true})",
+                                         R"({"ts":2,"sym":"B","z":null,"ok":false,"extra":3})",
+                                         R"({"ts":3,"z":-1.25,"ok":true})"};
+  std::vector<Message> json_batch, record_batch;
+  for (const auto& r : rows) {
+    json_batch.push_back(msg(r));
+    record_batch.push_back(binary_msg(Schema::kRecord, r));
+  }
+  std::vector<Message> mixed = record_batch;
+  mixed[1] = json_batch[1];
+  std::vector<Message> schemas = record_batch;
+  schemas[2] = binary_msg(Schema::kTick, R"({"ts":3,"symbol":"C","price":1,"size":1})");
+  std::vector<std::vector<std::string>> outputs;
+  for (const auto* batch : {&json_batch, &record_batch, &mixed, &schemas}) {
+    auto job = load("describe.py", kDescribeColumns);
+    RecordingContext ctx;
+    std::vector<Job::Failure> failed;
+    job->process_batch(*batch, ctx, failed);
+    EXPECT_TRUE(failed.empty()) << failed[0].error;
+    EXPECT_TRUE(ctx.logs.empty());
+    outputs.push_back(ctx.jsons());
+  }
+  ASSERT_EQ(outputs[0].size(), 3u);
+  EXPECT_EQ(
+      outputs[0][1],
+      R"({"extra":"3.0","ok":"False","sym":"'B'","ts":"2","z":"nan","dtype":"float64,bool,object,int64,float64"})");
+  EXPECT_EQ(outputs[1], outputs[0]);
+  EXPECT_EQ(outputs[2], outputs[0]);
+  ASSERT_EQ(outputs[3].size(), 3u);  // tick and records: one column set through JSON
+  EXPECT_NE(outputs[3][2].find(R"("symbol":")"), std::string::npos);
+}
+
+constexpr const char* kReturnColumns = R"(
+import numpy as np
+
+def process(msg):
+    return msg
+
+def process_batch(cols):
+    if "price" in cols:
+        cols["notional"] = cols["price"] * cols["size"]
+    return cols
+)";
+
+TEST_F(PythonJobTest, BinaryOutputsAreRecordsOrTheTopicSchema) {
+  std::vector<Message> ticks;
+  for (int i = 0; i < 5; ++i) {
+    ticks.push_back(binary_msg(
+        Schema::kTick,
+        "{\"ts\":" + std::to_string(1704205800000000000LL + i) + ",\"symbol\":\"S" +
+            std::to_string(i % 2) + "\",\"price\":" + std::to_string(100 + i) +
+            ".25,\"size\":" + std::to_string(10 * i) + (i % 2 ? ",\"bid\":1,\"ask\":2}" : "}"),
+        "S" + std::to_string(i % 2)));
+  }
+  {  // a features topic: binary records, the same content as the JSON output
+    auto job = load("cols.py", kReturnColumns);
+    RecordingContext json_ctx, binary_ctx;
+    binary_ctx.binary = true;
+    std::vector<Job::Failure> failed;
+    job->process_batch(ticks, json_ctx, failed);
+    job->process_batch(ticks, binary_ctx, failed);
+    EXPECT_TRUE(failed.empty());
+    ASSERT_EQ(binary_ctx.emitted.size(), 5u);
+    for (std::size_t i = 0; i < 5; ++i) {
+      const std::string& bytes = binary_ctx.emitted[i].json;
+      ASSERT_TRUE(is_binary_message(bytes));
+      EXPECT_EQ(*binary_schema(bytes), Schema::kRecord);
+      // What the transport makes of the JSON output (a NaN there is a null, here a NaN double;
+      // both read back as null).
+      EXPECT_EQ(*binary_to_json(bytes),
+                *binary_to_json(*json_to_binary(Schema::kRecord, json_ctx.emitted[i].json)));
+      EXPECT_EQ(binary_ctx.emitted[i].key, ticks[i].key);
+    }
+  }
+  {  // the ticks topic: the columns that fit the tick schema come back byte for byte
+    auto job = load("same.py",
+                    "def process(msg):\n    return msg\n\n"
+                    "def process_batch(cols):\n    return cols\n");
+    RecordingContext ctx;
+    ctx.binary = true;
+    ctx.output = "ticks";
+    std::vector<Job::Failure> failed;
+    job->process_batch(ticks, ctx, failed);
+    ASSERT_EQ(ctx.emitted.size(), 5u);
+    for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(ctx.emitted[i].json, ticks[i].payload) << i;
+  }
+  {  // columns that do not fit the topic's schema go out as JSON for the transport to judge
+    auto job = load("cols.py", kReturnColumns);
+    RecordingContext ctx;
+    ctx.binary = true;
+    ctx.output = "ticks";
+    std::vector<Job::Failure> failed;
+    job->process_batch(ticks, ctx, failed);
+    ASSERT_EQ(ctx.emitted.size(), 5u);
+    EXPECT_EQ(ctx.emitted[0].json.front(), '{');
+  }
+}
+
+TEST_F(PythonJobTest, BinaryPayloadsReachProcessAsDicts) {
+  auto job = load("per_message.py", R"(
+def process(msg):
+    return {"symbol": msg["symbol"], "mid": (msg["bid"] + msg["ask"]) / 2}
+)");
+  RecordingContext ctx;
+  job->process(
+      binary_msg(Schema::kTick, R"({"ts":1,"symbol":"A","price":10,"size":1,"bid":9,"ask":11})"),
+      ctx);
+  EXPECT_EQ(ctx.jsons(), (std::vector<std::string>{R"({"symbol":"A","mid":10.0})"}));
+  std::string bad = *json_to_binary(Schema::kTick, R"({"ts":1,"symbol":"A","price":1,"size":1})");
+  EXPECT_THROW(
+      {
+        try {
+          job->process(msg(bad + "x"), ctx);
+        } catch (const JobError& e) {
+          EXPECT_STREQ(e.what(), "binary message has trailing bytes");
+          throw;
+        }
+      },
+      JobError);
 }
 
 TEST_F(PythonJobTest, JobsInOneProcessStayIsolated) {
