@@ -505,7 +505,8 @@ class PythonJob final : public jobs::Job {
                       CallScope& scope, bool try_binary = true) {
     auto& p = *py_;
     p.index.clear();
-    if (try_binary && !batch.empty() && is_binary_message(batch[0].payload)) {
+    if (try_binary && std::any_of(batch.begin(), batch.end(),
+                                  [](const Message& m) { return is_binary_message(m.payload); })) {
       Ref cols;
       switch (p.binary.decode(batch, p.columns, p.decoder, cols, p.index, failed)) {
         case detail::BinaryColumns::Outcome::kBuilt:

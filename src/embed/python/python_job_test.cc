@@ -612,6 +612,42 @@ TEST_F(PythonJobTest, BinaryOutputsAreRecordsOrTheTopicSchema) {
   }
 }
 
+TEST_F(PythonJobTest, CorruptBinaryPayloadsAreReportedNeverFatal) {
+  // Every truncation and many byte flips of a tick, an order and a record: each row is either
+  // processed or reported, never both, never neither.
+  auto job = load("describe.py", kDescribeColumns);
+  const std::vector<std::string> good = {
+      *json_to_binary(Schema::kTick, R"({"ts":1,"symbol":"AB","price":1,"size":2,"bid":1})"),
+      *json_to_binary(Schema::kOrder, R"({"client_order_id":1,"ts":1,"symbol":"A","side":"buy",)"
+                                      R"("qty":1,"type":"market"})"),
+      *json_to_binary(Schema::kRecord, R"({"ts":1,"s":"x","z":0.5,"b":true,"n":null})")};
+  for (const std::string& original : good) {
+    std::vector<Message> batch;
+    for (std::size_t cut = 0; cut < original.size(); ++cut)
+      batch.push_back(msg(original.substr(0, cut)));
+    for (std::size_t at = 0; at < original.size(); ++at) {
+      for (unsigned char bits : {0x01, 0x80, 0xff}) {
+        std::string flipped = original;
+        flipped[at] = static_cast<char>(flipped[at] ^ bits);
+        batch.push_back(msg(flipped));
+      }
+    }
+    batch.push_back(msg(original));
+    RecordingContext ctx;
+    std::vector<Job::Failure> failed;
+    job->process_batch(batch, ctx, failed);
+    EXPECT_EQ(ctx.emitted.size() + failed.size(), batch.size());
+    ASSERT_FALSE(ctx.emitted.empty());
+    EXPECT_EQ(ctx.emitted.back().key, "AAA");
+    EXPECT_EQ(failed.front().error, "payload is not valid JSON: Empty: no JSON found");  // cut 0
+    for (const auto& f : failed) {
+      if (f.index == 5) {
+        EXPECT_EQ(f.error, "binary message is truncated");  // header + 1 byte
+      }
+    }
+  }
+}
+
 TEST_F(PythonJobTest, BinaryPayloadsReachProcessAsDicts) {
   auto job = load("per_message.py", R"(
 def process(msg):
