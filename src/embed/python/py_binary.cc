@@ -512,7 +512,51 @@ bool BatchRows::all_str(const Column& col) const {
   return true;
 }
 
+void BatchRows::convert_uniform(Column& col) {
+  if (rows_ == 0 || (col.kind != Kind::kObjArray && col.kind != Kind::kSeq)) return;
+  auto element = [&](std::size_t i) {
+    PyObject* o;
+    if (col.kind == Kind::kSeq) return PySequence_Fast_ITEMS(col.seq)[i];
+    std::memcpy(&o, col.data + static_cast<std::ptrdiff_t>(i) * col.stride, sizeof o);
+    return o;
+  };
+  PyObject* first = element(0);
+  if (!first) return;
+  const Kind kind = PyBool_Check(first)    ? Kind::kBool
+                    : PyLong_Check(first)  ? Kind::kI64
+                    : PyFloat_Check(first) ? Kind::kF64
+                                           : Kind::kSeq;
+  if (kind == Kind::kSeq) return;
+  std::vector<std::uint64_t>& out = col.converted;
+  out.resize(rows_);
+  for (std::size_t i = 0; i < rows_; ++i) {
+    PyObject* o = element(i);
+    if (!o) return;
+    if (kind == Kind::kBool) {
+      if (!PyBool_Check(o)) return;
+      out[i] = o == Py_True ? 1 : 0;  // read as the first byte, little-endian
+    } else if (kind == Kind::kI64) {
+      if (!PyLong_Check(o) || PyBool_Check(o)) return;
+      int overflow = 0;
+      const long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+      if (overflow || (v == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return;
+      }
+      std::memcpy(&out[i], &v, 8);
+    } else {
+      if (!PyFloat_Check(o)) return;
+      const double d = PyFloat_AS_DOUBLE(o);
+      std::memcpy(&out[i], &d, 8);
+    }
+  }
+  col.kind = kind;
+  col.data = reinterpret_cast<const char*>(out.data());
+  col.stride = 8;
+}
+
 bool BatchRows::bind_binary(Schema schema) {
+  for (Column& col : columns_) convert_uniform(col);
   binary_schema_ = schema;
   field_columns_.clear();
   shape_.clear();

@@ -214,10 +214,14 @@ class BatchRows {
     Kind kind;
     const char* data = nullptr;
     std::ptrdiff_t stride = 0;
-    PyObject* seq = nullptr;  // list or tuple (borrowed or held in `converted`)
-    Ref holder;               // the array (or its tolist()) kept alive
+    PyObject* seq = nullptr;               // list or tuple (borrowed or held in `converted`)
+    Ref holder;                            // the array (or its tolist()) kept alive
+    std::vector<std::uint64_t> converted;  // see convert_uniform
   };
   bool all_str(const Column& col) const;
+  // A list or object-array column whose elements are all int, all float or all bool becomes an
+  // int64 / float64 / bool column (a copy in `converted`); anything else is left as it is.
+  void convert_uniform(Column& col);
 
   std::vector<Column> columns_;
   std::size_t rows_ = 0;

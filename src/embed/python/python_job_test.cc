@@ -612,6 +612,45 @@ TEST_F(PythonJobTest, BinaryOutputsAreRecordsOrTheTopicSchema) {
   }
 }
 
+TEST_F(PythonJobTest, BinaryRecordsFromListColumnsKeepElementTypes) {
+  auto job = load("lists.py", R"(
+def process(msg):
+    return msg
+
+def process_batch(cols):
+    return {"i": [1, 2], "f": [0.5, 1.0], "b": [True, False], "mixed": [1, "x"], "s": ["a", "b"],
+            "none": [None, 2.5], "big": [1, 2**70]}
+)");
+  const std::vector<Message> two = {binary_msg(Schema::kRecord, R"({"ts":1})"),
+                                    binary_msg(Schema::kRecord, R"({"ts":2})")};
+  RecordingContext ctx;
+  ctx.binary = true;
+  std::vector<Job::Failure> failed;
+  job->process_batch(two, ctx, failed);
+  EXPECT_TRUE(failed.empty());
+  ASSERT_EQ(ctx.emitted.size(), 2u);
+  // An int beyond 64 bits has no record type: that batch goes out as JSON, exact.
+  EXPECT_EQ(
+      ctx.emitted[1].json,
+      R"({"i":2,"f":1.0,"b":false,"mixed":"x","s":"b","none":2.5,"big":1180591620717411303424})");
+  job = load("lists2.py", R"(
+def process(msg):
+    return msg
+
+def process_batch(cols):
+    return {"i": [1, 2], "f": [0.5, 1.0], "b": [True, False], "mixed": [1, "x"], "s": ["a", "b"],
+            "none": [None, 2.5]}
+)");
+  RecordingContext binary_ctx;
+  binary_ctx.binary = true;
+  job->process_batch(two, binary_ctx, failed);
+  ASSERT_EQ(binary_ctx.emitted.size(), 2u);
+  EXPECT_EQ(*binary_to_json(binary_ctx.emitted[0].json),
+            R"({"i":1,"f":0.5,"b":true,"mixed":1,"s":"a","none":null})");
+  EXPECT_EQ(*binary_to_json(binary_ctx.emitted[1].json),
+            R"({"i":2,"f":1,"b":false,"mixed":"x","s":"b","none":2.5})");
+}
+
 TEST_F(PythonJobTest, CorruptBinaryPayloadsAreReportedNeverFatal) {
   // Every truncation and many byte flips of a tick, an order and a record: each row is either
   // processed or reported, never both, never neither.
