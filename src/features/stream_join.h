@@ -100,7 +100,7 @@ class StreamJoin {
   std::uint64_t emitted() const { return emitted_; }
   // Rows held: pending driving rows plus stored rows of the other inputs.
   std::size_t state_rows() const;
-  std::size_t pending() const { return heap_.size(); }
+  std::size_t pending() const { return pending_; }
 
  private:
   struct KeyRows {  // one input's rows of one key, sorted by ts (stable), from `begin` on
@@ -119,24 +119,30 @@ class StreamJoin {
   struct Pending {
     Timestamp ts;
     SymbolId key;
-    std::uint64_t seq;
-    std::uint32_t slot;
+    std::uint32_t slot;  // of its values in pending_values_
+    std::uint64_t seq;   // arrival order, the last tie-breaker of the output order
   };
 
   Status insert(std::size_t input, Timestamp ts, SymbolId key, std::span<const double> values);
   Timestamp compute_frontier() const;
-  bool heap_less(const Pending& a, const Pending& b) const;  // max-heap by "later"
   Timestamp horizon(std::size_t i) const;
   void fill(const Pending& p);  // writes row_ for a driving row
   void evict(KeyRows& rows) const;
   void maybe_sweep();
-  void heap_push(const Pending& p);
-  Pending heap_pop();
+  // The queue of pending driving rows (below).
+  void push_pending(const Pending& p);
+  // Moves the earliest pending rows into ready_ if they are before `limit`; false if none is.
+  bool refill_ready(Timestamp limit);
+  std::size_t bucket_of(std::uint64_t u) const;  // u > last_
+  void put(std::size_t bucket, std::uint64_t u, const Pending& p);
 
   template <typename OnRow>
   void emit_until(Timestamp limit, OnRow& on_row) {
-    while (!heap_.empty() && heap_.front().ts < limit) {
-      const Pending p = heap_pop();
+    while (ready_pos_ < ready_.size() || refill_ready(limit)) {
+      const Pending p = ready_[ready_pos_];
+      if (p.ts >= limit) break;
+      ++ready_pos_;
+      --pending_;
       fill(p);
       free_slots_.push_back(p.slot);
       ++emitted_;
@@ -154,11 +160,30 @@ class StreamJoin {
   std::uint64_t seq_ = 0;
   std::uint64_t emitted_ = 0;
   std::uint64_t since_sweep_ = 0;
-  std::vector<Pending> heap_;
+  // Pending driving rows: a radix heap on event time (as an unsigned time key). It needs rows to
+  // leave in time order and new rows to be at or after the last time taken; both hold because a
+  // driving row older than the frontier is late and only rows before the frontier are taken
+  // (after a flush, which takes more, it starts over). Time keys are split into digits of
+  // kDigitBits bits; a row with time key u is in the bucket of (the highest digit where u and
+  // last_ differ, u's value of that digit); the rows at last_ itself are in ready_, sorted by
+  // (key, arrival). Cheaper than the binary heap it replaces, whose pops were a quarter of the
+  // join's time: a row moves down a few levels (2.7 on average in the benchmark), sequentially,
+  // instead of being sifted through ~12 levels of unpredictable branches per pop.
+  static constexpr int kDigitBits = 4;
+  static constexpr std::size_t kBuckets = std::size_t{(63 + kDigitBits) / kDigitBits} << kDigitBits;
+  static_assert(kBuckets % 64 == 0);
+  std::vector<std::vector<Pending>> buckets_;
+  std::vector<std::uint64_t> bucket_min_;          // smallest time key in each non-empty bucket
+  std::uint64_t bucket_mask_[kBuckets / 64] = {};  // bit: that bucket is not empty
+  std::uint64_t last_ = 0;  // time key of ready_'s rows (0 = earliest possible)
+  std::vector<Pending> ready_;
+  std::size_t ready_pos_ = 0;  // next row of ready_ to emit
+  std::size_t pending_ = 0;
   bool frontier_may_move_ = false;
   std::vector<double> pending_values_;  // slot * width(0)
   std::vector<std::uint32_t> free_slots_;
   std::vector<double> row_;
+  std::vector<double> nan_row_;  // an input's columns when nothing matches
 };
 
 }  // namespace pairflow::features

@@ -158,6 +158,87 @@ TEST(StreamJoin, OutputIndependentOfArrivalOrderWithinLateness) {
   }
 }
 
+// The matches a join must find for rows that all arrive in time, by brute force over every row.
+std::vector<Out> brute_force(const std::vector<Row>& rows, JoinConfig cfg) {
+  std::vector<std::size_t> driving;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i].input == 0) driving.push_back(i);
+  }
+  std::stable_sort(driving.begin(), driving.end(), [&](std::size_t a, std::size_t b) {
+    return std::tie(rows[a].ts, rows[a].key) < std::tie(rows[b].ts, rows[b].key);
+  });
+  std::vector<Out> out;
+  for (std::size_t d : driving) {
+    const Row& r = rows[d];
+    Out o{r.ts, r.key, {r.v[0]}};
+    for (std::size_t input = 1; input < 3; ++input) {
+      // The latest row at or before r.ts and the earliest after it; among equal times, the last.
+      const Row* prev = nullptr;
+      const Row* next = nullptr;
+      for (const Row& c : rows) {
+        if (c.input != input || c.key != r.key) continue;
+        if (c.ts <= r.ts && (!prev || c.ts >= prev->ts)) prev = &c;
+        if (c.ts > r.ts && (!next || c.ts < next->ts || c.ts == next->ts)) next = &c;
+      }
+      if (prev && cfg.tolerance >= 0 && r.ts - prev->ts > cfg.tolerance) prev = nullptr;
+      if (cfg.mode == JoinMode::kAsOf || (next && next->ts - r.ts > cfg.tolerance)) next = nullptr;
+      const Row* match = prev;
+      if (next && (!prev || next->ts - r.ts < r.ts - prev->ts)) match = next;
+      const std::size_t w = input == 2 ? 2 : 1;
+      for (std::size_t k = 0; k < w; ++k) o.values.push_back(match ? match->v[k] : kNaN);
+    }
+    out.push_back(o);
+  }
+  return out;
+}
+
+TEST(StreamJoin, MatchesBruteForceAcrossTimeScalesAndTies) {
+  // Gaps from 0 (equal times, within and across keys) to hours, through 0 from negative times:
+  // the pending driving rows are ordered by the bits of their times.
+  std::mt19937_64 rng(11);
+  const Timestamp gaps[] = {0, 0, 1, 7, 1'000, 123'456'789, 3'600'000'000'000};
+  std::vector<Row> rows;
+  Timestamp t = -40'000'000'000'000;
+  for (int i = 0; i < 3000; ++i) {
+    t += gaps[rng() % std::size(gaps)];
+    rows.push_back({rng() % 3, t, static_cast<SymbolId>(rng() % 4), {double(i), -double(i)}});
+  }
+  for (JoinConfig cfg : {JoinConfig{JoinMode::kAsOf, -1, 0}, JoinConfig{JoinMode::kAsOf, 1'000, 0},
+                         JoinConfig{JoinMode::kInterval, 1'000, 0}}) {
+    std::uint64_t late = 0;
+    const std::vector<Out> got = run(rows, cfg, 0, &late);
+    EXPECT_EQ(late, 0u);
+    const std::vector<Out> want = brute_force(rows, cfg);
+    ASSERT_EQ(got.size(), want.size());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      ASSERT_TRUE(got[i] == want[i]) << "row " << i << " of mode " << int(cfg.mode);
+    }
+  }
+}
+
+TEST(StreamJoin, RowsAddedAfterFlushAreEmittedInOrder) {
+  StreamJoin j({{"a", 1, 100}, {"b", 1, 0}}, JoinConfig{JoinMode::kAsOf, -1, 0});
+  Collect out;
+  ASSERT_TRUE(add(j, 1, 0, 0, {7}, out));
+  ASSERT_TRUE(add(j, 0, 10, 0, {1}, out));
+  ASSERT_TRUE(add(j, 0, 20, 0, {2}, out));
+  j.flush(out);
+  ASSERT_EQ(out.rows.size(), 2u);
+  // Older than rows flushed, but not late (the frontier is still 0).
+  ASSERT_TRUE(add(j, 0, 5, 0, {3}, out));
+  ASSERT_TRUE(add(j, 0, 3, 1, {4}, out));
+  ASSERT_TRUE(add(j, 0, 5, 0, {5}, out));
+  EXPECT_EQ(j.pending(), 3u);
+  j.flush(out);
+  ASSERT_EQ(out.rows.size(), 5u);
+  EXPECT_EQ(out.rows[2].ts, 3);
+  EXPECT_EQ(out.rows[2].values[0], 4);
+  EXPECT_TRUE(std::isnan(out.rows[2].values[1]));  // key 1 has no b rows
+  EXPECT_EQ(out.rows[3].values, (std::vector<double>{3, 7}));
+  EXPECT_EQ(out.rows[4].values, (std::vector<double>{5, 7}));
+  EXPECT_EQ(j.pending(), 0u);
+}
+
 TEST(StreamJoin, LateRowsAreCountedNotApplied) {
   StreamJoin j({{"a", 1, 10}, {"b", 1, 10}}, JoinConfig{});
   Collect out;
