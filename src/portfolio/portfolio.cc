@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace pairflow::portfolio {
@@ -139,10 +140,16 @@ void Portfolio::mark(SymbolId symbol, double price) {
 }
 
 PnL Portfolio::pnl(Timestamp ts) const {
-  double held = 0;
+  // Summed in value order, not symbol-id order: ids follow the order symbols were first seen,
+  // which differs between placements (a job sees ticks in arrival order), and a floating-point
+  // sum depends on its order. Sorted, the same holdings give the same bits everywhere.
+  held_terms_.clear();
   for (const Position& p : positions_) {
-    if (p.qty != 0) held += p.qty * p.mark;
+    if (p.qty != 0) held_terms_.push_back(p.qty * p.mark);
   }
+  std::sort(held_terms_.begin(), held_terms_.end());
+  double held = 0;
+  for (double v : held_terms_) held += v;
   PnL out;
   out.ts = ts;
   out.cash = cash_;

@@ -77,8 +77,9 @@ class Portfolio {
   double initial_capital_;
   SizingConfig sizing_;
   std::vector<PairBook> pairs_;
-  std::vector<double> targets_;      // by symbol: sum of pair legs
-  std::vector<Position> positions_;  // by symbol
+  std::vector<double> targets_;             // by symbol: sum of pair legs
+  std::vector<Position> positions_;         // by symbol
+  mutable std::vector<double> held_terms_;  // scratch of pnl()
   double cash_;
   double fees_ = 0;
 };
