@@ -51,6 +51,27 @@ bool PairModel::fit() {
   return resid_sd_ > 0 && std::isfinite(resid_sd_);
 }
 
+PairModel::SavedState PairModel::save() const {
+  return SavedState{ys_, xs_, head_, filled_, state_, cooling_down_, held_bars_};
+}
+
+bool PairModel::load(const SavedState& saved) {
+  const std::size_t w = ys_.size();
+  if (saved.ys.size() != w || saved.xs.size() != w || saved.head >= w || saved.filled > w ||
+      saved.held_bars < 0 || static_cast<int>(saved.state) > 2) {
+    return false;
+  }
+  ys_ = saved.ys;
+  xs_ = saved.xs;
+  head_ = saved.head;
+  filled_ = saved.filled;
+  state_ = saved.state;
+  cooling_down_ = saved.cooling_down;
+  held_bars_ = saved.held_bars;
+  z_ = kNaN;
+  return true;
+}
+
 Signal PairModel::on_bar(Timestamp ts, double log_y, double log_x) {
   Signal signal{.ts = ts, .pair = id_};
   const bool ready = filled_ == ys_.size() && fit();

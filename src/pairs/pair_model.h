@@ -43,6 +43,20 @@ class PairModel {
     held_bars_ = 0;
   }
 
+  // Everything on_bar() carries from one bar to the next, for checkpoints: loaded into a model of
+  // the same config, it continues exactly (to the bit) as if it had never stopped.
+  struct SavedState {
+    std::vector<double> ys, xs;  // the window's ring buffer, as stored
+    std::size_t head = 0, filled = 0;
+    PairState state = PairState::kFlat;
+    bool cooling_down = false;
+    int held_bars = 0;
+  };
+  SavedState save() const;
+  // False (nothing changed) when `saved` does not fit this model's window.
+  bool load(const SavedState& saved);
+  const PairModelConfig& config() const { return config_; }
+
   PairId id() const { return id_; }
   PairState state() const { return state_; }
   double hedge_ratio() const { return hedge_ratio_; }

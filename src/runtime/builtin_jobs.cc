@@ -341,8 +341,9 @@ class PairRouterJob : public jobs::Job {
 // pair_actors  pairs.bars (keyed by pair id) -> pairs.signals: one PairModel state machine per
 // active pair (rolling OLS hedge ratio, z-score, entry / exit / stop / time stop), updated when
 // both legs have a bar of the same time. Runs as a consumer group: an instance owns the pairs of
-// its partitions. params {window = 120}; thresholds come with each activation record. After a
-// restart a pair's window warms up again from the bars that follow (its activation is kept).
+// its partitions. params {window = 120}; thresholds come with each activation record. The
+// checkpoint holds every actor whole (activation, window, position state, a leg's bar waiting for
+// the other), so a restarted instance continues exactly where the checkpoint was taken.
 class PairActorsJob : public jobs::Job {
  public:
   void setup(jobs::JobContext& ctx) override {
@@ -422,11 +423,99 @@ class PairActorsJob : public jobs::Job {
   }
   std::string snapshot_state() override {
     std::string out = "[";
+    auto numbers = [](const std::vector<double>& values) {
+      std::string list = "[";
+      for (double v : values) {
+        if (list.size() > 1) list.push_back(',');
+        list += json_number(v);  // shortest round-trip text: restored to the bit
+      }
+      return list + "]";
+    };
     for (const auto& [pair, a] : actors_) {
-      out += fmt::format("{}[{},{},{}]", out.size() > 1 ? "," : "", pair, json_string(a.y),
-                         json_string(a.x));
+      const pairs::PairModelConfig& c = a.model.config();
+      const pairs::PairModel::SavedState s = a.model.save();
+      out += fmt::format(
+          R"({}{{"pair":{},"y":{},"x":{},"window":{},"entry_z":{},"exit_z":{},"stop_z":{},)"
+          R"("max_hold_bars":{},"ts_y":{},"ts_x":{},"last_update":{},"log_y":{},"log_x":{},)"
+          R"("head":{},"filled":{},"state":{},"cooling_down":{},"held_bars":{},"ys":{},"xs":{}}})",
+          out.size() > 1 ? "," : "", pair, json_string(a.y), json_string(a.x), c.window,
+          json_number(c.entry_z), json_number(c.exit_z), json_number(c.stop_z), c.max_hold_bars,
+          a.ts_y, a.ts_x, a.last_update, json_number(a.log_y), json_number(a.log_x), s.head,
+          s.filled, static_cast<int>(s.state), s.cooling_down ? "true" : "false", s.held_bars,
+          numbers(s.ys), numbers(s.xs));
     }
     return out + "]";
+  }
+  void restore_state(std::string_view json) override {
+    const std::string corrupt = "pair_actors: checkpoint state is corrupt";
+    simdjson::dom::array list;
+    if (parser_.parse(json.data(), json.size()).get_array().get(list))
+      throw jobs::JobError(corrupt);
+    std::map<std::uint64_t, Actor> restored;
+    for (simdjson::dom::element item : list) {
+      simdjson::dom::object o;
+      if (item.get_object().get(o)) throw jobs::JobError(corrupt);
+      auto integer = [&](const char* key) {
+        std::int64_t v;
+        if (o[key].get_int64().get(v)) throw jobs::JobError(corrupt + ": " + key);
+        return v;
+      };
+      auto number = [&](const char* key) {  // null: NaN (a leg not seen yet)
+        simdjson::dom::element e;
+        double v;
+        if (o[key].get(e)) throw jobs::JobError(corrupt + ": " + key);
+        if (e.is_null()) return kNaN;
+        if (e.get_double().get(v)) throw jobs::JobError(corrupt + ": " + key);
+        return v;
+      };
+      auto numbers = [&](const char* key) {
+        simdjson::dom::array values;
+        if (o[key].get_array().get(values)) throw jobs::JobError(corrupt + ": " + key);
+        std::vector<double> out;
+        for (simdjson::dom::element e : values) {
+          double v;
+          if (e.get_double().get(v)) throw jobs::JobError(corrupt + ": " + key);
+          out.push_back(v);
+        }
+        return out;
+      };
+      std::string_view y, x;
+      bool cooling_down;
+      if (o["y"].get_string().get(y) || o["x"].get_string().get(x) ||
+          o["cooling_down"].get_bool().get(cooling_down)) {
+        throw jobs::JobError(corrupt);
+      }
+      const std::int64_t pair = integer("pair");
+      pairs::PairModelConfig config;
+      config.window = static_cast<int>(integer("window"));
+      if (config.window != window_) {
+        throw jobs::JobError(fmt::format(
+            "pair_actors: the checkpoint's windows have {} bars, the job's window is {}; restart "
+            "with window = {} or without the checkpoint",
+            config.window, window_, config.window));
+      }
+      config.entry_z = number("entry_z");
+      config.exit_z = number("exit_z");
+      config.stop_z = number("stop_z");
+      config.max_hold_bars = static_cast<int>(integer("max_hold_bars"));
+      pairs::PairModel::SavedState s;
+      s.ys = numbers("ys");
+      s.xs = numbers("xs");
+      s.head = static_cast<std::size_t>(integer("head"));
+      s.filled = static_cast<std::size_t>(integer("filled"));
+      s.state = static_cast<pairs::PairState>(integer("state"));
+      s.cooling_down = cooling_down;
+      s.held_bars = static_cast<int>(integer("held_bars"));
+      Actor a{std::string(y), std::string(x), pairs::PairModel(static_cast<PairId>(pair), config)};
+      if (pair < 0 || !a.model.load(s)) throw jobs::JobError(corrupt);
+      a.ts_y = integer("ts_y");
+      a.ts_x = integer("ts_x");
+      a.last_update = integer("last_update");
+      a.log_y = number("log_y");
+      a.log_x = number("log_x");
+      restored.emplace(static_cast<std::uint64_t>(pair), std::move(a));
+    }
+    actors_ = std::move(restored);
   }
 
  private:
