@@ -118,6 +118,32 @@ TEST(RJobTest, JsonTypesRoundTrip) {
       R"("objs":[{"a":1},{"a":2}],"big":12345678901,"e":0.0000001})");
 }
 
+TEST(RJobTest, NanosecondIntegersPassThroughExactly) {
+  // R holds 1704205800123456789 as the nearest double (...456768); written back, a value equal to
+  // it is the input's exact integer again, wherever it ends up. A value R computed from it is a
+  // different double and prints as one.
+  auto job = load_r_job(write_job("ns.R", R"(
+process <- function(msg) {
+  list(ts = msg$ts, renamed = msg$ts, in_vector = c(msg$ts, msg$ids), ids = msg$ids,
+       next_minute = msg$ts + 60e9, neg = msg$neg, small = msg$small)
+}
+)"));
+  RecordingContext ctx;
+  job->process(message(R"({"ts":1704205800123456789,"ids":[18446744073709551615,3],)"
+                       R"("neg":-1704205800123456789,"small":1704205800123})"),
+               ctx);
+  ASSERT_EQ(ctx.emitted.size(), 1u);
+  EXPECT_EQ(ctx.emitted[0].json,
+            R"({"ts":1704205800123456789,"renamed":1704205800123456789,)"
+            R"("in_vector":[1704205800123456789,18446744073709551615,3],)"
+            R"("ids":[18446744073709551615,3],"next_minute":1704205860123456768,)"
+            R"("neg":-1704205800123456789,"small":1704205800123})");
+  // The next message forgets this one's integers.
+  job->process(message(R"({"ts":1,"ids":[2],"neg":3,"small":4})"), ctx);
+  ASSERT_EQ(ctx.emitted.size(), 2u);
+  EXPECT_EQ(ctx.emitted[1].json.substr(0, 8), R"({"ts":1,)");
+}
+
 TEST(RJobTest, RValuesToJson) {
   auto job = load_r_job(write_job("values.R", R"(
 process <- function(msg) {

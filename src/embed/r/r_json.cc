@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "jobs/job.h"
 #include "model/json.h"
@@ -20,6 +21,39 @@ constexpr int kMaxDepth = 256;
 
 SEXP make_string(std::string_view s) {
   return Rf_mkCharLenCE(s.data(), static_cast<int>(s.size()), CE_UTF8);
+}
+
+// Integers of the message being read that a double cannot hold (beyond 2^53: nanosecond
+// timestamps). R sees the nearest double; when a double equal to it is written back, the
+// writer puts the exact integer text instead, so a value passed through a job (`msg$ts`) comes
+// out exactly as it came in. A computed value that rounds to the same double gets it too: the
+// double could not tell them apart, and the exact input is the nearer guess. Bounded: a message
+// with more such integers keeps the first kMaxExactInts.
+struct ExactInt {
+  double value;
+  std::uint8_t size;
+  char text[23];
+};
+constexpr std::size_t kMaxExactInts = 32;
+constexpr double kTwoPow53 = 9007199254740992.0;
+thread_local std::vector<ExactInt> g_exact_ints;
+
+// The number of `e` as R will hold it, remembering an integer the double rounds.
+double number_of(element e) {
+  const double d = e.get_double().value_unsafe();
+  if (std::fabs(d) < kTwoPow53 || g_exact_ints.size() >= kMaxExactInts) return d;
+  ExactInt x{d, 0, {}};
+  std::to_chars_result r;
+  if (e.type() == element_type::INT64) {
+    r = std::to_chars(x.text, x.text + sizeof x.text, e.get_int64().value_unsafe());
+  } else if (e.type() == element_type::UINT64) {
+    r = std::to_chars(x.text, x.text + sizeof x.text, e.get_uint64().value_unsafe());
+  } else {
+    return d;
+  }
+  x.size = static_cast<std::uint8_t>(r.ptr - x.text);
+  g_exact_ints.push_back(x);
+  return d;
 }
 
 // What an array can become: the narrowest R vector type holding all its elements.
@@ -67,7 +101,7 @@ SEXP array_to_r(simdjson::dom::array array, int depth) {
     case ArrayKind::kNumber: {
       SEXP v = Rf_allocVector(REALSXP, n);
       double* p = REAL(v);
-      for (element e : array) p[i++] = e.is_null() ? NA_REAL : e.get_double().value_unsafe();
+      for (element e : array) p[i++] = e.is_null() ? NA_REAL : number_of(e);
       return v;
     }
     case ArrayKind::kBool:
@@ -120,7 +154,7 @@ SEXP to_r(element e, int depth) {
     case element_type::INT64:
     case element_type::UINT64:
     case element_type::DOUBLE:
-      return Rf_ScalarReal(e.get_double().value_unsafe());
+      return Rf_ScalarReal(number_of(e));
     case element_type::BOOL:
       return Rf_ScalarLogical(e.get_bool().value_unsafe() ? 1 : 0);
     case element_type::NULL_VALUE:
@@ -158,7 +192,15 @@ void append_double(double v, std::string& out) {
   // (1000000, not 1e+06; timestamps in full), exponent notation outside.
   const double a = std::fabs(v);
   char buf[48];
-  if (a < 9007199254740992.0 && v == static_cast<double>(static_cast<std::int64_t>(v))) {
+  if (a >= kTwoPow53) {
+    for (const ExactInt& x : g_exact_ints) {
+      if (x.value == v) {
+        out.append(x.text, x.size);
+        return;
+      }
+    }
+  }
+  if (a < kTwoPow53 && v == static_cast<double>(static_cast<std::int64_t>(v))) {
     // Whole numbers (counts, sizes, ms timestamps) are common and print faster as integers.
     auto r = std::to_chars(buf, buf + sizeof buf, static_cast<std::int64_t>(v));
     out.append(buf, r.ptr);
@@ -278,6 +320,7 @@ SEXP RJsonReader::read(std::string_view json) {
   auto error = parser_.parse(json.data(), json.size(), true).get(root);
   if (error)
     throw JobError(std::string("payload is not valid JSON: ") + simdjson::error_message(error));
+  g_exact_ints.clear();  // the previous message's
   return to_r(root, 0);
 }
 
