@@ -182,7 +182,7 @@ void register_run(CLI::App& app) {
   auto* cmd =
       app.add_subcommand("run", "run a pipeline file: every job in this process, or one on Kafka");
   struct Options {
-    std::string file, job, brokers, group, out_dir, report;
+    std::string file, job, brokers, group, out_dir, report, codec = "json";
     double idle_exit_s = 0;
   };
   auto o = std::make_shared<Options>();
@@ -194,12 +194,18 @@ void register_run(CLI::App& app) {
   cmd->add_option("--report", o->report, "write the run report JSON here");
   cmd->add_option("--idle-exit", o->idle_exit_s, "with --job: exit after this many idle seconds")
       ->check(CLI::Range(0.0, 1e6));
+  cmd->add_option("--codec", o->codec,
+                  "with --job: json, or binary (binary topics, as `job run --codec binary`)")
+      ->check(CLI::IsMember({"json", "binary"}));
   cmd->callback([o] {
     runtime::PipelineSpec spec = runtime::load_pipeline(o->file);
     std::string report;
     if (o->job.empty()) {
       if (!o->brokers.empty())
         throw UserError("run: --brokers needs --job NAME (one job per process on Kafka)");
+      if (o->codec != "json")
+        throw UserError(
+            "run: --codec is for --job on Kafka (in process, messages are not encoded)");
       runtime::EmbeddedReport r = runtime::run_embedded(spec, o->out_dir);
       for (const auto& [topic, n] : r.topics)
         std::printf("%-24s %10llu messages\n", topic.c_str(), static_cast<unsigned long long>(n));
@@ -212,8 +218,8 @@ void register_run(CLI::App& app) {
       report = r.to_json();
     } else {
       if (o->brokers.empty()) throw UserError("run: --job needs --brokers");
-      runtime::JobMetrics m =
-          runtime::run_on_kafka(spec, o->job, o->brokers, o->group, o->idle_exit_s);
+      runtime::JobMetrics m = runtime::run_on_kafka(spec, o->job, o->brokers, o->group,
+                                                    o->idle_exit_s, o->codec == "binary");
       report = m.to_json();
       std::fprintf(stderr, "job %s: %s\n", o->job.c_str(), report.c_str());
     }

@@ -275,8 +275,10 @@ EmbeddedReport run_embedded(const PipelineSpec& spec, const std::string& out_dir
 
 JobMetrics run_on_kafka(const PipelineSpec& spec, const std::string& job_name,
                         const std::string& brokers, const std::string& group_override,
-                        double idle_exit_s) {
-  KafkaSink sink(brokers);
+                        double idle_exit_s, bool binary_codec) {
+  KafkaSink kafka_sink(brokers);
+  BinaryEncodingSink binary_sink(kafka_sink);
+  Sink& sink = binary_codec ? static_cast<Sink&>(binary_sink) : kafka_sink;
   if (job_name == "source") {
     TickSource source(spec.source);
     std::vector<jobs::Message> batch;
@@ -297,13 +299,16 @@ JobMetrics run_on_kafka(const PipelineSpec& spec, const std::string& job_name,
   if (!spec_job) throw UserError(fmt::format("{}: no job named '{}'", spec.path, job_name));
   const std::string group = group_override.empty() ? "pairflow." + job_name : group_override;
   auto job = make_job(*spec_job);
-  KafkaSource source(brokers, group, spec_job->inputs);
+  KafkaSource kafka_source(brokers, group, spec_job->inputs);
+  BinaryDecodingSource binary_source(kafka_source, !job->reads_binary());
+  Source& source = binary_codec ? static_cast<Source&>(binary_source) : kafka_source;
   std::filesystem::create_directories(".pairflow");
   SqliteCheckpointStore store(fmt::format(".pairflow/{}.{}.db", job_name, group));
   JobRunOptions options = options_for(*spec_job);
   options.poll_timeout_ms = 100;
   options.checkpoint_key = job_name + "@" + group;
   options.idle_exit = std::chrono::milliseconds(static_cast<std::int64_t>(idle_exit_s * 1000));
+  options.binary_outputs = binary_codec;
   JobRunner runner(*job, source, sink, &store, options);
   install_stop_signals(&runner);
   try {

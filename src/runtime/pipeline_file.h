@@ -63,6 +63,7 @@ EmbeddedReport run_embedded(const PipelineSpec& spec, const std::string& out_dir
 
 // Runs one job of the file against Kafka ("source" publishes the tick source). Returns its metrics.
 JobMetrics run_on_kafka(const PipelineSpec& spec, const std::string& job,
-                        const std::string& brokers, const std::string& group, double idle_exit_s);
+                        const std::string& brokers, const std::string& group, double idle_exit_s,
+                        bool binary_codec = false);
 
 }  // namespace pairflow::runtime

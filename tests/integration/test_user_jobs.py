@@ -139,6 +139,12 @@ def test_pipeline_file_errors_name_the_file(tmp_path):
     r = subprocess.run([PAIRFLOW, "run", str(p)], capture_output=True, text=True, timeout=30)
     assert r.returncode == 2
     assert f"{p}: job 'a' reads 'nowhere'" in r.stderr
+    p.write_text('[[job]]\nname = "a"\nbuiltin = "bars"\nin = "ticks"\nout = "bars.1m"\n')
+    r = subprocess.run([PAIRFLOW, "run", str(p), "--codec", "binary"], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 2
+    assert r.stderr.strip() == "pairflow: run: --codec is for --job on Kafka (in process, " \
+        "messages are not encoded)"
 
 
 TO_BAR = '''
@@ -218,9 +224,20 @@ def test_binary_codec_between_jobs(make_cluster, tmp_path):
     assert c.consume("dlq.read_bar") == []
 
 
-def test_pipeline_file_one_job_per_process_on_kafka(make_cluster, tmp_path):
+def read_bar(data):
+    """One binary bar (schema 2: ts, symbol, open, high, low, close, volume, vwap, count)."""
+    assert data[:4] == b"PF\x01\x02", data[:4]
+    (ts,), (n,) = struct.unpack_from("<q", data, 4), struct.unpack_from("<H", data, 12)
+    symbol = data[14:14 + n].decode()
+    *_, count = struct.unpack_from("<6dI", data, 14 + n)
+    assert len(data) == 14 + n + 6 * 8 + 4
+    return symbol, ts, count
+
+
+@pytest.mark.parametrize("codec", ["json", "binary"])
+def test_pipeline_file_one_job_per_process_on_kafka(make_cluster, tmp_path, codec):
     """The same pipeline file, distributed: the source and the bars job as separate processes on
-    Kafka topics produce the bars the embedded run produces."""
+    Kafka topics (JSON or the binary codec) produce the bars the embedded run produces."""
     pipeline = tmp_path / "p.toml"
     pipeline.write_text('''
 [source]
@@ -234,16 +251,23 @@ in = "ticks"
 out = "bars.1m"
 ''')
     c = make_cluster("ticks:4,bars.1m:4,dlq.bars:1")
-    src = subprocess.run([PAIRFLOW, "run", str(pipeline), "--job", "source", "--brokers", c.bootstrap],
-                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    src = subprocess.run([PAIRFLOW, "run", str(pipeline), "--job", "source", "--brokers", c.bootstrap,
+                          "--codec", codec], capture_output=True, text=True, timeout=120,
+                         cwd=tmp_path)
     assert src.returncode == 0, src.stderr
     # One partition per symbol key keeps each symbol's ticks in order for the bars job.
     bars = subprocess.run([PAIRFLOW, "run", str(pipeline), "--job", "bars", "--brokers", c.bootstrap,
-                           "--idle-exit", "2"], capture_output=True, text=True, timeout=120,
-                          cwd=tmp_path)
+                           "--idle-exit", "2", "--codec", codec], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
     assert bars.returncode == 0, bars.stderr
     assert c.consume("dlq.bars") == []
-    distributed = sorted((json.loads(v)["symbol"], json.loads(v)["ts"]) for _, v in c.consume("bars.1m"))
+    if codec == "json":
+        distributed = sorted((json.loads(v)["symbol"], json.loads(v)["ts"])
+                             for _, v in c.consume("bars.1m"))
+    else:
+        ticks = consume_raw(c, "ticks")
+        assert ticks and all(t.startswith(b"PF\x01\x01") for t in ticks)  # binary ticks
+        distributed = sorted(read_bar(b)[:2] for b in consume_raw(c, "bars.1m"))
     r = subprocess.run([PAIRFLOW, "run", str(pipeline), "--out-dir", str(tmp_path / "out")],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
