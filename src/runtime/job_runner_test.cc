@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include <cmath>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include "model/binary_codec.h"
 #include "model/json.h"
 #include "runtime/builtin_jobs.h"
+#include "runtime/kafka_transport.h"
 
 namespace pairflow::runtime {
 namespace {
@@ -315,6 +317,42 @@ TEST(PairActorsJob, RestartFromItsCheckpointContinuesExactly) {
   }
   EXPECT_THROW(other->restore_state(R"([{"pair":1}])"), jobs::JobError);
   EXPECT_THROW(other->restore_state("{}"), jobs::JobError);
+}
+
+}  // namespace
+}  // namespace pairflow::runtime
+
+namespace pairflow::runtime {
+namespace {
+
+TEST(KafkaCheckpointStore, KeepsStatesLargerThanOneMegabyte) {
+  // Per-pair windows of many active pairs make states of megabytes: past librdkafka's 1 MB
+  // default message size, which would fail the job at its first checkpoint.
+  KafkaMockCluster cluster(1, {{"checkpoints", 1}});
+  std::string state = "[";
+  std::uint64_t x = 42;
+  for (int i = 0; i < 150000; ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    state += fmt::format("{}{}", i ? "," : "", json_number(static_cast<double>(x >> 11) * 1e-9));
+  }
+  state += "]";
+  ASSERT_GT(state.size(), 2'000'000u);
+  Checkpoint saved{.positions = {{0, 17}, {3, 5}}, .state = state, .sequence = 9};
+  KafkaCheckpointStore(cluster.bootstrap(), "checkpoints").save("job@group", saved);
+  auto loaded = KafkaCheckpointStore(cluster.bootstrap(), "checkpoints").load("job@group");
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_EQ(loaded->positions, saved.positions);
+  EXPECT_EQ(loaded->sequence, 9u);
+  // The store re-serializes the state (simdjson's minify), so compare values, not text.
+  simdjson::dom::parser a, b;
+  simdjson::dom::array before = a.parse(state).get_array().value();
+  simdjson::dom::array after = b.parse(loaded->state).get_array().value();
+  ASSERT_EQ(after.size(), before.size());
+  std::size_t differ = 0;
+  for (auto i = before.begin(), k = after.begin(); i != before.end(); ++i, ++k) {
+    differ += (*i).get_double().value() != (*k).get_double().value();
+  }
+  EXPECT_EQ(differ, 0u);
 }
 
 }  // namespace

@@ -49,13 +49,18 @@ void on_log(const rd_kafka_t*, int level, const char* facility, const char* text
 
 }  // namespace
 
-KafkaSink::KafkaSink(const std::string& brokers) : delivery_(std::make_shared<DeliveryState>()) {
-  rd_kafka_conf_t* conf = make_conf({{"bootstrap.servers", brokers},
-                                     {"enable.idempotence", "true"},
-                                     {"acks", "all"},
-                                     {"linger.ms", "5"},
-                                     {"batch.num.messages", "10000"},
-                                     {"queue.buffering.max.messages", "1000000"}});
+KafkaSink::KafkaSink(const std::string& brokers,
+                     const std::vector<std::pair<const char*, std::string>>& settings)
+    : delivery_(std::make_shared<DeliveryState>()) {
+  std::vector<std::pair<const char*, std::string>> all = {
+      {"bootstrap.servers", brokers},
+      {"enable.idempotence", "true"},
+      {"acks", "all"},
+      {"linger.ms", "5"},
+      {"batch.num.messages", "10000"},
+      {"queue.buffering.max.messages", "1000000"}};
+  all.insert(all.end(), settings.begin(), settings.end());
+  rd_kafka_conf_t* conf = make_conf(all);
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
   rd_kafka_conf_set_opaque(conf, delivery_.get());
   rd_kafka_conf_set_log_cb(conf, on_log);
@@ -206,7 +211,12 @@ bool KafkaSource::ready() {
 }
 
 KafkaCheckpointStore::KafkaCheckpointStore(const std::string& brokers, const std::string& topic)
-    : brokers_(brokers), topic_(topic), producer_(brokers) {}
+    // A job's state is one message. Compressed (JSON state shrinks several-fold), and past
+    // librdkafka's 1 MB default on the client; the broker's limit (max.message.bytes of the
+    // topic) then applies to the compressed size.
+    : brokers_(brokers),
+      topic_(topic),
+      producer_(brokers, {{"compression.type", "zstd"}, {"message.max.bytes", "100000000"}}) {}
 
 void KafkaCheckpointStore::save(const std::string& key, const Checkpoint& checkpoint) {
   producer_.produce(topic_, key, checkpoint_to_json(checkpoint));

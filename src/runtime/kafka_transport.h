@@ -48,7 +48,9 @@ class KafkaSource : public Source {
 
 class KafkaSink : public Sink {
  public:
-  explicit KafkaSink(const std::string& brokers);
+  // `settings`: librdkafka producer properties on top of pairflow's (idempotent, acks=all).
+  explicit KafkaSink(const std::string& brokers,
+                     const std::vector<std::pair<const char*, std::string>>& settings = {});
   ~KafkaSink() override;
   void produce(std::string_view topic, std::string_view key, std::string_view payload) override;
   void flush() override;
