@@ -325,34 +325,62 @@ TEST(PairActorsJob, RestartFromItsCheckpointContinuesExactly) {
 namespace pairflow::runtime {
 namespace {
 
-TEST(KafkaCheckpointStore, KeepsStatesLargerThanOneMegabyte) {
-  // Per-pair windows of many active pairs make states of megabytes: past librdkafka's 1 MB
-  // default message size, which would fail the job at its first checkpoint.
-  KafkaMockCluster cluster(1, {{"checkpoints", 1}});
+// A JSON list of `n` pseudo-random doubles: a state that compresses about 2x.
+std::string big_state(int n, std::uint64_t seed) {
   std::string state = "[";
-  std::uint64_t x = 42;
-  for (int i = 0; i < 150000; ++i) {
-    x = x * 6364136223846793005ull + 1442695040888963407ull;
-    state += fmt::format("{}{}", i ? "," : "", json_number(static_cast<double>(x >> 11) * 1e-9));
+  for (int i = 0; i < n; ++i) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    state += fmt::format("{}{}", i ? "," : "", json_number(static_cast<double>(seed >> 11) * 1e-9));
   }
-  state += "]";
-  ASSERT_GT(state.size(), 2'000'000u);
-  Checkpoint saved{.positions = {{0, 17}, {3, 5}}, .state = state, .sequence = 9};
-  KafkaCheckpointStore(cluster.bootstrap(), "checkpoints").save("job@group", saved);
-  auto loaded = KafkaCheckpointStore(cluster.bootstrap(), "checkpoints").load("job@group");
-  ASSERT_TRUE(loaded.has_value());
-  EXPECT_EQ(loaded->positions, saved.positions);
-  EXPECT_EQ(loaded->sequence, 9u);
-  // The store re-serializes the state (simdjson's minify), so compare values, not text.
+  return state + "]";
+}
+
+// The store re-serializes the state (simdjson's minify): compare values, not text.
+void expect_same_values(const std::string& expected, const std::string& actual) {
   simdjson::dom::parser a, b;
-  simdjson::dom::array before = a.parse(state).get_array().value();
-  simdjson::dom::array after = b.parse(loaded->state).get_array().value();
+  simdjson::dom::array before = a.parse(expected).get_array().value();
+  simdjson::dom::array after = b.parse(actual).get_array().value();
   ASSERT_EQ(after.size(), before.size());
   std::size_t differ = 0;
   for (auto i = before.begin(), k = after.begin(); i != before.end(); ++i, ++k) {
     differ += (*i).get_double().value() != (*k).get_double().value();
   }
   EXPECT_EQ(differ, 0u);
+}
+
+TEST(KafkaCheckpointStore, KeepsStatesLargerThanOneMegabyteAndSurvivesAHalfWrittenOne) {
+  // Per-pair windows of many active pairs make states of megabytes: past the 1 MB a broker takes
+  // per message by default, which would fail the job at its first checkpoint.
+  KafkaMockCluster cluster(1, {{"checkpoints", 1}});
+  const std::string state9 = big_state(110000, 42), state10 = big_state(100000, 7);
+  ASSERT_GT(state9.size(), 2 * KafkaCheckpointStore::kMaxPart);
+  auto load = [&] { return KafkaCheckpointStore(cluster.bootstrap(), "checkpoints").load("j@g"); };
+  KafkaCheckpointStore store(cluster.bootstrap(), "checkpoints");
+  store.save("j@g", Checkpoint{.positions = {{0, 17}, {3, 5}}, .state = state9, .sequence = 9});
+  auto loaded = load();
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_EQ(loaded->positions, (Positions{{0, 17}, {3, 5}}));
+  EXPECT_EQ(loaded->sequence, 9u);
+  expect_same_values(state9, loaded->state);
+
+  store.save("j@g", Checkpoint{.positions = {{0, 18}}, .state = state10, .sequence = 10});
+  // Save 11 dies after its first part: checkpoint 10 is still whole.
+  KafkaSink raw(cluster.bootstrap());
+  raw.produce("checkpoints", KafkaCheckpointStore::part_key("j@g", 1, 0), "11\n[1,2");
+  raw.flush();
+  loaded = load();
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_EQ(loaded->sequence, 10u);
+  EXPECT_EQ(loaded->positions, (Positions{{0, 18}}));
+  expect_same_values(state10, loaded->state);
+
+  // A small checkpoint after big ones is one message again, and the latest.
+  store.save("j@g", Checkpoint{.positions = {{0, 19}}, .state = "[1.5]", .sequence = 11});
+  loaded = load();
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_EQ(loaded->sequence, 11u);
+  EXPECT_EQ(loaded->state, "[1.5]");
+  EXPECT_FALSE(KafkaCheckpointStore(cluster.bootstrap(), "checkpoints").load("other").has_value());
 }
 
 }  // namespace

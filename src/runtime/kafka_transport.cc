@@ -218,8 +218,32 @@ KafkaCheckpointStore::KafkaCheckpointStore(const std::string& brokers, const std
       topic_(topic),
       producer_(brokers, {{"compression.type", "zstd"}, {"message.max.bytes", "100000000"}}) {}
 
+namespace {
+// Manifest: "PFPARTS <sequence> <parts>\n" then the last part. Part: "<sequence>\n" then bytes.
+constexpr std::string_view kManifest = "PFPARTS ";
+}  // namespace
+
+std::string KafkaCheckpointStore::part_key(const std::string& key, std::uint64_t slot,
+                                           std::size_t part) {
+  return fmt::format("{}\x1fpart{}.{}", key, slot, part);
+}
+
 void KafkaCheckpointStore::save(const std::string& key, const Checkpoint& checkpoint) {
-  producer_.produce(topic_, key, checkpoint_to_json(checkpoint));
+  const std::string text = checkpoint_to_json(checkpoint);
+  if (text.size() <= kMaxPart) {
+    producer_.produce(topic_, key, text);
+  } else {
+    const std::size_t parts = (text.size() + kMaxPart - 1) / kMaxPart;
+    const std::uint64_t seq = checkpoint.sequence;
+    for (std::size_t i = 0; i + 1 < parts; ++i) {
+      producer_.produce(topic_, part_key(key, seq % 2, i),
+                        fmt::format("{}\n", seq) + text.substr(i * kMaxPart, kMaxPart));
+    }
+    producer_.flush();  // every part delivered before the manifest that makes them count
+    producer_.produce(
+        topic_, key,
+        fmt::format("{}{} {}\n", kManifest, seq, parts) + text.substr((parts - 1) * kMaxPart));
+  }
   producer_.flush();  // durable (acks=all) before the runner commits the offsets
 }
 
@@ -266,6 +290,19 @@ std::optional<Checkpoint> KafkaCheckpointStore::load(const std::string& key) {
     }
   }
   std::optional<Checkpoint> latest;
+  struct Manifest {
+    std::uint64_t sequence = 0;
+    std::size_t parts = 0;
+    std::string last;
+  };
+  std::optional<Manifest> manifest;
+  std::map<std::pair<std::uint64_t, std::size_t>, std::pair<std::uint64_t, std::string>>
+      parts;  // (slot, part) -> (sequence, bytes), the latest of each
+  const std::string part_prefix = key + "\x1fpart";
+  auto corrupt = [&](std::string_view what) {
+    return UserError(
+        fmt::format("kafka: checkpoint topic '{}': {} of '{}' is corrupt", topic_, what, key));
+  };
   if (!high.empty()) rd_kafka_assign(rk, assignment);
   rd_kafka_topic_partition_list_destroy(assignment);
   while (!high.empty()) {
@@ -279,10 +316,58 @@ std::optional<Checkpoint> KafkaCheckpointStore::load(const std::string& key) {
     }
     if (m->err) continue;
     if (m->offset + 1 >= high[m->partition]) high.erase(m->partition);
-    if (!m->key || std::string_view(static_cast<const char*>(m->key), m->key_len) != key) continue;
-    Checkpoint c =
-        checkpoint_from_json(std::string_view(static_cast<const char*>(m->payload), m->len));
+    if (!m->key) continue;
+    const std::string_view message_key(static_cast<const char*>(m->key), m->key_len);
+    const std::string_view payload(static_cast<const char*>(m->payload), m->len);
+    if (message_key.starts_with(part_prefix)) {  // "<key>\x1fpart<slot>.<part>"
+      std::uint64_t slot = 0, seq = 0;
+      std::size_t part = 0;
+      const std::string_view rest = message_key.substr(part_prefix.size());
+      const std::size_t dot = rest.find('.'), newline = payload.find('\n');
+      if (dot == std::string_view::npos || newline == std::string_view::npos ||
+          std::from_chars(rest.data(), rest.data() + dot, slot).ec != std::errc() ||
+          std::from_chars(rest.data() + dot + 1, rest.data() + rest.size(), part).ec !=
+              std::errc() ||
+          std::from_chars(payload.data(), payload.data() + newline, seq).ec != std::errc()) {
+        throw corrupt("a part");
+      }
+      auto& held = parts[{slot, part}];
+      if (held.second.empty() || seq >= held.first) {
+        held = {seq, std::string(payload.substr(newline + 1))};
+      }
+      continue;
+    }
+    if (message_key != key) continue;
+    if (payload.starts_with(kManifest)) {
+      Manifest man;
+      const std::size_t space = payload.find(' ', kManifest.size());
+      const std::size_t newline = payload.find('\n');
+      if (space == std::string_view::npos || newline == std::string_view::npos || space > newline ||
+          std::from_chars(payload.data() + kManifest.size(), payload.data() + space, man.sequence)
+                  .ec != std::errc() ||
+          std::from_chars(payload.data() + space + 1, payload.data() + newline, man.parts).ec !=
+              std::errc()) {
+        throw corrupt("the manifest");
+      }
+      man.last = std::string(payload.substr(newline + 1));
+      if (!manifest || man.sequence >= manifest->sequence) manifest = std::move(man);
+      continue;
+    }
+    Checkpoint c = checkpoint_from_json(payload);
     if (!latest || c.sequence >= latest->sequence) latest = std::move(c);
+  }
+  if (manifest && (!latest || manifest->sequence > latest->sequence)) {
+    std::string text;
+    for (std::size_t i = 0; i + 1 < manifest->parts; ++i) {
+      auto it = parts.find({manifest->sequence % 2, i});
+      if (it == parts.end() || it->second.first != manifest->sequence) {
+        throw corrupt(fmt::format("checkpoint {} (part {} of {} is missing)", manifest->sequence,
+                                  i + 1, manifest->parts));
+      }
+      text += it->second.second;
+    }
+    text += manifest->last;
+    latest = checkpoint_from_json(text);
   }
   return latest;
 }

@@ -63,11 +63,19 @@ class KafkaSink : public Sink {
 // Checkpoints as messages on a Kafka topic (keyed by checkpoint key, one message per save, so the
 // latest one wins), readable from any machine: an instance restarted elsewhere resumes its state.
 // load() reads the topic from the beginning to its high watermark. The topic must exist.
+//
+// A checkpoint larger than kMaxPart (a job with a large state) is cut into parts, so that no
+// message exceeds a broker's default limit of 1 MB: the parts go under keys part_key(key, slot, i)
+// with slot = sequence % 2, then a manifest under `key`. A save that dies midway leaves the
+// previous checkpoint whole (its parts are in the other slot; its manifest is replaced only at
+// the end), and the layout survives log compaction, which keeps the latest message per key.
 class KafkaCheckpointStore : public CheckpointStore {
  public:
+  static constexpr std::size_t kMaxPart = 900 * 1024;
   KafkaCheckpointStore(const std::string& brokers, const std::string& topic);
   std::optional<Checkpoint> load(const std::string& key) override;
   void save(const std::string& key, const Checkpoint& checkpoint) override;
+  static std::string part_key(const std::string& key, std::uint64_t slot, std::size_t part);
 
  private:
   std::string brokers_, topic_;
