@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "counting_context.h"
 #include "embed/python/python_job.h"
 #include "model/binary_codec.h"
 
@@ -17,33 +18,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using pairflow::jobs::Job;
-using pairflow::jobs::JobContext;
-using pairflow::jobs::LogLevel;
 using pairflow::jobs::Message;
 
-// Counts outputs; keeps the runtime's side out of the measurement.
-class CountingContext : public JobContext {
- public:
-  void emit(std::string_view, std::string_view, std::string_view json) override {
-    ++emitted;
-    bytes += json.size();
-  }
-  void log(LogLevel, std::string_view) override {}
-  void metric(std::string_view, double) override {}
-  const std::string& job_name() const override { return name_; }
-  const std::string& output_topic() const override { return topic_; }
-  bool binary_outputs() const override { return binary; }
-  const std::string& params_json() const override { return params_; }
-
-  std::size_t emitted = 0;
-  std::size_t bytes = 0;
-  bool binary = false;
-  std::string topic_ = "features.bench";
-
- private:
-  std::string name_ = "bench";
-  std::string params_ = "{}";
-};
+using pairflow::bench::CountingContext;
 
 std::unique_ptr<Job> load(const std::string& name, const std::string& source) {
   fs::path dir = fs::temp_directory_path() / ("pairflow_pybench_" + std::to_string(::getpid()));

@@ -11,36 +11,16 @@
 #include <string>
 #include <vector>
 
+#include "counting_context.h"
 #include "embed/r/r_job.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using pairflow::jobs::Job;
-using pairflow::jobs::JobContext;
-using pairflow::jobs::LogLevel;
 using pairflow::jobs::Message;
 
-// Counts outputs; keeps the runtime's side out of the measurement.
-class CountingContext : public JobContext {
- public:
-  void emit(std::string_view, std::string_view, std::string_view json) override {
-    ++emitted;
-    bytes += json.size();
-  }
-  void log(LogLevel, std::string_view) override {}
-  void metric(std::string_view, double) override {}
-  const std::string& job_name() const override { return name_; }
-  const std::string& output_topic() const override { return name_; }
-  const std::string& params_json() const override { return params; }
-
-  std::size_t emitted = 0;
-  std::size_t bytes = 0;
-  std::string params = "{}";
-
- private:
-  std::string name_ = "bench";
-};
+using pairflow::bench::CountingContext;
 
 // examples/jobs/NAME from the repository: $PAIRFLOW_SOURCE_DIR, else next to this file.
 std::string example(const std::string& name) {

@@ -499,14 +499,16 @@ bool record_value(PyObject* o, RecordType& type, std::string& values) {
 
 }  // namespace
 
+PyObject* BatchRows::element(const Column& col, std::size_t i) {
+  if (col.kind == Kind::kSeq) return PySequence_Fast_ITEMS(col.seq)[i];
+  PyObject* o;
+  std::memcpy(&o, col.data + static_cast<std::ptrdiff_t>(i) * col.stride, sizeof o);
+  return o;
+}
+
 bool BatchRows::all_str(const Column& col) const {
   for (std::size_t i = 0; i < rows_; ++i) {
-    PyObject* o;
-    if (col.kind == Kind::kSeq) {
-      o = PySequence_Fast_ITEMS(col.seq)[i];
-    } else {
-      std::memcpy(&o, col.data + static_cast<std::ptrdiff_t>(i) * col.stride, sizeof o);
-    }
+    PyObject* o = element(col, i);
     if (!o || !PyUnicode_Check(o)) return false;
   }
   return true;
@@ -514,13 +516,7 @@ bool BatchRows::all_str(const Column& col) const {
 
 void BatchRows::convert_uniform(Column& col) {
   if (rows_ == 0 || (col.kind != Kind::kObjArray && col.kind != Kind::kSeq)) return;
-  auto element = [&](std::size_t i) {
-    PyObject* o;
-    if (col.kind == Kind::kSeq) return PySequence_Fast_ITEMS(col.seq)[i];
-    std::memcpy(&o, col.data + static_cast<std::ptrdiff_t>(i) * col.stride, sizeof o);
-    return o;
-  };
-  PyObject* first = element(0);
+  PyObject* first = element(col, 0);
   if (!first) return;
   const Kind kind = PyBool_Check(first)    ? Kind::kBool
                     : PyLong_Check(first)  ? Kind::kI64
@@ -530,7 +526,7 @@ void BatchRows::convert_uniform(Column& col) {
   std::vector<std::uint64_t>& out = col.converted;
   out.resize(rows_);
   for (std::size_t i = 0; i < rows_; ++i) {
-    PyObject* o = element(i);
+    PyObject* o = element(col, i);
     if (!o) return;
     if (kind == Kind::kBool) {
       if (!PyBool_Check(o)) return;
@@ -651,12 +647,7 @@ bool BatchRows::write_binary_rows(PackedRows& out) {
     if (col.kind == Kind::kBool || col.kind == Kind::kF64 || col.kind == Kind::kI64) continue;
     std::string_view* texts = texts_.data() + s++ * n;
     for (std::size_t r = 0; r < n; ++r) {
-      PyObject* o;
-      if (col.kind == Kind::kSeq) {
-        o = PySequence_Fast_ITEMS(col.seq)[r];
-      } else {
-        std::memcpy(&o, col.data + static_cast<std::ptrdiff_t>(r) * col.stride, sizeof o);
-      }
+      PyObject* o = element(col, r);
       Py_ssize_t len = 0;
       const char* text;
       if (PyUnicode_IS_COMPACT_ASCII(o)) {  // all str (bind_binary checked); ASCII is its UTF-8
@@ -714,12 +705,6 @@ bool BatchRows::write_binary_rows(PackedRows& out) {
 }
 
 bool BatchRows::write_binary(std::size_t i, std::string& out) {
-  auto element = [&](const Column& col) -> PyObject* {
-    if (col.kind == Kind::kSeq) return PySequence_Fast_ITEMS(col.seq)[i];
-    PyObject* o;
-    std::memcpy(&o, col.data + static_cast<std::ptrdiff_t>(i) * col.stride, sizeof o);
-    return o;
-  };
   out.append({'P', 'F', static_cast<char>(kBinaryVersion), static_cast<char>(binary_schema_)});
   if (binary_schema_ != Schema::kRecord) {
     const std::vector<BinaryField>& fields = schema_fields(binary_schema_);
@@ -747,7 +732,7 @@ bool BatchRows::write_binary(std::size_t i, std::string& out) {
         x = v;
         d = static_cast<double>(v);
       } else {
-        o = element(col);
+        o = element(col, i);
         if (field.kind == BinaryKind::kF64) {
           if (o == nullptr || o == Py_None) {
             d = std::numeric_limits<double>::quiet_NaN();
@@ -842,7 +827,7 @@ bool BatchRows::write_binary(std::size_t i, std::string& out) {
         row_values_.push_back(*at ? 1 : 0);
         break;
       default:
-        if (!record_value(element(col), type, row_values_)) return false;
+        if (!record_value(element(col, i), type, row_values_)) return false;
     }
     row_shape_.push_back(static_cast<char>(type));
   }

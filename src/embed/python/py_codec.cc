@@ -637,15 +637,12 @@ bool BatchRows::write_row(std::size_t i, std::string& out, std::string& error) {
       case Kind::kBool:
         out += *at ? "true" : "false";
         break;
-      case Kind::kObjArray: {
-        PyObject* o;
-        std::memcpy(&o, at, sizeof o);
+      case Kind::kObjArray:
+      case Kind::kSeq: {
+        PyObject* o = element(col, i);
         if (!write_value(o ? o : Py_None, out, error, 1)) return false;
         break;
       }
-      case Kind::kSeq:
-        if (!write_value(PySequence_Fast_ITEMS(col.seq)[i], out, error, 1)) return false;
-        break;
     }
   }
   out.push_back('}');

@@ -218,6 +218,8 @@ class BatchRows {
     Ref holder;                            // the array (or its tolist()) kept alive
     std::vector<std::uint64_t> converted;  // see convert_uniform
   };
+  // Element `i` of an object-array or list column (null for an unset object-array slot).
+  static PyObject* element(const Column& col, std::size_t i);
   bool all_str(const Column& col) const;
   // A list or object-array column whose elements are all int, all float or all bool becomes an
   // int64 / float64 / bool column (a copy in `converted`); anything else is left as it is.

@@ -486,17 +486,21 @@ class PythonJob final : public jobs::Job {
     for (Py_ssize_t i = 0; i < n; ++i) ctx.emit("", key, outs[i]);
   }
 
-  void per_message(std::span<const Message> batch, JobContext& ctx, std::vector<Failure>& failed,
-                   CallScope& scope) {
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      scope.set_key(&batch[i].key);
-      try {
-        process_one(batch[i], ctx, batch[i].key);
-      } catch (const JobError& e) {
-        failed.push_back({i, e.what()});
-      }
+  // Message i of `batch` through process(); a failure is reported in `failed`, not thrown.
+  void process_reported(std::span<const Message> batch, std::size_t i, JobContext& ctx,
+                        std::vector<Failure>& failed, CallScope& scope) {
+    scope.set_key(&batch[i].key);
+    try {
+      process_one(batch[i], ctx, batch[i].key);
+    } catch (const JobError& e) {
+      failed.push_back({i, e.what()});
     }
     scope.set_key(nullptr);
+  }
+
+  void per_message(std::span<const Message> batch, JobContext& ctx, std::vector<Failure>& failed,
+                   CallScope& scope) {
+    for (std::size_t i = 0; i < batch.size(); ++i) process_reported(batch, i, ctx, failed, scope);
   }
 
   // The process_batch() path. False when the batch must go through process() per message
@@ -631,16 +635,8 @@ class PythonJob final : public jobs::Job {
     // One bad row must not sink its neighbours: redo the batch row by row through process().
     ctx.log(jobs::LogLevel::kWarning, "process_batch() failed (" + error + "); processing its " +
                                           std::to_string(p.index.size()) + " messages one by one");
-    std::vector<std::size_t> index = p.index;
-    for (std::size_t i : index) {
-      scope.set_key(&batch[i].key);
-      try {
-        process_one(batch[i], ctx, batch[i].key);
-      } catch (const JobError& e) {
-        failed.push_back({i, e.what()});
-      }
-    }
-    scope.set_key(nullptr);
+    const std::vector<std::size_t> index = p.index;
+    for (std::size_t i : index) process_reported(batch, i, ctx, failed, scope);
     return true;
   }
 
