@@ -1,58 +1,14 @@
 // Runs the real `pairflow` binary the way a user does and checks output, files and exit codes.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <string>
+
+#include "cli_support.h"
 
 namespace {
 
-struct Outcome {
-  int code;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
-
-std::string bin() {
-  const char* b = std::getenv("PAIRFLOW_BIN");
-  return b ? b : PAIRFLOW_BIN_DEFAULT;
-}
-
-// Per process: CTest runs each test in its own process, possibly in parallel.
-std::string tmp(const std::string& name) {
-  return ::testing::TempDir() + "/cli_" + std::to_string(getpid()) + "_" + name;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-Outcome run(const std::string& args) {
-  const std::string err_path = tmp("stderr.txt");
-  std::string command = bin() + " " + args + " 2>" + err_path;
-  Outcome r{};
-  std::FILE* pipe = popen(command.c_str(), "r");
-  std::array<char, 4096> buf;
-  std::size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = slurp(err_path);
-  return r;
-}
-
-int lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
+using namespace pairflow::testing;
 
 class Cli : public ::testing::Test {
  protected:
@@ -117,11 +73,14 @@ TEST_F(Cli, BadRowFailsWithFileAndLine) {
   Outcome r = run("backtest --ticks " + path);
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(lines(r.err), 1);
-  EXPECT_NE(r.err.find("pairflow: " + path + ":3: price: 'NaN' is not finite"), std::string::npos)
+  EXPECT_NE(r.err.find("pairflow: " + path + ":3: price nan is not a positive number"),
+            std::string::npos)
       << r.err;
   Outcome lenient = run("backtest --ticks " + path + " --max-rejects -1");
   EXPECT_EQ(lenient.code, 0) << lenient.err;
-  EXPECT_NE(lenient.out.find("rejected 1 x malformed"), std::string::npos) << lenient.out;
+  // A NaN price is a bad price (not a malformed row), and its first example names file and line.
+  EXPECT_NE(lenient.out.find("rejected 1 x bad_price: first " + path + ":3:"), std::string::npos)
+      << lenient.out;
 }
 
 TEST_F(Cli, UsageErrorsAreOneLineExitTwo) {

@@ -11,20 +11,41 @@
 namespace {
 std::map<std::string, long> counts;
 std::string last_error, snapshot;
+
+// A key as a JSON string: quotes, backslashes and control characters escaped.
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
 }  // namespace
 
 extern "C" {
 
 int pairflow_process(pairflow_ctx* ctx, const pairflow_api* api, const char* payload, size_t size,
                      const char* key, size_t key_size) {
+  // A quick shape check; the runtime validates every output as JSON, so a payload that only looks
+  // like an object still ends in the DLQ with the parser's reason, never on the output topic.
   std::string body(payload, size);
   if (body.empty() || body.front() != '{' || body.back() != '}') {
     last_error = "payload is not a JSON object";
     return 1;
   }
-  long n = ++counts[std::string(key, key_size)];
-  std::string out = "{\"key\":\"" + std::string(key, key_size) +
-                    "\",\"count\":" + std::to_string(n) + ",\"payload\":" + body + "}";
+  std::string k(key, key_size);
+  long n = ++counts[k];
+  std::string out = "{\"key\":" + json_string(k) + ",\"count\":" + std::to_string(n) +
+                    ",\"payload\":" + body + "}";
   api->emit(ctx, "", "", out.c_str(), out.size());
   api->metric(ctx, "messages", 1.0);
   return 0;
@@ -33,25 +54,34 @@ int pairflow_process(pairflow_ctx* ctx, const pairflow_api* api, const char* pay
 const char* pairflow_snapshot(void) {
   snapshot = "{";
   for (const auto& [k, n] : counts) {
-    snapshot += (snapshot.size() > 1 ? ",\"" : "\"") + k + "\":" + std::to_string(n);
+    snapshot += (snapshot.size() > 1 ? "," : "") + json_string(k) + ":" + std::to_string(n);
   }
   snapshot += "}";
   return snapshot.c_str();
 }
 
 int pairflow_restore(const char* json) {
-  // The snapshot above: {"k":n,...} with plain keys.
+  // The snapshot above: {"key":n,...}, keys escaped by json_string().
   counts.clear();
-  std::string s(json);
+  const std::string s(json);
   std::size_t i = 1;
   while (i < s.size() && s[i] == '"') {
-    std::size_t end = s.find('"', i + 1);
-    std::string k = s.substr(i + 1, end - i - 1);
-    long n = std::strtol(s.c_str() + end + 2, nullptr, 10);
-    counts[k] = n;
-    i = s.find_first_of(",}", end + 2) + 1;
-    if (i < s.size() && s[i - 1] == ',') continue;
-    break;
+    std::string k;
+    for (++i; i < s.size() && s[i] != '"'; ++i) {
+      if (s[i] != '\\') {
+        k += s[i];
+      } else if (s[i + 1] == 'u') {
+        k += static_cast<char>(std::strtol(s.substr(i + 2, 4).c_str(), nullptr, 16));
+        i += 5;
+      } else {
+        k += s[++i];
+      }
+    }
+    char* end = nullptr;
+    counts[k] = std::strtol(s.c_str() + i + 2, &end, 10);  // past the '"' and the ':'
+    i = static_cast<std::size_t>(end - s.c_str());
+    if (i >= s.size() || s[i] != ',') break;
+    ++i;
   }
   return 0;
 }

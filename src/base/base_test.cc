@@ -32,6 +32,19 @@ TEST(Time, IsoVariantsAgree) {
   EXPECT_EQ(format_timestamp(expected + 1), "2024-02-29T00:00:00.000000001Z");
 }
 
+TEST(Time, EightDigitsAreADateNotEpochSeconds) {
+  const Timestamp day = *parse_timestamp("2024-01-02");
+  EXPECT_EQ(*parse_timestamp("20240102"), day);
+  EXPECT_EQ(*parse_timestamp("20240102T1430Z"), day + 14 * kNanosPerHour + 30 * kNanosPerMinute);
+  EXPECT_EQ(*parse_timestamp("20240102T143000.25Z"),
+            day + 14 * kNanosPerHour + 30 * kNanosPerMinute + kNanosPerSecond / 4);
+  EXPECT_FALSE(parse_timestamp("20240102T14").is_ok());
+  EXPECT_FALSE(parse_timestamp("20240230T1430").is_ok());
+  // Eight digits that are no date stay epoch seconds; ten digits are epoch seconds.
+  EXPECT_EQ(*parse_timestamp("12345678"), 12345678 * kNanosPerSecond);
+  EXPECT_EQ(*parse_timestamp("1704205800"), 1704205800LL * kNanosPerSecond);
+}
+
 TEST(Time, RejectsGarbage) {
   EXPECT_FALSE(parse_timestamp("").is_ok());
   EXPECT_FALSE(parse_timestamp("yesterday").is_ok());

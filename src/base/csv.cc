@@ -138,6 +138,19 @@ int CsvHeader::require(std::string_view name) const {
   return i;
 }
 
+void append_csv_field(std::string& out, std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out.append(text);
+    return;
+  }
+  out += '"';
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
 Result<double> parse_double(std::string_view text) {
   double value = 0;
   auto res = fast_float::from_chars(text.data(), text.data() + text.size(), value);

@@ -65,6 +65,10 @@ class CsvHeader {
   std::vector<std::string> names_;
 };
 
+// Appends `text` as one CSV field (RFC 4180): quoted, with quotes doubled, when it holds a comma,
+// a quote or a line break, so what the reader accepted as "BRK,B" is written back as one field.
+void append_csv_field(std::string& out, std::string_view text);
+
 // Strict number parsing of one field: the whole field must be a finite decimal number.
 Result<double> parse_double(std::string_view text);
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -97,6 +98,23 @@ Result<Timestamp> parse_timestamp_unchecked(std::string_view text) {
     text.remove_suffix(1);
   if (text.empty()) return bad(text, "empty");
   if (text.size() >= 10 && text[4] == '-') return parse_iso(text);
+  // ISO-8601 basic form: YYYYMMDD[THHMMSS[.fff]][Z]. Eight digits are a date, not epoch seconds
+  // of August 1970 (which no market data carries).
+  if (text.size() >= 8 && text.find_first_not_of("0123456789") >= 8 &&
+      (text.size() == 8 || text[8] == 'T')) {
+    std::string extended =
+        fmt::format("{}-{}-{}", text.substr(0, 4), text.substr(4, 2), text.substr(6, 2));
+    if (text.size() > 8) {
+      std::string_view time = text.substr(9);
+      const std::size_t digits = std::min(time.find_first_not_of("0123456789"), time.size());
+      if (digits != 4 && digits != 6) return bad(text, "expected THHMM or THHMMSS after the date");
+      extended += fmt::format("T{}:{}", time.substr(0, 2), time.substr(2, 2));
+      if (digits == 6) extended += fmt::format(":{}", time.substr(4, 2));
+      extended += time.substr(digits);
+    }
+    auto ts = parse_iso(extended);
+    if (ts || text.size() > 8) return ts ? ts : bad(text, "not a YYYYMMDD[THHMMSS] date");
+  }
 
   // Epoch number: integers keep full nanosecond precision; decimals are seconds.
   if (text.find_first_of(".eE") != std::string_view::npos) {

@@ -1,9 +1,11 @@
 // Event time: nanoseconds since the Unix epoch (UTC), and its text forms.
 //
 // Every message carries a Timestamp. parse_timestamp accepts what input files use: ISO-8601 UTC
-// ("2024-01-02T14:30:00.123Z", space or 'T', optional 'Z' / "+00:00", up to 9 fraction digits) or
-// an integer epoch: seconds below 1e11, milliseconds below 1e14, microseconds below 1e17,
-// nanoseconds above (decimal seconds such as "1704205800.25" also work). Pure functions, any
+// ("2024-01-02T14:30:00.123Z", space or 'T', optional 'Z' / "+00:00", up to 9 fraction digits), its
+// basic form ("20240102", "20240102T143000Z"), or an integer epoch: seconds below 1e11,
+// milliseconds below 1e14, microseconds below 1e17, nanoseconds above (decimal seconds such as
+// "1704205800.25" also work). Eight digits that form a date are that date: "20240102" is
+// 2024-01-02, not epoch seconds in August 1970. Pure functions, any
 // thread.
 #pragma once
 

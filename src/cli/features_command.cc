@@ -61,14 +61,20 @@ void run_features(const FeaturesOptions& o) {
     }
   };
   fmt::format_to(std::back_inserter(buf), "ts,symbol,open,high,low,close,volume,vwap,count");
-  for (const auto& s : *specs) fmt::format_to(std::back_inserter(buf), ",{}", s.column);
+  for (const auto& s : *specs) {
+    std::string column;
+    append_csv_field(column, s.column);
+    fmt::format_to(std::back_inserter(buf), ",{}", column);
+  }
   buf.push_back('\n');
 
   std::uint64_t rows = 0, ticks = 0, rejects = 0;
   std::string first_reject;
+  std::string symbol_field;
   auto on_row = [&](const Bar& b, std::span<const double> values) {
-    fmt::format_to(std::back_inserter(buf), "{},{}", format_timestamp(b.ts),
-                   symbols.name(b.symbol));
+    symbol_field.clear();
+    append_csv_field(symbol_field, symbols.name(b.symbol));
+    fmt::format_to(std::back_inserter(buf), "{},{}", format_timestamp(b.ts), symbol_field);
     append_number(buf, b.open);
     append_number(buf, b.high);
     append_number(buf, b.low);

@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "model/json.h"
+#include "model/topics.h"
 #include "runtime/job_runner.h"
 #include "runtime/kafka_transport.h"
 #include "runtime/pipeline_file.h"
@@ -73,12 +74,33 @@ void register_job(CLI::App& app) {
       ->check(CLI::IsMember({"json", "binary"}));
   cmd->callback([o] {
     const bool kafka_in = o->in != "-", kafka_out = o->out != "-";
+    std::string name = o->name.empty() ? std::filesystem::path(o->file).stem().string() : o->name;
+    std::string group = o->group.empty() ? "pairflow." + name : o->group;
+    std::vector<std::string> topics;
+    if (kafka_in) {
+      for (std::size_t start = 0; start <= o->in.size();) {
+        const std::size_t comma = std::min(o->in.find(',', start), o->in.size());
+        if (comma > start) topics.push_back(o->in.substr(start, comma - start));
+        start = comma + 1;
+      }
+      if (topics.empty()) throw UserError(fmt::format("--in '{}': no topic named", o->in));
+    }
+    for (const std::string& topic : topics) {
+      if (Status s = topics::validate_name(topic); !s) throw UserError("--in: " + s.message());
+    }
+    if (kafka_out) {
+      if (Status s = topics::validate_name(o->out); !s) throw UserError("--out: " + s.message());
+      if (std::find(topics.begin(), topics.end(), o->out) != topics.end())
+        throw UserError(fmt::format(
+            "--out '{}' is also an input: the job would read its own output forever", o->out));
+    }
+    if (Status s = topics::validate_name("dlq." + name); !s)
+      throw UserError(
+          fmt::format("job name '{}' cannot name its dead-letter topic: {}", name, s.message()));
     if ((kafka_in || kafka_out) && o->brokers.empty()) {
       throw UserError(fmt::format("job run: topic '{}' needs --brokers (or use - for stdin/stdout)",
                                   kafka_in ? o->in : o->out));
     }
-    std::string name = o->name.empty() ? std::filesystem::path(o->file).stem().string() : o->name;
-    std::string group = o->group.empty() ? "pairflow." + name : o->group;
     std::unique_ptr<jobs::Job> job;
     try {
       job = jobs::load_job(o->file);
@@ -87,12 +109,6 @@ void register_job(CLI::App& app) {
     }
     std::unique_ptr<runtime::Source> source;
     if (kafka_in) {
-      std::vector<std::string> topics;
-      for (std::size_t start = 0; start <= o->in.size();) {
-        const std::size_t comma = std::min(o->in.find(',', start), o->in.size());
-        if (comma > start) topics.push_back(o->in.substr(start, comma - start));
-        start = comma + 1;
-      }
       source = std::make_unique<runtime::KafkaSource>(o->brokers, group, topics);
     } else {
       source = std::make_unique<runtime::StdinSource>("stdin");
@@ -125,6 +141,7 @@ void register_job(CLI::App& app) {
         std::chrono::milliseconds(static_cast<std::int64_t>(o->checkpoint_interval_s * 1000));
     options.idle_exit = std::chrono::milliseconds(static_cast<std::int64_t>(o->idle_exit_s * 1000));
     options.binary_outputs = o->codec == "binary";
+    options.forbidden_outputs.insert(topics.begin(), topics.end());
     std::unique_ptr<runtime::Source> decoding;
     std::unique_ptr<runtime::Sink> encoding;
     if (o->codec == "binary") {

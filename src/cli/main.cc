@@ -1,10 +1,41 @@
 // pairflow: real-time statistical arbitrage. See README.md for the tour and `pairflow --help`.
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <string_view>
 
 #include "base/status.h"
 #include "cli/commands.h"
+
+namespace {
+
+// CLI11 reads an unknown word where a command is expected as a missing command ("A subcommand is
+// required"), and `pairflow UNKNOWN --help` as a request for the root help. Name the word instead.
+std::string unknown_command(CLI::App& app, int argc, char** argv) {
+  CLI::App* at = &app;
+  std::string path;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view word = argv[i];
+    if (word.starts_with("-")) return "";  // options are CLI11's to judge
+    const std::vector<CLI::App*> commands = at->get_subcommands({});
+    if (commands.empty()) return "";
+    CLI::App* next = nullptr;
+    std::string names;
+    for (CLI::App* c : commands) {
+      if (c->get_name() == word) next = c;
+      names += (names.empty() ? "" : ", ") + c->get_name();
+    }
+    if (!next) return fmt::format("unknown command '{}{}' (commands: {})", path, word, names);
+    at = next;
+    path += next->get_name() + " ";
+  }
+  return "";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"pairflow: real-time statistical arbitrage (pairs trading)"};
@@ -19,6 +50,10 @@ int main(int argc, char** argv) {
   pairflow::cli::register_run(app);
   pairflow::cli::register_features(app);
   pairflow::cli::register_screen(app);
+  if (std::string error = unknown_command(app, argc, argv); !error.empty()) {
+    std::fprintf(stderr, "pairflow: %s (see pairflow --help)\n", error.c_str());
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -3,8 +3,10 @@
 // Runs on the main thread.
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,24 +34,59 @@ struct WideFile {
   std::vector<std::vector<double>> rows;
 };
 
+bool is_time_column_name(std::string_view name) {
+  std::string lower;
+  for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower == "ts" || lower == "time" || lower == "timestamp" || lower == "date" ||
+         lower == "datetime";
+}
+
+// Reads a wide file strictly: the first column is the time (named ts, time, timestamp, date or
+// datetime, strictly increasing), every other column a distinct symbol. Empty fields and NaN
+// are missing values.
 WideFile read_wide(const std::string& path, bool take_log) {
   CsvReader reader(path);
-  if (!reader.next()) throw UserError(fmt::format("{}:1: empty file", path));
+  if (!reader.next())
+    throw UserError(fmt::format("{}:1: empty file, expected a header 'ts,SYM1,SYM2,...'", path));
   WideFile out;
   const auto& header = reader.fields();
+  if (!header.empty() && !is_time_column_name(header[0])) {
+    throw UserError(reader.where(fmt::format(
+        "the first column is '{}', expected the time column (ts, time, timestamp, date or "
+        "datetime) followed by one column per symbol",
+        header[0])));
+  }
   if (header.size() < 3)
     throw UserError(reader.where("expected a header 'ts,SYM1,SYM2,...' with at least 2 symbols"));
+  std::map<std::string_view, std::size_t> seen;
   for (std::size_t i = 1; i < header.size(); ++i) {
     if (header[i].empty())
       throw UserError(reader.where(fmt::format("column {} has no name", i + 1)));
     out.symbols.emplace_back(header[i]);
   }
+  for (std::size_t i = 0; i < out.symbols.size(); ++i) {
+    auto [at, fresh] = seen.emplace(out.symbols[i], i);
+    if (!fresh)
+      throw UserError(reader.where(fmt::format("symbol '{}' names columns {} and {}",
+                                               out.symbols[i], at->second + 2, i + 2)));
+  }
   const std::size_t width = header.size();
+  Timestamp previous = 0;
   while (reader.next()) {
     if (!reader.row_error().empty()) throw UserError(reader.where(reader.row_error()));
     const auto& f = reader.fields();
     if (f.size() != width)
       throw UserError(reader.where(fmt::format("expected {} fields, got {}", width, f.size())));
+    auto ts = parse_timestamp(f[0]);
+    if (!ts)
+      throw UserError(reader.where(fmt::format("column 1 (time): {}", ts.status().message())));
+    if (!out.rows.empty() && *ts <= previous) {
+      throw UserError(reader.where(
+          fmt::format("time {} is {} the previous row's {}: rows must be in increasing time order",
+                      format_timestamp(*ts), *ts == previous ? "equal to" : "before",
+                      format_timestamp(previous))));
+    }
+    previous = *ts;
     std::vector<double> row(width - 1, std::numeric_limits<double>::quiet_NaN());
     for (std::size_t c = 1; c < width; ++c) {
       if (f[c].empty() || f[c] == "NaN" || f[c] == "nan") continue;
@@ -73,9 +110,40 @@ WideFile read_wide(const std::string& path, bool take_log) {
   return out;
 }
 
+// Symbols the screen cannot test, with why: no value in the window, or one value throughout.
+std::vector<std::string> untestable_columns(const WideFile& file, int first_row) {
+  std::vector<std::string> out;
+  for (std::size_t s = 0; s < file.symbols.size(); ++s) {
+    double first = std::numeric_limits<double>::quiet_NaN();
+    bool varies = false;
+    for (std::size_t r = static_cast<std::size_t>(first_row); r < file.rows.size(); ++r) {
+      const double v = file.rows[r][s];
+      if (!std::isfinite(v)) continue;
+      if (std::isnan(first)) {
+        first = v;
+      } else if (v != first) {
+        varies = true;
+        break;
+      }
+    }
+    if (std::isnan(first)) {
+      out.push_back(file.symbols[s] + " (no values in the window)");
+    } else if (!varies) {
+      out.push_back(file.symbols[s] + " (constant in the window)");
+    }
+  }
+  return out;
+}
+
 void run_screen(const ScreenArgs& a) {
   WideFile file = read_wide(a.prices, a.log);
   const int rows = static_cast<int>(file.rows.size());
+  constexpr int kMinWindow = 20;  // returns: fewer give Engle-Granger nothing to stand on
+  if (rows < kMinWindow + 1) {
+    throw UserError(
+        fmt::format("{}: {} data row{}: the screen needs at least {} (a window of {} returns)",
+                    a.prices, rows, rows == 1 ? "" : "s", kMinWindow + 1, kMinWindow));
+  }
   screen::ScreenerConfig config;
   config.window = a.window > 0 ? a.window : rows - 1;
   if (config.window > rows - 1)
@@ -107,6 +175,14 @@ void run_screen(const ScreenArgs& a) {
   }
   auto result = screener.screen();
   const auto& names = file.symbols;
+  const std::vector<std::string> left_out = untestable_columns(file, first);
+  if (!left_out.empty()) {
+    std::string list;
+    for (const auto& item : left_out) list += (list.empty() ? "" : ", ") + item;
+    std::fprintf(stderr,
+                 "pairflow screen: %zu of %zu columns cannot be tested and are left out: %s\n",
+                 left_out.size(), names.size(), list.c_str());
+  }
   if (a.json) {
     std::string out = "[";
     for (std::size_t k = 0; k < result.candidates.size(); ++k) {

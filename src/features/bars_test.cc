@@ -43,34 +43,36 @@ TEST(GoldenBars, TimeBarsMatchPandasResample) {
     const Timestamp lateness = std::int64_t(c["lateness_ns"]);
     const std::string label =
         "interval " + std::to_string(interval) + " lateness " + std::to_string(lateness);
-    TimeBarAggregator agg(interval, lateness);
-    std::vector<Bar> bars;
-    Timestamp last_start = std::numeric_limits<Timestamp>::min();
-    std::uint64_t late = 0;
-    auto on_slice = [&](Timestamp start, std::span<const Bar> slice) {
-      EXPECT_GT(start, last_start) << label << ": slices in start order";
-      last_start = start;
-      for (const Bar& b : slice) {
-        EXPECT_EQ(b.ts, start);
-        // Emitted only once the watermark passed the bar's end (flush aside).
-        bars.push_back(b);
+    for (const bool sparse : {false, true}) {
+      TimeBarAggregator agg(interval, lateness, sparse);
+      std::vector<Bar> bars;
+      Timestamp last_start = std::numeric_limits<Timestamp>::min();
+      std::uint64_t late = 0;
+      auto on_slice = [&](Timestamp start, std::span<const Bar> slice) {
+        EXPECT_GT(start, last_start) << label << ": slices in start order";
+        last_start = start;
+        for (const Bar& b : slice) {
+          EXPECT_EQ(b.ts, start);
+          // Emitted only once the watermark passed the bar's end (flush aside).
+          bars.push_back(b);
+        }
+      };
+      for (const Tick& t : ticks) {
+        Status s = agg.on_tick(t, on_slice);
+        if (!s) {
+          EXPECT_EQ(s.code(), StatusCode::kOutOfOrder);
+          ++late;
+        }
+        // Nothing emitted whose end is after the watermark.
+        if (!bars.empty()) {
+          EXPECT_LE(bars.back().ts + interval, agg.watermark()) << label;
+        }
       }
-    };
-    for (const Tick& t : ticks) {
-      Status s = agg.on_tick(t, on_slice);
-      if (!s) {
-        EXPECT_EQ(s.code(), StatusCode::kOutOfOrder);
-        ++late;
-      }
-      // Nothing emitted whose end is after the watermark.
-      if (!bars.empty()) {
-        EXPECT_LE(bars.back().ts + interval, agg.watermark()) << label;
-      }
+      agg.flush(on_slice);
+      EXPECT_EQ(late, std::uint64_t(c["late"])) << label;
+      EXPECT_EQ(agg.late_rejected(), late);
+      expect_bars(bars, c["bars"].get_array(), label + (sparse ? " sparse" : " dense"));
     }
-    agg.flush(on_slice);
-    EXPECT_EQ(late, std::uint64_t(c["late"])) << label;
-    EXPECT_EQ(agg.late_rejected(), late);
-    expect_bars(bars, c["bars"].get_array(), label);
   }
 }
 
@@ -134,6 +136,27 @@ TEST(TimeBarsLateness, LongGapJumpsWithoutVisitingEmptyIntervals) {
   EXPECT_EQ(slices, 1u);
   agg.flush(on_slice);
   EXPECT_EQ(slices, 2u);
+}
+
+TEST(TimeBarsLateness, HugeLatenessCostsMemoryByTheDataNotBySetting) {
+  // 1-second bars with 100 days of lateness: a dense ring would hold 8.6M slots per symbol.
+  const Timestamp lateness = 100 * kNanosPerDay;
+  TimeBarAggregator agg(kNanosPerSecond, lateness);
+  std::vector<Bar> out;
+  auto on_slice = [&](Timestamp, std::span<const Bar> s) {
+    out.insert(out.end(), s.begin(), s.end());
+  };
+  for (std::int64_t i = 0; i < 3000; ++i) {
+    ASSERT_TRUE(agg.on_tick(tick(i * 700, static_cast<SymbolId>(i % 50), 10 + i % 7, 1), on_slice));
+  }
+  EXPECT_LE(agg.rows(), 3000u);  // at most one row per tick, however large the lateness
+  EXPECT_TRUE(out.empty());      // nothing is past the watermark yet
+  ASSERT_TRUE(agg.on_tick(tick(lateness / 1'000'000 + 3000 * 700, 0, 10, 1), on_slice));
+  EXPECT_GT(out.size(), 0u);  // the watermark passed the first bars: closed, rows reused
+  agg.flush(on_slice);
+  std::uint64_t ticks = 0;
+  for (const Bar& b : out) ticks += b.count;
+  EXPECT_EQ(ticks, 3001u);
 }
 
 TEST(ThresholdBars, VolumeBarOvershootsAndFlushEmitsPartial) {

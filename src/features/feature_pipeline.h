@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "features/indicator_engine.h"
 #include "features/threshold_bars.h"
 #include "features/time_bars.h"
+#include "model/tick_check.h"
 
 namespace pairflow::features {
 
@@ -58,10 +60,9 @@ class FeaturePipeline {
 
   template <typename OnRow>
   Status on_tick(const Tick& tick, OnRow&& on_row) {
-    if (!(tick.price > 0) || !std::isfinite(tick.price))
-      return Status(StatusCode::kInvalidArgument, "price must be a finite number > 0");
-    if (!(tick.size >= 0) || !std::isfinite(tick.size))
-      return Status(StatusCode::kInvalidArgument, "size must be a finite number >= 0");
+    std::string why;
+    if (auto reason = check_tick_values(tick, &why))
+      return Status(StatusCode::kInvalidArgument, std::move(why));
     if (spec_.kind == BarKind::kTime) {
       return time_.on_tick(tick, [&](Timestamp, std::span<const Bar> slice) {
         bars_ += slice.size();

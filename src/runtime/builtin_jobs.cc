@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -68,8 +69,9 @@ class BarsJob : public jobs::Job {
   void process(const jobs::Message& m, jobs::JobContext& ctx) override {
     auto tick = parser_.parse(m.payload, symbols_);
     if (!tick) throw jobs::JobError(tick.status().message());
-    if (!(tick->price > 0) || !(tick->size >= 0))
-      throw jobs::JobError("price must be > 0 and size >= 0");
+    std::string why;
+    if (auto reason = check_tick_values(*tick, &why))
+      throw jobs::JobError(fmt::format("{}: {}", reject_reason_name(*reason), why));
     while (bars_.size() <= tick->symbol) {
       bars_.push_back(std::make_unique<features::TimeBarAggregator>(interval_));
     }
@@ -581,16 +583,57 @@ class TraderJob : public jobs::Job, private PipelineObserver {
 
 }  // namespace
 
+const std::vector<BuiltinJobInfo>& builtin_jobs() {
+  static const std::vector<BuiltinJobInfo> kJobs = {
+      {"bars", {"interval"}, {}, [] { return std::unique_ptr<jobs::Job>(new BarsJob); }},
+      {"features",
+       {"bars", "indicators", "lateness"},
+       {},
+       [] { return std::unique_ptr<jobs::Job>(new FeaturesJob); }},
+      {"join",
+       {"columns", "mode", "tolerance", "lateness", "idle_timeout"},
+       {},
+       [] { return std::unique_ptr<jobs::Job>(new JoinJob); }},
+      {"pair_router",
+       {"control"},
+       {},
+       [] { return std::unique_ptr<jobs::Job>(new PairRouterJob); }},
+      {"pair_actors", {"window"}, {}, [] { return std::unique_ptr<jobs::Job>(new PairActorsJob); }},
+      {"trader",
+       {"config", "set"},
+       {"pairs.signals", "pairs.control", "orders", "executions", "pnl"},
+       [] { return std::unique_ptr<jobs::Job>(new TraderJob); }},
+  };
+  return kJobs;
+}
+
+const BuiltinJobInfo& builtin_job(const std::string& name) {
+  std::string names;
+  for (const BuiltinJobInfo& info : builtin_jobs()) {
+    if (info.name == name) return info;
+    names += (names.empty() ? "" : ", ") + info.name;
+  }
+  throw jobs::JobError(fmt::format("unknown builtin job '{}' (builtins: {})", name, names));
+}
+
 std::unique_ptr<jobs::Job> make_builtin_job(const std::string& name) {
-  if (name == "bars") return std::make_unique<BarsJob>();
-  if (name == "trader") return std::make_unique<TraderJob>();
-  if (name == "features") return std::make_unique<FeaturesJob>();
-  if (name == "join") return std::make_unique<JoinJob>();
-  if (name == "pair_router") return std::make_unique<PairRouterJob>();
-  if (name == "pair_actors") return std::make_unique<PairActorsJob>();
-  throw jobs::JobError(fmt::format(
-      "unknown builtin job '{}' (builtins: bars, features, join, pair_router, pair_actors, trader)",
-      name));
+  return builtin_job(name).make();
+}
+
+void check_builtin_params(const std::string& name, const std::string& params_json) {
+  const BuiltinJobInfo& info = builtin_job(name);
+  simdjson::dom::parser parser;
+  simdjson::dom::object params;
+  if (parser.parse(params_json).get_object().get(params))
+    throw jobs::JobError(fmt::format("{}: params are not a JSON object", name));
+  for (auto [key, value] : params) {
+    if (std::find(info.params.begin(), info.params.end(), key) == info.params.end()) {
+      std::string known;
+      for (const std::string& k : info.params) known += (known.empty() ? "" : ", ") + k;
+      throw jobs::JobError(
+          fmt::format("{}: unknown parameter '{}' (it takes: {})", name, key, known));
+    }
+  }
 }
 
 }  // namespace pairflow::runtime

@@ -19,12 +19,25 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "jobs/job.h"
 
 namespace pairflow::runtime {
 
-// Throws jobs::JobError for an unknown name.
+// What the runtime knows of a built-in job before running it.
+struct BuiltinJobInfo {
+  std::string name;
+  std::vector<std::string> params;   // the parameter keys it reads; any other key is an error
+  std::vector<std::string> outputs;  // topics it writes besides its `out` topic and dlq.<name>
+  std::unique_ptr<jobs::Job> (*make)();
+};
+const std::vector<BuiltinJobInfo>& builtin_jobs();
+// Throws jobs::JobError for an unknown name, listing the known ones.
+const BuiltinJobInfo& builtin_job(const std::string& name);
 std::unique_ptr<jobs::Job> make_builtin_job(const std::string& name);
+// Throws jobs::JobError naming a parameter the job does not take (a typo would otherwise be
+// silently ignored) or params that are not a JSON object.
+void check_builtin_params(const std::string& name, const std::string& params_json);
 
 }  // namespace pairflow::runtime

@@ -272,7 +272,11 @@ void validate(PipelineConfig& c) {
   };
   require(c.warmup_bars >= 20,
           fmt::format("discovery.warmup_bars must be >= 20, got {}", c.warmup_bars));
-  require(c.discovery.top_k >= 0, "discovery.top_k must be >= 0");
+  // 0 used to mean one pair in the screener mode and none (with capital for one) in the warm-up
+  // mode; a run that trades nothing is not a configuration.
+  require(c.discovery.top_k >= 1,
+          fmt::format("discovery.top_k must be >= 1 (pairs traded at once), got {}",
+                      c.discovery.top_k));
   require(c.discovery.max_pvalue > 0 && c.discovery.max_pvalue <= 1,
           "discovery.max_pvalue must be in (0, 1]");
   require(c.discovery.min_half_life >= 0 && c.discovery.max_half_life >= 0,
@@ -308,7 +312,7 @@ void validate(PipelineConfig& c) {
   c.screener.stability_splits = c.discovery.stability_splits;
   c.screener.stability_pvalue = c.discovery.stability_pvalue;
   c.screener.max_pairs_per_symbol = c.discovery.max_pairs_per_symbol;
-  c.orchestrator.max_active = std::max(1, c.discovery.top_k);
+  c.orchestrator.max_active = c.discovery.top_k;
   c.orchestrator.max_pairs_per_symbol = c.discovery.max_pairs_per_symbol;
   c.orchestrator.entry_z = c.pair_model.entry_z;
   c.orchestrator.exit_z = c.pair_model.exit_z;

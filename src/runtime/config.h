@@ -47,8 +47,7 @@ struct PipelineConfig {
   screen::OrchestratorConfig orchestrator;
 
   double capital() const {
-    return initial_capital > 0 ? initial_capital
-                               : sizing.capital_per_pair * std::max(1, discovery.top_k);
+    return initial_capital > 0 ? initial_capital : sizing.capital_per_pair * discovery.top_k;
   }
 };
 

@@ -8,6 +8,7 @@
 
 #include "base/status.h"
 #include "model/json.h"
+#include "model/topics.h"
 
 namespace pairflow::runtime {
 
@@ -15,6 +16,7 @@ class JobRunner::Context : public jobs::JobContext {
  public:
   Context(JobRunner& runner) : runner_(runner) {}
   void emit(std::string_view topic, std::string_view key, std::string_view json) override {
+    if (!topic.empty()) check_topic(topic);
     runner_.sink_.produce(topic.empty() ? std::string_view(runner_.options_.output_topic) : topic,
                           key.empty() && current_ ? std::string_view(current_->key) : key, json);
     ++runner_.metrics_.produced;
@@ -34,6 +36,19 @@ class JobRunner::Context : public jobs::JobContext {
   const jobs::Message* current_ = nullptr;
 
  private:
+  // An explicit topic from a job: a valid name, and not one the pipeline reads upstream. Throws
+  // JobError, so the message in hand goes to the DLQ with the reason.
+  void check_topic(std::string_view topic) {
+    if (topic == last_checked_) return;  // jobs emit to the same few topics over and over
+    if (Status s = topics::validate_name(topic); !s) throw jobs::JobError("emit: " + s.message());
+    const auto& forbidden = runner_.options_.forbidden_outputs;
+    if (forbidden.count(std::string(topic))) {
+      throw jobs::JobError(fmt::format(
+          "emit: topic '{}' is an input of this job or of a job before it: a cycle", topic));
+    }
+    last_checked_.assign(topic);
+  }
+  std::string last_checked_;
   JobRunner& runner_;
 };
 

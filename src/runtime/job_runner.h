@@ -17,6 +17,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "jobs/job.h"
@@ -37,6 +38,9 @@ struct JobRunOptions {
   std::chrono::milliseconds idle_exit{0};
   // Outputs go out in the binary codec (`--codec binary`); jobs may emit binary payloads directly.
   bool binary_outputs = false;
+  // Topics the job must not write: its inputs and those of jobs before it. An emit() to one would
+  // feed a job its own output forever; it fails the message (DLQ) instead.
+  std::set<std::string> forbidden_outputs;
 };
 
 struct JobMetrics {

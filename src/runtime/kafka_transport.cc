@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "base/status.h"
+#include "model/topics.h"
 
 namespace pairflow::runtime {
 
@@ -393,7 +394,8 @@ std::vector<TopicSpec> parse_topic_specs(const std::string& text) {
               fmt::format("--topics: '{}': partitions must be a number in [1, 1000]", item));
         }
       }
-      if (spec.name.empty()) throw UserError(fmt::format("--topics: '{}': empty topic name", item));
+      if (Status s = topics::validate_name(spec.name); !s)
+        throw UserError(fmt::format("--topics: '{}': {}", item, s.message()));
       specs.push_back(spec);
     }
     if (comma == std::string::npos) break;

@@ -2,9 +2,12 @@
 // of jobs/pairflow_job.h, loaded with dlopen.
 #include <dlfcn.h>
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "jobs/job.h"
 #include "jobs/pairflow_job.h"
@@ -16,8 +19,15 @@
 #include "embed/r/r_job.h"
 #endif
 
+// Outputs of a call are held here until the call returns: they are checked (valid JSON objects)
+// before any reaches a topic, so a job that returns garbage loses the message to the DLQ with the
+// reason instead of publishing what no consumer can read.
 struct pairflow_ctx {
   pairflow::jobs::JobContext* context;
+  struct Output {
+    std::string topic, key, json;
+  };
+  std::vector<Output> pending;
 };
 
 namespace pairflow::jobs {
@@ -33,7 +43,8 @@ using LastErrorFn = const char* (*)();
 
 void api_emit(pairflow_ctx* ctx, const char* topic, const char* key, const char* json,
               size_t size) {
-  ctx->context->emit(topic ? topic : "", key ? key : "", std::string_view(json, size));
+  ctx->pending.push_back(
+      {topic ? topic : "", key ? key : "", json ? std::string(json, size) : std::string()});
 }
 void api_log(pairflow_ctx* ctx, int level, const char* text) {
   ctx->context->log(static_cast<LogLevel>(std::clamp(level, 0, 3)), text ? text : "");
@@ -65,23 +76,26 @@ class SharedLibraryJob : public Job {
   }
 
   void setup(JobContext& ctx) override {
-    ctx_.context = &ctx;
+    begin(ctx);
     if (setup_ && setup_(&ctx_, &kApi, ctx.params_json().c_str()) != 0) {
       throw JobError(fmt::format("{}: pairflow_setup failed: {}", path_, error()));
     }
+    publish(fmt::format("{}: pairflow_setup: ", path_));
   }
   void process(const Message& m, JobContext& ctx) override {
-    ctx_.context = &ctx;
+    begin(ctx);
     if (process_(&ctx_, &kApi, m.payload.data(), m.payload.size(), m.key.data(), m.key.size()) !=
         0) {
       throw JobError(error());
     }
+    publish("");
   }
   void recover(JobContext& ctx) override {
-    ctx_.context = &ctx;
+    begin(ctx);
     if (recover_ && recover_(&ctx_, &kApi) != 0) {
       throw JobError(fmt::format("{}: pairflow_recover failed: {}", path_, error()));
     }
+    publish(fmt::format("{}: pairflow_recover: ", path_));
   }
   std::string snapshot_state() override {
     const char* s = snapshot_ ? snapshot_() : nullptr;
@@ -94,6 +108,25 @@ class SharedLibraryJob : public Job {
   }
 
  private:
+  void begin(JobContext& ctx) {
+    ctx_.context = &ctx;
+    ctx_.pending.clear();
+  }
+  // Checks every output of the call, then emits them all, or none (JobError naming the first bad).
+  void publish(const std::string& prefix) {
+    for (std::size_t i = 0; i < ctx_.pending.size(); ++i) {
+      const auto& out = ctx_.pending[i];
+      simdjson::dom::element root;
+      if (auto err = parser_.parse(out.json).get(root); err || !root.is_object()) {
+        std::string text = out.json.size() > 80 ? out.json.substr(0, 80) + "..." : out.json;
+        throw JobError(
+            fmt::format("{}output {} is not a JSON object ({}): '{}'", prefix, i + 1,
+                        err ? simdjson::error_message(err) : "a JSON value of another type", text));
+      }
+    }
+    for (const auto& out : ctx_.pending) ctx_.context->emit(out.topic, out.key, out.json);
+    ctx_.pending.clear();
+  }
   std::string error() const {
     const char* e = last_error_ ? last_error_() : nullptr;
     return e && *e ? e : "job returned an error";
@@ -101,6 +134,7 @@ class SharedLibraryJob : public Job {
   std::string path_;
   void* handle_ = nullptr;
   pairflow_ctx ctx_{};
+  simdjson::dom::parser parser_;
   SetupFn setup_ = nullptr;
   ProcessFn process_ = nullptr;
   RecoverFn recover_ = nullptr;

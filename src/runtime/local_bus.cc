@@ -57,12 +57,15 @@ void LocalBus::produce(std::string_view topic, std::string_view key, std::string
   }
   ++counts_[name];
   if (!out_dir_.empty()) {
-    std::FILE*& f = files_[name];
-    if (!f) {
+    auto at = files_.find(name);
+    if (at == files_.end()) {
+      // Topic names are validated where they enter (model/topics.h), so this is a plain file name.
       std::string path = fmt::format("{}/{}.jsonl", out_dir_, name);
-      f = std::fopen(path.c_str(), "w");
-      if (!f) throw UserError(fmt::format("{}: cannot write", path));
+      std::FILE* opened = std::fopen(path.c_str(), "w");
+      if (!opened) throw UserError(fmt::format("{}: cannot write", path));
+      at = files_.emplace(name, opened).first;
     }
+    std::FILE* f = at->second;
     std::fwrite(payload.data(), 1, payload.size(), f);
     std::fputc('\n', f);
   }

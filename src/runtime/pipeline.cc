@@ -9,26 +9,6 @@
 
 namespace pairflow::runtime {
 
-const char* reject_reason_name(RejectReason reason) {
-  switch (reason) {
-    case RejectReason::kMalformed:
-      return "malformed";
-    case RejectReason::kBadPrice:
-      return "bad_price";
-    case RejectReason::kBadSize:
-      return "bad_size";
-    case RejectReason::kBadQuote:
-      return "bad_quote";
-    case RejectReason::kOutOfOrder:
-      return "out_of_order";
-    case RejectReason::kUnknownSymbol:
-      return "unknown_symbol";
-    case RejectReason::kCount:
-      break;
-  }
-  return "?";
-}
-
 namespace {
 void write_line(std::FILE* f, const std::string& line) {
   if (!f) return;
@@ -88,34 +68,25 @@ Pipeline::Pipeline(const PipelineConfig& config, const SymbolTable& symbols, Pip
 }
 
 Status Pipeline::reject(RejectReason reason, std::string detail) {
+  if (location_) detail = location_->where(detail);
+  return counted(reason, std::move(detail));
+}
+
+Status Pipeline::counted(RejectReason reason, std::string detail) {
   auto i = static_cast<int>(reason);
   if (rejects_[i]++ == 0) first_reject_[i] = detail;
   return Status(StatusCode::kInvalidArgument, std::move(detail));
 }
 
 void Pipeline::count_reject(RejectReason reason, const std::string& detail) {
-  (void)reject(reason, detail);
+  (void)counted(reason, detail);
 }
 
 Status Pipeline::on_tick(const Tick& tick) {
   if (tick.symbol >= symbols_.size())
     return reject(RejectReason::kUnknownSymbol, fmt::format("unknown symbol id {}", tick.symbol));
-  if (!std::isfinite(tick.price) || tick.price <= 0)
-    return reject(RejectReason::kBadPrice,
-                  fmt::format("price {} is not a positive number", tick.price));
-  if (!std::isfinite(tick.size) || tick.size < 0)
-    return reject(RejectReason::kBadSize,
-                  fmt::format("size {} is not a non-negative number", tick.size));
-  const bool has_bid = !std::isnan(tick.bid), has_ask = !std::isnan(tick.ask);
-  if (has_bid || has_ask) {
-    if (!tick.has_quote() || tick.bid <= 0 || tick.ask <= 0)
-      return reject(
-          RejectReason::kBadQuote,
-          fmt::format("quote bid={} ask={} is not two positive prices", tick.bid, tick.ask));
-    if (tick.bid > tick.ask)
-      return reject(RejectReason::kBadQuote,
-                    fmt::format("crossed quote: bid {} > ask {}", tick.bid, tick.ask));
-  }
+  std::string detail;
+  if (auto reason = check_tick_values(tick, &detail)) return reject(*reason, std::move(detail));
   if (tick.ts < last_ts_) {
     return reject(RejectReason::kOutOfOrder,
                   fmt::format("timestamp {} is before the previous tick's {}",

@@ -22,8 +22,10 @@
 #include <string>
 #include <vector>
 
+#include "base/csv.h"
 #include "exec/paper_broker.h"
 #include "features/time_bars.h"
+#include "model/tick_check.h"
 #include "pairs/actors.h"
 #include "pairs/pair_model.h"
 #include "portfolio/portfolio.h"
@@ -33,17 +35,6 @@
 #include "screen/screener.h"
 
 namespace pairflow::runtime {
-
-enum class RejectReason : std::uint8_t {
-  kMalformed,      // the row could not be parsed
-  kBadPrice,       // NaN, infinite, zero or negative price
-  kBadSize,        // negative or non-finite size
-  kBadQuote,       // a bid or ask that is not positive, or bid > ask
-  kOutOfOrder,     // older than the previous tick
-  kUnknownSymbol,  // a symbol id outside the symbol table
-  kCount
-};
-const char* reject_reason_name(RejectReason reason);
 
 // Receives what the pipeline decides and does, in order, on the pipeline's thread. Not called per
 // tick: only for signals with an action, orders, executions and the P&L after each trading bar.
@@ -89,6 +80,8 @@ class Pipeline {
   Status on_tick(const Tick& tick);
   // Counts a row that never became a tick (e.g. a CSV parse error).
   void count_reject(RejectReason reason, const std::string& detail);
+  // Ticks come from this reader: rejects name its file and current line ("FILE:LINE: problem").
+  void set_location(const CsvReader* reader) { location_ = reader; }
   void finish();
 
   Summary summary() const;
@@ -96,7 +89,8 @@ class Pipeline {
   const std::vector<screen::PairCandidate>& active_pairs() const { return active_; }
 
  private:
-  Status reject(RejectReason reason, std::string detail);
+  Status reject(RejectReason reason, std::string detail);  // prefixes the location
+  Status counted(RejectReason reason, std::string detail);
   void on_slice(Timestamp start, std::span<const Bar> bars);
   void discover(Timestamp now);
   void screener_slice(Timestamp now);
@@ -105,6 +99,7 @@ class Pipeline {
   PipelineConfig config_;
   const SymbolTable& symbols_;
   PipelineObserver* log_;
+  const CsvReader* location_ = nullptr;
   features::TimeBarAggregator bars_;
   exec::PaperBroker broker_;
   portfolio::Portfolio portfolio_;

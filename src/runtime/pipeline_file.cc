@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <sstream>
 
 #include "model/json.h"
+#include "model/topics.h"
 #include "runtime/builtin_jobs.h"
 #include "runtime/kafka_transport.h"
 #include "runtime/local_bus.h"
@@ -129,13 +131,22 @@ PipelineSpec load_pipeline(const std::string& path) {
     if (spec.source.kind == "csv" && spec.source.path.empty())
       fail("source.kind = 'csv' needs source.path");
   }
+  auto check_topic = [&](const std::string& topic, const std::string& where) {
+    if (Status s = topics::validate_name(topic); !s)
+      fail(fmt::format("{}: {}", where, s.message()));
+  };
+  check_topic(spec.source.topic, "source.topic");
   std::set<std::string> available = {spec.source.topic}, names = {"source"};
   if (const toml::array* external = root["external_topics"].as_array()) {
     for (const auto& item : *external) {
       if (!item.is_string()) fail("external_topics must be a list of topic names");
+      check_topic(*item.value<std::string>(), "external_topics");
       available.insert(*item.value<std::string>());
     }
   }
+  // Topics read so far (by this job or an earlier one): writing one of them would feed a job its
+  // own output, a cycle that never ends (and fills the disk with --out-dir).
+  std::set<std::string> read_so_far;
   if (auto* jobs = root["job"].as_array()) {
     for (const auto& node : *jobs) {
       const toml::table* t = node.as_table();
@@ -168,6 +179,11 @@ PipelineSpec load_pipeline(const std::string& path) {
         fail(fmt::format("job '{}': give exactly one of builtin or file", job.name));
       if (job.in.empty() || job.out.empty())
         fail(fmt::format("job '{}': needs in and out topics", job.name));
+      const std::string where = fmt::format("job '{}'", job.name);
+      check_topic("dlq." + job.name, where + " name (its dead letters go to dlq.NAME)");
+      for (const std::string& topic : job.inputs) check_topic(topic, where + " in");
+      check_topic(job.out, where + " out");
+      read_so_far.insert(job.inputs.begin(), job.inputs.end());
       for (const std::string& topic : job.inputs) {
         if (!available.count(topic)) {
           fail(
@@ -175,11 +191,27 @@ PipelineSpec load_pipeline(const std::string& path) {
                           job.name, topic));
         }
       }
-      available.insert(job.out);
-      if (job.builtin == "trader") {
-        for (const char* t : {"pairs.signals", "pairs.control", "orders", "executions", "pnl"}) {
-          available.insert(t);
+      std::vector<std::string> writes = {job.out};
+      if (!job.builtin.empty()) {
+        try {
+          const BuiltinJobInfo& info = builtin_job(job.builtin);
+          writes.insert(writes.end(), info.outputs.begin(), info.outputs.end());
+        } catch (const jobs::JobError& e) {
+          fail(fmt::format("job '{}': {}", job.name, e.what()));
         }
+      }
+      for (const std::string& topic : writes) {
+        if (read_so_far.count(topic) || topic == spec.source.topic) {
+          fail(
+              fmt::format("job '{}' writes '{}', which {} reads: a cycle (a pipeline flows one "
+                          "way; write to a new topic)",
+                          job.name, topic,
+                          std::count(job.inputs.begin(), job.inputs.end(), topic) > 0
+                              ? "it"
+                              : (topic == spec.source.topic ? "the source writes and a job"
+                                                            : "an earlier job")));
+        }
+        available.insert(topic);
       }
       available.insert("dlq." + job.name);
       if (const toml::table* given = (*t)["params"].as_table()) {
@@ -191,6 +223,13 @@ PipelineSpec load_pipeline(const std::string& path) {
         std::ostringstream json;
         json << toml::json_formatter{params};
         job.params_json = json.str();
+      }
+      if (!job.builtin.empty()) {
+        try {
+          check_builtin_params(job.builtin, job.params_json);
+        } catch (const jobs::JobError& e) {
+          fail(fmt::format("job '{}': {}", job.name, e.what()));
+        }
       }
       spec.jobs.push_back(job);
     }
@@ -220,11 +259,15 @@ EmbeddedReport run_embedded(const PipelineSpec& spec, const std::string& out_dir
   std::vector<std::unique_ptr<jobs::Job>> jobs;
   std::vector<LocalBus::Subscription*> inputs;
   std::vector<std::unique_ptr<JobRunner>> runners;
+  std::set<std::string> read_so_far = {spec.source.topic};
   for (const JobSpec& j : spec.jobs) {
     jobs.push_back(make_job(j));
     inputs.push_back(&bus.subscribe(j.inputs));
+    JobRunOptions options = options_for(j);
+    read_so_far.insert(j.inputs.begin(), j.inputs.end());
+    options.forbidden_outputs = read_so_far;  // a job's emit() into these would be a cycle
     runners.push_back(
-        std::make_unique<JobRunner>(*jobs.back(), *inputs.back(), bus, nullptr, options_for(j)));
+        std::make_unique<JobRunner>(*jobs.back(), *inputs.back(), bus, nullptr, options));
   }
   for (auto& r : runners) {
     try {
@@ -305,6 +348,7 @@ JobMetrics run_on_kafka(const PipelineSpec& spec, const std::string& job_name,
   std::filesystem::create_directories(".pairflow");
   SqliteCheckpointStore store(fmt::format(".pairflow/{}.{}.db", job_name, group));
   JobRunOptions options = options_for(*spec_job);
+  options.forbidden_outputs.insert(spec_job->inputs.begin(), spec_job->inputs.end());
   options.poll_timeout_ms = 100;
   options.checkpoint_key = job_name + "@" + group;
   options.idle_exit = std::chrono::milliseconds(static_cast<std::int64_t>(idle_exit_s * 1000));

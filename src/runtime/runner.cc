@@ -55,6 +55,7 @@ Summary run_csv(const std::string& path, const PipelineConfig& config, SymbolTab
                 PipelineObserver* log) {
   CsvTickSource source(path, symbols);
   Pipeline pipeline(config, symbols, log);
+  pipeline.set_location(&source.reader());
   RejectPolicy policy(config.max_rejects);
   Pacer pacer(config.speed);
   Tick tick;
@@ -69,7 +70,7 @@ Summary run_csv(const std::string& path, const PipelineConfig& config, SymbolTab
     }
     pacer.wait(tick.ts);
     Status s = pipeline.on_tick(tick);
-    if (!s) policy.on_reject(source.reader().where(s.message()));
+    if (!s) policy.on_reject(s.message());
   }
   pipeline.finish();
   return pipeline.summary();

@@ -168,8 +168,12 @@ TEST(Runner, FailsFastByDefaultAndCountsWhenAllowed) {
   Summary summary = run_csv(path, config, s2, nullptr);
   EXPECT_EQ(summary.ticks, 2u);
   EXPECT_EQ(summary.rejected_ticks, 3u);
-  EXPECT_EQ(summary.rejects.at("malformed"), 1u);
+  // A NaN price is a bad price, not a malformed row; every first reject names file and line.
+  EXPECT_EQ(summary.rejects.count("malformed"), 0u);
+  EXPECT_EQ(summary.rejects.at("bad_price"), 2u);
   EXPECT_EQ(summary.rejects.at("out_of_order"), 1u);
+  EXPECT_EQ(summary.first_reject.at("bad_price"), path + ":3: price -3 is not a positive number");
+  EXPECT_EQ(summary.first_reject.at("out_of_order").rfind(path + ":5: timestamp", 0), 0u);
   config.max_rejects = 2;
   SymbolTable s3;
   EXPECT_NE(error_of([&] { run_csv(path, config, s3, nullptr); }).find(":5: timestamp"),

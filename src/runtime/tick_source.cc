@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+
 namespace pairflow::runtime {
 
 CsvTickSource::CsvTickSource(const std::string& path, SymbolTable& symbols)
@@ -49,6 +51,12 @@ ReadResult CsvTickSource::next(Tick& tick, std::string& error) {
       return true;
     }
     auto v = parse_double(f[column]);
+    if (!v && v.status().code() == StatusCode::kInvalidArgument) {
+      // A number, but not finite (NaN, inf): the pipeline rejects it as a bad price, size or
+      // quote, not as a malformed row.
+      out = std::strtod(std::string(f[column]).c_str(), nullptr);
+      return true;
+    }
     if (!v) {
       error = reader_.where(fmt::format("{}: {}", name, v.status().message()));
       return false;

@@ -1,0 +1,25 @@
+// Topic names: the public names of pairflow's topics, and the rule every topic name obeys.
+//
+// A topic name is what Kafka accepts (1 to 249 characters of [a-zA-Z0-9._-], not "." or ".."),
+// so the same pipeline runs in process and on Kafka, and a name can never escape a directory when
+// topics are written to files (`pairflow run --out-dir`). Pure functions, any thread.
+#pragma once
+
+#include <string_view>
+
+#include "base/status.h"
+
+namespace pairflow::topics {
+
+inline constexpr std::string_view kTicks = "ticks";
+inline constexpr std::string_view kSignals = "pairs.signals";
+inline constexpr std::string_view kControl = "pairs.control";
+inline constexpr std::string_view kOrders = "orders";
+inline constexpr std::string_view kExecutions = "executions";
+inline constexpr std::string_view kPnl = "pnl";
+inline constexpr std::string_view kDeadLetterPrefix = "dlq.";
+
+// OK, or why `name` cannot be a topic ("topic 'a/b': '/' is not allowed ...").
+Status validate_name(std::string_view name);
+
+}  // namespace pairflow::topics
