@@ -3,7 +3,7 @@ JOBS ?= 2
 PRESET ?= release
 BUILD_DIR := $(if $(filter debug,$(PRESET)),build-debug,build)
 
-.PHONY: all bootstrap configure build test unit-test py-test demo bench format clean
+.PHONY: all bootstrap configure build test unit-test py-test demo bench format format-check lint fuzz clean
 
 all: build
 
@@ -32,5 +32,26 @@ bench: build
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')
 
+format-check:
+	clang-format --dry-run -Werror $$(git ls-files '*.h' '*.cc')
+
+# Curated clang-tidy checks (.clang-tidy) over every translation unit of the release build.
+lint: build
+	run-clang-tidy -quiet -p $(BUILD_DIR) -j $(JOBS) '^$(CURDIR)/(src|bench|tests|fuzz)/'
+
+# libFuzzer targets (clang, ASan, UBSan) in build-fuzz/, each for FUZZ_SECONDS over its corpus in
+# fuzz/corpus/NAME (new inputs land there: commit the interesting ones). `make test` replays the
+# committed corpora with the ordinary build.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := csv_ticks json_tick binary_codec config pipeline_file table_csv
+fuzz: bootstrap
+	@test -f build-fuzz/build.ninja || CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPAIRFLOW_FUZZ=ON -DPAIRFLOW_BUILD_TESTS=OFF \
+	  -DPAIRFLOW_BUILD_BENCH=OFF -DPAIRFLOW_COMPONENTS="base;model;jobs;stats;sim;features;screen;pairs;portfolio;exec;runtime"
+	cmake --build build-fuzz -j $(JOBS)
+	@for t in $(FUZZ_TARGETS); do echo "== fuzz_$$t ($(FUZZ_SECONDS) s)"; \
+	  build-fuzz/bin/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -print_final_stats=1 fuzz/corpus/$$t || exit 1; done
+
 clean:
-	rm -rf build build-debug
+	rm -rf build build-debug build-fuzz

@@ -1,6 +1,7 @@
-// Throughput of the Python job host: trivial jobs that return their input with one field added,
-// through process() per message and through process_batch() columns. items_per_second counts
-// input messages (JSON payloads parsed, handed to Python, outputs serialized and emitted).
+// Throughput of Python jobs through the runtime (JobRunner, as `pairflow job run` drives them):
+// trivial jobs that return their input with one field added, through process() per message and
+// through process_batch() columns. items_per_second counts input messages (payloads decoded,
+// handed to Python, outputs serialized and produced to the sink).
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 
 #include "counting_context.h"
 #include "embed/python/python_job.h"
+#include "job_runner_harness.h"
 #include "model/binary_codec.h"
 
 namespace {
@@ -90,7 +92,26 @@ std::vector<Message> binary_ticks(std::size_t n) {
   return batch;
 }
 
+// The job file `source` under a JobRunner, batches of state.range(0) messages.
 void run(benchmark::State& state, const char* source, bool binary = false) {
+  auto job = load("bench_job.py", source);
+  const auto n = static_cast<std::size_t>(state.range(0));
+  pairflow::bench::RunnerHarness harness(*job, binary ? binary_ticks(n) : ticks(n), n, binary);
+  for (auto _ : state) harness.step();
+  const auto& m = harness.metrics();
+  if (m.dead_lettered > 0) state.SkipWithError("messages were dead-lettered");
+  state.SetItemsProcessed(static_cast<std::int64_t>(m.processed));
+  state.counters["out_bytes_per_msg"] =
+      m.produced ? static_cast<double>(harness.sink().bytes) / static_cast<double>(m.produced) : 0;
+}
+
+// A job without process_batch(): the runner calls process() per message (one GIL acquire each).
+void BM_PerMessage(benchmark::State& state) { run(state, kPerMessage); }
+BENCHMARK(BM_PerMessage)->Arg(1024);
+
+// The host alone, without the runner: process_batch() called directly on a prepared batch. The
+// difference to BM_ProcessBatch is what the runtime's path costs (copies, offsets, the sink).
+void host_only(benchmark::State& state, const char* source, bool binary) {
   auto job = load("bench_job.py", source);
   CountingContext ctx;
   ctx.binary = binary;
@@ -98,30 +119,12 @@ void run(benchmark::State& state, const char* source, bool binary = false) {
   const auto n = static_cast<std::size_t>(state.range(0));
   auto batch = binary ? binary_ticks(n) : ticks(n);
   std::vector<Job::Failure> failed;
-  for (auto _ : state) {
-    job->process_batch(batch, ctx, failed);
-  }
+  for (auto _ : state) job->process_batch(batch, ctx, failed);
   if (!failed.empty()) state.SkipWithError(failed[0].error.c_str());
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(batch.size()));
-  state.counters["out_bytes_per_msg"] =
-      ctx.emitted ? static_cast<double>(ctx.bytes) / static_cast<double>(ctx.emitted) : 0;
 }
-
-// process() per message; the GIL is taken once per batch.
-void BM_PerMessage(benchmark::State& state) { run(state, kPerMessage); }
-BENCHMARK(BM_PerMessage)->Arg(1024);
-
-// Job::process() per message: one GIL acquire/release per message.
-void BM_PerMessageSingleCalls(benchmark::State& state) {
-  auto job = load("bench_job.py", kPerMessage);
-  CountingContext ctx;
-  auto batch = ticks(1024);
-  for (auto _ : state) {
-    for (const Message& m : batch) job->process(m, ctx);
-  }
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(batch.size()));
-}
-BENCHMARK(BM_PerMessageSingleCalls);
+void BM_HostOnlyProcessBatch(benchmark::State& state) { host_only(state, kBatched, false); }
+BENCHMARK(BM_HostOnlyProcessBatch)->Arg(8192);
 
 // process_batch(): columns built from the payloads, one Python call per batch.
 void BM_ProcessBatch(benchmark::State& state) { run(state, kBatched); }
@@ -148,6 +151,10 @@ def process_batch(cols):
 )";
 
 void BM_ProcessBatchBinary(benchmark::State& state) { run(state, kBatchedOnes, true); }
+void BM_HostOnlyProcessBatchBinary(benchmark::State& state) {
+  host_only(state, kBatchedOnes, true);
+}
+BENCHMARK(BM_HostOnlyProcessBatchBinary)->Arg(8192);
 BENCHMARK(BM_ProcessBatchBinary)->Arg(1024)->Arg(8192);
 
 void BM_ProcessBatchBinaryNumpy(benchmark::State& state) { run(state, kBatchedNumpy, true); }
@@ -160,7 +167,8 @@ BENCHMARK(BM_ProcessBatchBinaryInputOnly)->Arg(8192);
 void BM_ProcessBatchBinaryListColumn(benchmark::State& state) { run(state, kBatched, true); }
 BENCHMARK(BM_ProcessBatchBinaryListColumn)->Arg(8192);
 
-// Output side only: a Python-made batch of 8192 rows serialized and emitted per call.
+// Output side only, the host alone (no runner): a Python-made batch of 8192 rows serialized and
+// emitted per call.
 void BM_ProcessBatchOutputOnly(benchmark::State& state) {
   auto job = load("bench_job.py", R"(
 import numpy as np

@@ -1,6 +1,7 @@
-// Throughput of the R job host: each input message is a JSON payload parsed into an R list,
-// handed to the job's process(), and its result serialized back to JSON and emitted.
-// items_per_second counts input messages. R starts once per process (first benchmark).
+// Throughput of R jobs through the runtime (JobRunner, as `pairflow job run` drives them): each
+// input message is a JSON payload parsed into an R list, handed to the job's process(), and its
+// result serialized back to JSON and produced to the sink. items_per_second counts input
+// messages. R starts once per process (first benchmark).
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -11,16 +12,14 @@
 #include <string>
 #include <vector>
 
-#include "counting_context.h"
 #include "embed/r/r_job.h"
+#include "job_runner_harness.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using pairflow::jobs::Job;
 using pairflow::jobs::Message;
-
-using pairflow::bench::CountingContext;
 
 // examples/jobs/NAME from the repository: $PAIRFLOW_SOURCE_DIR, else next to this file.
 std::string example(const std::string& name) {
@@ -62,49 +61,41 @@ std::vector<Message> bars(std::size_t n) {
   return out;
 }
 
-void run(benchmark::State& state, Job& job, CountingContext& ctx) {
-  const std::vector<Message> input = bars(1000);
-  std::size_t i = 0;
-  for (auto _ : state) {
-    job.process(input[i], ctx);
-    if (++i == input.size()) i = 0;
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
-  state.counters["outputs"] = benchmark::Counter(static_cast<double>(ctx.emitted));
+// `job` under a JobRunner over 1000 bars, 100 per batch (the runner's per-message path).
+void run(benchmark::State& state, Job& job, const std::string& params = "{}") {
+  pairflow::bench::RunnerHarness harness(job, bars(1000), 100, false, params);
+  for (auto _ : state) harness.step();
+  const auto& m = harness.metrics();
+  if (m.dead_lettered > 0) state.SkipWithError("messages were dead-lettered");
+  state.SetItemsProcessed(static_cast<std::int64_t>(m.processed));
+  state.counters["outputs"] = benchmark::Counter(static_cast<double>(m.produced));
 }
 
 // The job of the host's headline number: return the input with one field added.
 void BM_RAddField(benchmark::State& state) {
   auto job = load_source("add_field.R", "process <- function(msg) { msg$seen <- TRUE; msg }\n");
-  CountingContext ctx;
-  job->setup(ctx);
-  run(state, *job, ctx);
+  run(state, *job);
 }
 BENCHMARK(BM_RAddField);
 
 // examples/jobs/passthrough.R: the host's round trip without R-side work.
 void BM_RPassthrough(benchmark::State& state) {
   auto job = pairflow::embed::load_r_job(example("passthrough.R"));
-  CountingContext ctx;
-  run(state, *job, ctx);
+  run(state, *job);
 }
 BENCHMARK(BM_RPassthrough);
 
 // Input side only: parse, build the list, call R; nothing comes back.
 void BM_RReturnNull(benchmark::State& state) {
   auto job = load_source("null.R", "process <- function(msg) NULL\n");
-  CountingContext ctx;
-  run(state, *job, ctx);
+  run(state, *job);
 }
 BENCHMARK(BM_RReturnNull);
 
 // examples/jobs/spread_zscore.R over two symbols' bars (state updates, a 60-bar window).
 void BM_RSpreadZscoreExample(benchmark::State& state) {
   auto job = pairflow::embed::load_r_job(example("spread_zscore.R"));
-  CountingContext ctx;
-  ctx.params = R"({"y":"AAA","x":"BBB","hedge_ratio":1.9,"window":60})";
-  job->setup(ctx);
-  run(state, *job, ctx);
+  run(state, *job, R"({"y":"AAA","x":"BBB","hedge_ratio":1.9,"window":60})");
 }
 BENCHMARK(BM_RSpreadZscoreExample);
 

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <string>
 
-#include "cli_support.h"
+#include "support/cli_support.h"
 
 namespace {
 

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "model/json.h"
 #include "model/topics.h"
+#include "runtime/job_launch.h"
 #include "runtime/job_runner.h"
 #include "runtime/kafka_transport.h"
 #include "runtime/pipeline_file.h"
@@ -38,34 +39,55 @@ std::string params_object(const std::vector<std::string>& params) {
 
 }  // namespace
 
+// The options `job run` and `run --job` share: checkpoints and the input order.
+void add_launch_options(CLI::App* cmd, runtime::LaunchOptions& o, std::string& offset_reset) {
+  cmd->add_option("--checkpoint", o.checkpoint,
+                  "checkpoint: a SQLite FILE.db (default with Kafka input: "
+                  ".pairflow/NAME.GROUP[.INSTANCE].db) or kafka:TOPIC (found from any machine)");
+  cmd->add_flag("--reset-checkpoint", o.reset_checkpoint,
+                "forget the saved checkpoint and start over from the start of the input topics");
+  cmd->add_option("--offset-reset", offset_reset,
+                  "when the checkpoint does not match the brokers (another cluster, a recreated "
+                  "topic, offsets beyond the log end or deleted): fail (default), or earliest / "
+                  "latest for those partitions, like Kafka's auto.offset.reset")
+      ->check(CLI::IsMember({"fail", "earliest", "latest"}));
+  cmd->add_option("--instance", o.instance,
+                  "instance id: keys the default checkpoint file, so several instances of one "
+                  "group can run in one directory");
+  cmd->add_option("--max-idle", o.max_idle_ms,
+                  "event-time order: ms a silent input partition may hold the others back "
+                  "(default 500)")
+      ->check(CLI::Range(0, 3600000));
+}
+
 void register_job(CLI::App& app) {
   auto* job_cmd = app.add_subcommand("job", "run one-file Python / R / C++ jobs");
   job_cmd->require_subcommand(1);
   auto* cmd = job_cmd->add_subcommand("run", "run a job: FILE.py, FILE.R or FILE.so");
   struct Options {
-    std::string file, in, out, brokers, group, name, checkpoint, metrics_file, codec = "json";
+    runtime::LaunchOptions launch;
+    std::string file, in, metrics_file, offset_reset = "fail", codec = "json";
     std::vector<std::string> params;
-    std::size_t batch = 500;
-    double checkpoint_interval_s = 1.0, idle_exit_s = 0;
   };
   auto o = std::make_shared<Options>();
+  runtime::LaunchOptions& l = o->launch;
   cmd->add_option("file", o->file, "job file")->required();
   cmd->add_option("--in", o->in, "input topic (or topics: a,b), or - for JSON lines on stdin")
       ->required();
-  cmd->add_option("--out", o->out, "default output topic, or - for stdout")->required();
-  cmd->add_option("--brokers", o->brokers, "Kafka bootstrap servers host:port,...");
-  cmd->add_option("--group", o->group, "consumer group (default pairflow.NAME)");
-  cmd->add_option("--name", o->name,
+  cmd->add_option("--out", l.output, "default output topic, or - for stdout")->required();
+  cmd->add_option("--brokers", l.brokers, "Kafka bootstrap servers host:port,...");
+  cmd->add_option("--group", l.group, "consumer group (default pairflow.NAME)");
+  cmd->add_option("--name", l.name,
                   "job name: DLQ topic dlq.NAME, checkpoint key (default: file stem)");
-  cmd->add_option(
-      "--checkpoint", o->checkpoint,
-      "checkpoint: a SQLite FILE.db (default with Kafka input: .pairflow/NAME.GROUP.db) "
-      "or kafka:TOPIC (state on Kafka, found from any machine)");
+  add_launch_options(cmd, l, o->offset_reset);
+  cmd->add_flag("--event-time-order", l.event_time_order,
+                "merge the input partitions by event time (for jobs that need one clock across "
+                "keys); see docs/jobs.md");
   cmd->add_option("--param", o->params, "parameter key=value for setup() (repeatable)");
-  cmd->add_option("--batch", o->batch, "messages per batch")->check(CLI::Range(1, 1000000));
-  cmd->add_option("--checkpoint-interval", o->checkpoint_interval_s, "seconds between checkpoints")
+  cmd->add_option("--batch", l.batch_size, "messages per batch")->check(CLI::Range(1, 1000000));
+  cmd->add_option("--checkpoint-interval", l.checkpoint_interval_s, "seconds between checkpoints")
       ->check(CLI::Range(0.001, 86400.0));
-  cmd->add_option("--idle-exit", o->idle_exit_s, "exit after this many idle seconds (0 = never)")
+  cmd->add_option("--idle-exit", l.idle_exit_s, "exit after this many idle seconds (0 = never)")
       ->check(CLI::Range(0.0, 1e6));
   cmd->add_option("--metrics", o->metrics_file, "write the final metrics JSON here");
   cmd->add_option("--codec", o->codec,
@@ -73,33 +95,25 @@ void register_job(CLI::App& app) {
                   "else as binary records (docs/jobs.md)")
       ->check(CLI::IsMember({"json", "binary"}));
   cmd->callback([o] {
-    const bool kafka_in = o->in != "-", kafka_out = o->out != "-";
-    std::string name = o->name.empty() ? std::filesystem::path(o->file).stem().string() : o->name;
-    std::string group = o->group.empty() ? "pairflow." + name : o->group;
-    std::vector<std::string> topics;
-    if (kafka_in) {
-      for (std::size_t start = 0; start <= o->in.size();) {
-        const std::size_t comma = std::min(o->in.find(',', start), o->in.size());
-        if (comma > start) topics.push_back(o->in.substr(start, comma - start));
-        start = comma + 1;
-      }
-      if (topics.empty()) throw UserError(fmt::format("--in '{}': no topic named", o->in));
+    runtime::LaunchOptions l = o->launch;
+    if (l.name.empty()) l.name = std::filesystem::path(o->file).stem().string();
+    l.inputs.clear();
+    for (std::size_t start = 0; start <= o->in.size();) {
+      const std::size_t comma = std::min(o->in.find(',', start), o->in.size());
+      if (comma > start) l.inputs.push_back(o->in.substr(start, comma - start));
+      start = comma + 1;
     }
-    for (const std::string& topic : topics) {
-      if (Status s = topics::validate_name(topic); !s) throw UserError("--in: " + s.message());
+    if (l.inputs.empty()) throw UserError(fmt::format("--in '{}': no topic named", o->in));
+    l.params_json = params_object(o->params);
+    l.offset_reset = runtime::parse_offset_reset(o->offset_reset);
+    l.binary_codec = o->codec == "binary";
+    // Topics are judged before the job file is loaded (a typo should not wait for Python or R).
+    for (const std::string& t : l.inputs) {
+      if (t == "-") continue;
+      if (Status s = topics::validate_name(t); !s) throw UserError("--in: " + s.message());
     }
-    if (kafka_out) {
-      if (Status s = topics::validate_name(o->out); !s) throw UserError("--out: " + s.message());
-      if (std::find(topics.begin(), topics.end(), o->out) != topics.end())
-        throw UserError(fmt::format(
-            "--out '{}' is also an input: the job would read its own output forever", o->out));
-    }
-    if (Status s = topics::validate_name("dlq." + name); !s)
-      throw UserError(
-          fmt::format("job name '{}' cannot name its dead-letter topic: {}", name, s.message()));
-    if ((kafka_in || kafka_out) && o->brokers.empty()) {
-      throw UserError(fmt::format("job run: topic '{}' needs --brokers (or use - for stdin/stdout)",
-                                  kafka_in ? o->in : o->out));
+    if (l.output != "-") {
+      if (Status s = topics::validate_name(l.output); !s) throw UserError("--out: " + s.message());
     }
     std::unique_ptr<jobs::Job> job;
     try {
@@ -107,62 +121,13 @@ void register_job(CLI::App& app) {
     } catch (const jobs::JobError& e) {
       throw UserError(e.what());
     }
-    std::unique_ptr<runtime::Source> source;
-    if (kafka_in) {
-      source = std::make_unique<runtime::KafkaSource>(o->brokers, group, topics);
-    } else {
-      source = std::make_unique<runtime::StdinSource>("stdin");
-    }
-    std::unique_ptr<runtime::Sink> sink;
-    if (kafka_out) {
-      sink = std::make_unique<runtime::KafkaSink>(o->brokers);
-    } else {
-      sink = std::make_unique<runtime::StdoutSink>(o->out);
-    }
-    std::string checkpoint_path = o->checkpoint;
-    if (checkpoint_path.empty() && kafka_in) {
-      std::filesystem::create_directories(".pairflow");
-      checkpoint_path = fmt::format(".pairflow/{}.{}.db", name, group);
-    }
-    std::unique_ptr<runtime::CheckpointStore> store;
-    if (checkpoint_path.starts_with("kafka:")) {
-      if (o->brokers.empty()) throw UserError("--checkpoint kafka:TOPIC needs --brokers");
-      store =
-          std::make_unique<runtime::KafkaCheckpointStore>(o->brokers, checkpoint_path.substr(6));
-    } else if (!checkpoint_path.empty())
-      store = std::make_unique<runtime::SqliteCheckpointStore>(checkpoint_path);
-    runtime::JobRunOptions options;
-    options.job_name = name;
-    options.output_topic = o->out;
-    options.params_json = params_object(o->params);
-    options.checkpoint_key = name + "@" + group;
-    options.batch_size = o->batch;
-    options.checkpoint_interval =
-        std::chrono::milliseconds(static_cast<std::int64_t>(o->checkpoint_interval_s * 1000));
-    options.idle_exit = std::chrono::milliseconds(static_cast<std::int64_t>(o->idle_exit_s * 1000));
-    options.binary_outputs = o->codec == "binary";
-    options.forbidden_outputs.insert(topics.begin(), topics.end());
-    std::unique_ptr<runtime::Source> decoding;
-    std::unique_ptr<runtime::Sink> encoding;
-    if (o->codec == "binary") {
-      decoding = std::make_unique<runtime::BinaryDecodingSource>(*source, !job->reads_binary());
-      encoding = std::make_unique<runtime::BinaryEncodingSink>(*sink);
-    }
-    runtime::JobRunner runner(*job, decoding ? *decoding : *source, encoding ? *encoding : *sink,
-                              store.get(), options);
-    runtime::install_stop_signals(&runner);
-    try {
-      runner.run();
-    } catch (const jobs::JobError& e) {
-      runtime::install_stop_signals(nullptr);
-      throw UserError(e.what());
-    }
-    runtime::install_stop_signals(nullptr);
-    const std::string metrics = runner.metrics().to_json();
-    std::fprintf(stderr, "job %s: %s\n", name.c_str(), metrics.c_str());
+    if (job->needs_event_time_order()) l.event_time_order = true;
+    const runtime::JobMetrics metrics = runtime::launch_job(*job, l);
+    const std::string text = metrics.to_json();
+    std::fprintf(stderr, "job %s: %s\n", l.name.c_str(), text.c_str());
     if (!o->metrics_file.empty()) {
       std::ofstream out(o->metrics_file);
-      out << metrics << '\n';
+      out << text << '\n';
       out.close();
       if (!out) throw UserError(fmt::format("{}: write failed", o->metrics_file));
     }
@@ -199,17 +164,19 @@ void register_run(CLI::App& app) {
   auto* cmd =
       app.add_subcommand("run", "run a pipeline file: every job in this process, or one on Kafka");
   struct Options {
-    std::string file, job, brokers, group, out_dir, report, codec = "json";
-    double idle_exit_s = 0;
+    runtime::LaunchOptions launch;
+    std::string file, job, out_dir, report, offset_reset = "fail", codec = "json";
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("pipeline", o->file, "pipeline TOML")->required();
   cmd->add_option("--job", o->job, "run only this job (or 'source') against Kafka");
-  cmd->add_option("--brokers", o->brokers, "Kafka bootstrap servers (with --job)");
-  cmd->add_option("--group", o->group, "consumer group (default pairflow.JOB)");
+  cmd->add_option("--brokers", o->launch.brokers, "Kafka bootstrap servers (with --job)");
+  cmd->add_option("--group", o->launch.group, "consumer group (default pairflow.JOB)");
+  add_launch_options(cmd, o->launch, o->offset_reset);
   cmd->add_option("--out-dir", o->out_dir, "embedded: write every topic to DIR/<topic>.jsonl");
   cmd->add_option("--report", o->report, "write the run report JSON here");
-  cmd->add_option("--idle-exit", o->idle_exit_s, "with --job: exit after this many idle seconds")
+  cmd->add_option("--idle-exit", o->launch.idle_exit_s,
+                  "with --job: exit after this many idle seconds")
       ->check(CLI::Range(0.0, 1e6));
   cmd->add_option("--codec", o->codec,
                   "with --job: json, or binary (binary topics, as `job run --codec binary`)")
@@ -218,11 +185,13 @@ void register_run(CLI::App& app) {
     runtime::PipelineSpec spec = runtime::load_pipeline(o->file);
     std::string report;
     if (o->job.empty()) {
-      if (!o->brokers.empty())
+      if (!o->launch.brokers.empty())
         throw UserError("run: --brokers needs --job NAME (one job per process on Kafka)");
       if (o->codec != "json")
         throw UserError(
             "run: --codec is for --job on Kafka (in process, messages are not encoded)");
+      if (!o->launch.checkpoint.empty() || o->launch.reset_checkpoint)
+        throw UserError("run: --checkpoint and --reset-checkpoint are for --job on Kafka");
       runtime::EmbeddedReport r = runtime::run_embedded(spec, o->out_dir);
       for (const auto& [topic, n] : r.topics)
         std::printf("%-24s %10llu messages\n", topic.c_str(), static_cast<unsigned long long>(n));
@@ -234,9 +203,11 @@ void register_run(CLI::App& app) {
       }
       report = r.to_json();
     } else {
-      if (o->brokers.empty()) throw UserError("run: --job needs --brokers");
-      runtime::JobMetrics m = runtime::run_on_kafka(spec, o->job, o->brokers, o->group,
-                                                    o->idle_exit_s, o->codec == "binary");
+      if (o->launch.brokers.empty()) throw UserError("run: --job needs --brokers");
+      runtime::LaunchOptions launch = o->launch;
+      launch.offset_reset = runtime::parse_offset_reset(o->offset_reset);
+      launch.binary_codec = o->codec == "binary";
+      runtime::JobMetrics m = runtime::run_on_kafka(spec, o->job, launch);
       report = m.to_json();
       std::fprintf(stderr, "job %s: %s\n", o->job.c_str(), report.c_str());
     }

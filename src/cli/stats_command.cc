@@ -8,6 +8,7 @@
 #include <span>
 
 #include "base/csv.h"
+#include "base/table_csv.h"
 #include "cli/commands.h"
 #include "model/json.h"
 #include "stats/adf.h"
@@ -17,54 +18,6 @@
 
 namespace pairflow::cli {
 namespace {
-
-// Columns of a CSV file by name; every value must be a finite number (and positive with --log).
-class ColumnFile {
- public:
-  ColumnFile(const std::string& path, const std::vector<std::string>& wanted, bool take_log) {
-    CsvReader reader(path);
-    if (!reader.next()) throw UserError(fmt::format("{}:1: empty file", path));
-    CsvHeader header(reader);
-    names_ = wanted.empty() ? std::vector<std::string>() : wanted;
-    if (names_.empty()) {
-      // All columns but a leading timestamp column.
-      for (std::size_t i = 0; i < header.names().size(); ++i) {
-        const auto& n = header.names()[i];
-        if (i == 0 && (n == "ts" || n == "date" || n == "time" || n == "timestamp")) continue;
-        names_.push_back(n);
-      }
-    }
-    std::vector<int> index;
-    for (const auto& n : names_) index.push_back(header.require(n));
-    columns_.resize(names_.size());
-    const std::size_t width = header.names().size();
-    while (reader.next()) {
-      const auto& f = reader.fields();
-      if (f.size() != width)
-        throw UserError(reader.where(fmt::format("expected {} fields, got {}", width, f.size())));
-      for (std::size_t c = 0; c < index.size(); ++c) {
-        auto v = parse_double(f[index[c]]);
-        if (!v)
-          throw UserError(
-              reader.where(fmt::format("column '{}': {}", names_[c], v.status().message())));
-        double value = *v;
-        if (take_log) {
-          if (value <= 0)
-            throw UserError(reader.where(
-                fmt::format("column '{}': --log needs positive values, got {}", names_[c], value)));
-          value = std::log(value);
-        }
-        columns_[c].push_back(value);
-      }
-    }
-  }
-  const std::vector<double>& column(std::size_t i) const { return columns_[i]; }
-  const std::vector<std::string>& names() const { return names_; }
-
- private:
-  std::vector<std::string> names_;
-  std::vector<std::vector<double>> columns_;
-};
 
 template <typename T>
 const T& or_fail(const Result<T>& r, const std::string& context) {

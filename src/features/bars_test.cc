@@ -4,9 +4,9 @@
 #include <limits>
 #include <string>
 
-#include "features/test_golden.h"
 #include "features/threshold_bars.h"
 #include "features/time_bars.h"
+#include "support/features_golden.h"
 
 namespace pairflow::features {
 namespace {

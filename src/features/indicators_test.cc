@@ -7,7 +7,7 @@
 #include <string>
 
 #include "features/indicator_engine.h"
-#include "features/test_golden.h"
+#include "support/features_golden.h"
 
 #ifdef PAIRFLOW_HAVE_STATS
 #include "stats/hurst.h"

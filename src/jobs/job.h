@@ -99,6 +99,10 @@ class Job {
   // straight from them); the runtime then hands them over undecoded. Otherwise a binary payload
   // is turned into JSON first.
   virtual bool reads_binary() const { return false; }
+  // True when the job needs its input in event-time order across keys (the trader: one clock for
+  // every symbol). On a partitioned Kafka topic the runtime then merges the partitions by event
+  // time (runtime/kafka_transport.h) instead of interleaving them as they arrive.
+  virtual bool needs_event_time_order() const { return false; }
   virtual void recover(JobContext& ctx) {}
   // Once, when the input has ended for good (a file replay, not a stop or a crash): emit what is
   // still pending, e.g. the last partial bar.

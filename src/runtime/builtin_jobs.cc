@@ -534,6 +534,7 @@ class PairActorsJob : public jobs::Job {
 
 class TraderJob : public jobs::Job, private PipelineObserver {
  public:
+  bool needs_event_time_order() const override { return true; }
   void setup(jobs::JobContext& ctx) override {
     Params params(ctx.params_json());
     const std::string config_path = params.string("config", "");

@@ -4,9 +4,11 @@
 #include <simdjson.h>
 #include <sqlite3.h>
 
+#include <array>
 #include <charconv>
 
 #include "base/status.h"
+#include "model/json.h"
 
 namespace pairflow::runtime {
 namespace {
@@ -35,6 +37,19 @@ SqliteCheckpointStore::SqliteCheckpointStore(const std::string& path) : path_(pa
     exec(db_, path_,
          "CREATE TABLE IF NOT EXISTS checkpoints (key TEXT PRIMARY KEY, positions TEXT NOT NULL, "
          "state TEXT NOT NULL, sequence INTEGER NOT NULL, saved_at TEXT NOT NULL)");
+    // Checkpoints from before origins were kept gain the column (an empty origin: not checked).
+    bool has_origin = false;
+    sqlite3_stmt* info = nullptr;
+    if (sqlite3_prepare_v2(db_, "PRAGMA table_info(checkpoints)", -1, &info, nullptr) ==
+        SQLITE_OK) {
+      while (sqlite3_step(info) == SQLITE_ROW) {
+        const auto* name = reinterpret_cast<const char*>(sqlite3_column_text(info, 1));
+        if (name && std::string_view(name) == "origin") has_origin = true;
+      }
+    }
+    sqlite3_finalize(info);
+    if (!has_origin)
+      exec(db_, path_, "ALTER TABLE checkpoints ADD COLUMN origin TEXT NOT NULL DEFAULT ''");
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;
@@ -48,7 +63,8 @@ SqliteCheckpointStore::~SqliteCheckpointStore() {
 
 std::optional<Checkpoint> SqliteCheckpointStore::load(const std::string& key) {
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, "SELECT positions, state, sequence FROM checkpoints WHERE key = ?",
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT positions, state, sequence, origin FROM checkpoints WHERE key = ?",
                          -1, &stmt, nullptr) != SQLITE_OK) {
     throw UserError(fmt::format("{}: checkpoint store: {}", path_, sqlite3_errmsg(db_)));
   }
@@ -59,6 +75,13 @@ std::optional<Checkpoint> SqliteCheckpointStore::load(const std::string& key) {
     c.positions = positions_from_json(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
     c.state = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1));
     c.sequence = static_cast<std::uint64_t>(sqlite3_column_int64(stmt, 2));
+    const auto* origin = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+    try {
+      c.origin = origin_from_json(origin ? origin : "");
+    } catch (const UserError& e) {
+      sqlite3_finalize(stmt);
+      throw UserError(fmt::format("{}: checkpoint '{}': {}", path_, key, e.what()));
+    }
     result = std::move(c);
   }
   sqlite3_finalize(stmt);
@@ -69,7 +92,7 @@ void SqliteCheckpointStore::save(const std::string& key, const Checkpoint& check
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(db_,
                          "INSERT OR REPLACE INTO checkpoints (key, positions, state, sequence, "
-                         "saved_at) VALUES (?, ?, ?, ?, datetime('now'))",
+                         "saved_at, origin) VALUES (?, ?, ?, ?, datetime('now'), ?)",
                          -1, &stmt, nullptr) != SQLITE_OK) {
     throw UserError(fmt::format("{}: checkpoint store: {}", path_, sqlite3_errmsg(db_)));
   }
@@ -78,11 +101,148 @@ void SqliteCheckpointStore::save(const std::string& key, const Checkpoint& check
   sqlite3_bind_text(stmt, 2, positions.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(stmt, 3, checkpoint.state.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64(stmt, 4, static_cast<sqlite3_int64>(checkpoint.sequence));
+  const std::string origin = origin_to_json(checkpoint.origin);
+  sqlite3_bind_text(stmt, 5, origin.c_str(), -1, SQLITE_TRANSIENT);
   const int rc = sqlite3_step(stmt);  // one statement = one atomic transaction
   sqlite3_finalize(stmt);
   if (rc != SQLITE_DONE) {
     throw UserError(fmt::format("{}: saving checkpoint failed: {}", path_, sqlite3_errmsg(db_)));
   }
+}
+
+void SqliteCheckpointStore::reset(const std::string& key) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, "DELETE FROM checkpoints WHERE key = ?", -1, &stmt, nullptr) !=
+      SQLITE_OK) {
+    throw UserError(fmt::format("{}: checkpoint store: {}", path_, sqlite3_errmsg(db_)));
+  }
+  sqlite3_bind_text(stmt, 1, key.c_str(), -1, SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(stmt);
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_DONE)
+    throw UserError(fmt::format("{}: resetting checkpoint failed: {}", path_, sqlite3_errmsg(db_)));
+}
+
+std::uint32_t fingerprint(std::string_view key, std::string_view payload) {
+  static const auto kTable = [] {
+    std::array<std::uint32_t, 256> t{};
+    for (std::uint32_t i = 0; i < 256; ++i) {
+      std::uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  std::uint32_t crc = 0xFFFFFFFFu;
+  auto feed = [&](std::string_view bytes) {
+    for (char ch : bytes) crc = kTable[(crc ^ static_cast<std::uint8_t>(ch)) & 0xFF] ^ (crc >> 8);
+  };
+  feed(key);
+  feed(std::string_view("\0", 1));  // "ab"+"c" and "a"+"bc" differ
+  feed(payload);
+  crc ^= 0xFFFFFFFFu;
+  return crc == 0 ? 1 : crc;
+}
+
+std::vector<OriginMismatch> check_origin(const Checkpoint& checkpoint, Source& source) {
+  std::vector<OriginMismatch> out;
+  const std::string cluster = source.cluster_id();
+  if (cluster.empty()) return out;  // not a log: nothing to compare
+  const Origin& saved = checkpoint.origin;
+  const bool other_cluster = !saved.cluster.empty() && saved.cluster != cluster;
+  for (const auto& [id, next] : checkpoint.positions) {
+    const auto at = saved.partitions.find(id);
+    const PartitionOrigin* was = at == saved.partitions.end() ? nullptr : &at->second;
+    OriginMismatch m;
+    m.partition = id;
+    const std::optional<LogPartition> now = source.describe_partition(id, false);
+    const std::string name =
+        now ? fmt::format("{}[{}]", now->topic, now->partition)
+            : (was ? fmt::format("{}[{}]", was->topic, was->partition) : fmt::format("#{}", id));
+    if (other_cluster) {
+      m.what = fmt::format("{}: saved against Kafka cluster '{}', the brokers are cluster '{}'",
+                           name, saved.cluster, cluster);
+      m.log_replaced = true;
+    } else if (!now) {
+      m.what = fmt::format("{}: the partition no longer exists", name);
+      m.log_replaced = m.partition_gone = true;
+    } else if (next > now->log_end) {
+      m.what = fmt::format("{}: offset {} is beyond the log end {} (topic recreated or truncated)",
+                           name, next, now->log_end);
+      m.log_replaced = true;
+    } else if (was && was->last_fingerprint != 0 && was->last_offset == next - 1 &&
+               was->last_offset >= now->log_start) {
+      const auto fp = source.fingerprint_at(id, was->last_offset);
+      if (fp && *fp != was->last_fingerprint) {
+        m.what = fmt::format(
+            "{}: the message at offset {} is not the one the job processed (topic recreated)", name,
+            was->last_offset);
+        m.log_replaced = true;
+      }
+    }
+    if (m.what.empty() && now && next < now->log_start) {
+      m.what =
+          fmt::format("{}: offsets {} to {} were deleted (retention) before the job processed them",
+                      name, next, now->log_start - 1);
+    }
+    if (m.what.empty()) continue;
+    if (now) {
+      m.log_start = now->log_start;
+      m.log_end = now->log_end;
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::string origin_to_json(const Origin& origin) {
+  if (origin.cluster.empty() && origin.partitions.empty()) return "";
+  std::string out = fmt::format(R"({{"cluster":{},"partitions":{{)", json_string(origin.cluster));
+  bool first = true;
+  for (const auto& [id, p] : origin.partitions) {
+    out += fmt::format(
+        R"({}"{}":{{"topic":{},"partition":{},"log_start":{},"log_end":{},"last_offset":{},)"
+        R"("last_fingerprint":{}}})",
+        first ? "" : ",", id, json_string(p.topic), p.partition, p.log_start, p.log_end,
+        p.last_offset, p.last_fingerprint);
+    first = false;
+  }
+  return out + "}}";
+}
+
+Origin origin_from_json(std::string_view json) {
+  Origin origin;
+  if (json.empty() || json == "{}" || json == "null") return origin;
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj, partitions;
+  auto fail = [&] { return UserError(fmt::format("checkpoint origin is corrupt: '{}'", json)); };
+  std::string_view cluster;
+  if (parser.parse(json.data(), json.size()).get_object().get(obj) ||
+      obj["cluster"].get_string().get(cluster) || obj["partitions"].get_object().get(partitions)) {
+    throw fail();
+  }
+  origin.cluster = std::string(cluster);
+  for (auto [id_text, value] : partitions) {
+    std::int32_t id = 0;
+    if (std::from_chars(id_text.data(), id_text.data() + id_text.size(), id).ec != std::errc())
+      throw fail();
+    PartitionOrigin p;
+    std::string_view topic;
+    std::int64_t partition = 0;
+    std::uint64_t fp = 0;
+    if (value["topic"].get_string().get(topic) || value["partition"].get_int64().get(partition) ||
+        value["log_start"].get_int64().get(p.log_start) ||
+        value["log_end"].get_int64().get(p.log_end) ||
+        value["last_offset"].get_int64().get(p.last_offset) ||
+        value["last_fingerprint"].get_uint64().get(fp)) {
+      throw fail();
+    }
+    p.topic = std::string(topic);
+    p.partition = static_cast<std::int32_t>(partition);
+    p.last_fingerprint = static_cast<std::uint32_t>(fp);
+    origin.partitions[id] = std::move(p);
+  }
+  return origin;
 }
 
 std::string positions_to_json(const Positions& positions) {
@@ -123,9 +283,10 @@ Positions positions_from_json(const std::string& json) {
 }
 
 std::string checkpoint_to_json(const Checkpoint& c) {
-  return fmt::format(R"({{"positions":{},"state":{},"sequence":{}}})",
-                     positions_to_json(c.positions), c.state.empty() ? "null" : c.state,
-                     c.sequence);
+  const std::string origin = origin_to_json(c.origin);
+  return fmt::format(R"({{"positions":{},"state":{},"sequence":{},"origin":{}}})",
+                     positions_to_json(c.positions), c.state.empty() ? "null" : c.state, c.sequence,
+                     origin.empty() ? "null" : origin);
 }
 
 Checkpoint checkpoint_from_json(std::string_view json) {
@@ -143,6 +304,9 @@ Checkpoint checkpoint_from_json(std::string_view json) {
   c.positions = positions_from_json(simdjson::minify(positions));
   c.state = state.is_null() ? "{}" : simdjson::minify(state);
   c.sequence = sequence;
+  simdjson::dom::element origin;
+  if (!obj["origin"].get(origin) && !origin.is_null())
+    c.origin = origin_from_json(simdjson::minify(origin));
   return c;
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 
@@ -115,6 +116,24 @@ void JobRunner::checkpoint() {
     c.positions = positions_;
     c.state = job_.snapshot_state();
     c.sequence = ++sequence_;
+    if (!cluster_.empty()) {
+      c.origin.cluster = cluster_;
+      for (const auto& [id, next] : positions_) {
+        PartitionOrigin o;
+        if (auto log = source_.describe_partition(id, true)) {
+          o.topic = log->topic;
+          o.partition = log->partition;
+          o.log_start = log->log_start;
+          o.log_end = log->log_end;
+        }
+        if (auto seen = last_seen_.find(id);
+            seen != last_seen_.end() && seen->second.first == next - 1) {
+          o.last_offset = seen->second.first;
+          o.last_fingerprint = seen->second.second;
+        }
+        c.origin.partitions[id] = std::move(o);
+      }
+    }
     checkpoints_->save(options_.checkpoint_key, c);
   }
   source_.commit(positions_);
@@ -122,19 +141,115 @@ void JobRunner::checkpoint() {
 }
 
 void JobRunner::start() {
-  job_.setup(*context_);
-  if (checkpoints_) {
-    if (auto saved = checkpoints_->load(options_.checkpoint_key)) {
-      job_.restore_state(saved->state);
-      resume_ = saved->positions;
-      positions_ = saved->positions;
-      sequence_ = saved->sequence;
-      source_.seek(resume_);
-      metrics_.restored = true;
-      job_.recover(*context_);
+  if (options_.crash_guard) {
+    guard_ = options_.crash_guard;
+    suspects_ = guard_->left_behind();
+    if (suspects_) {
+      log_line(fmt::format(
+          "the previous run died while processing {} (recorded in {}); processing {} one at a "
+          "time",
+          suspects_->single ? "one message" : "a batch", guard_->path(),
+          suspects_->single ? "it" : "those messages"));
     }
   }
+  cluster_ = source_.cluster_id();
+  job_.setup(*context_);
+  if (checkpoints_) restore(checkpoints_->load(options_.checkpoint_key));
   last_checkpoint_ = last_message_ = std::chrono::steady_clock::now();
+}
+
+void JobRunner::log_line(const std::string& text) { context_->log(jobs::LogLevel::kWarning, text); }
+
+void JobRunner::restore(std::optional<Checkpoint> saved) {
+  if (!saved) return;
+  bool keep_state = true;
+  const std::vector<OriginMismatch> mismatches = check_origin(*saved, source_);
+  if (!mismatches.empty()) {
+    std::string problems;
+    for (const auto& m : mismatches) problems += (problems.empty() ? "" : "; ") + m.what;
+    if (options_.offset_reset == OffsetReset::kFail) {
+      throw UserError(fmt::format(
+          "checkpoint '{}' in {} does not match the brokers: {}. Start over with "
+          "--reset-checkpoint, or pass --offset-reset earliest|latest to follow Kafka's "
+          "auto.offset.reset",
+          options_.checkpoint_key, checkpoints_->describe(), problems));
+    }
+    const bool earliest = options_.offset_reset == OffsetReset::kEarliest;
+    for (const auto& m : mismatches) {
+      if (m.partition_gone) {
+        saved->positions.erase(m.partition);
+      } else {
+        saved->positions[m.partition] = earliest ? m.log_start : m.log_end;
+      }
+      // The state was computed from a log that is gone: it cannot continue on this one.
+      if (m.log_replaced) keep_state = false;
+    }
+    log_line(fmt::format(
+        "checkpoint '{}' does not match the brokers ({}); --offset-reset {}: "
+        "those partitions start at their {}{}",
+        options_.checkpoint_key, problems, earliest ? "earliest" : "latest",
+        earliest ? "log start" : "log end", keep_state ? "" : ", and the job state is discarded"));
+  }
+  if (keep_state) job_.restore_state(saved->state);
+  resume_ = saved->positions;
+  positions_ = saved->positions;
+  sequence_ = saved->sequence;
+  source_.seek(resume_);
+  metrics_.restored = true;
+  job_.recover(*context_);
+}
+
+// Whether `m` was in hand when the previous run died.
+bool JobRunner::suspect(const jobs::Message& m) const {
+  for (const auto& r : suspects_->ranges) {
+    if (r.partition == m.partition && m.offset >= r.first && m.offset <= r.last) return true;
+  }
+  return false;
+}
+
+void JobRunner::process(std::span<const jobs::Message> work) {
+  if (job_.has_batch_path()) {
+    context_->current_ = nullptr;
+    job_.process_batch(work, *context_, failures_);
+    return;
+  }
+  for (std::size_t i = 0; i < work.size(); ++i) {
+    context_->current_ = &work[i];
+    try {
+      job_.process(work[i], *context_);
+    } catch (const jobs::JobError& e) {
+      failures_.push_back({i, e.what()});
+    }
+  }
+  context_->current_ = nullptr;
+}
+
+// A batch holding messages of a crashed run: one message at a time, each marked in the guard with
+// its attempt count; one that has killed the process max_crash_attempts times is dead-lettered.
+void JobRunner::process_suspects(std::span<const jobs::Message> work) {
+  for (std::size_t i = 0; i < work.size(); ++i) {
+    const jobs::Message& m = work[i];
+    int crashes = 0;
+    if (suspects_->single && suspects_->ranges.front().partition == m.partition &&
+        suspects_->ranges.front().first == m.offset) {
+      crashes = suspects_->attempts;
+    }
+    if (crashes >= options_.max_crash_attempts) {
+      failures_.push_back(
+          {i, fmt::format("the job crashed {} times on this message (the process died: a crash in "
+                          "native code, an abort or the out-of-memory killer); dead-lettered so "
+                          "the partition moves on",
+                          crashes)});
+      continue;
+    }
+    record_.ranges.assign(1, {m.partition, m.offset, m.offset});
+    record_.single = true;
+    record_.attempts = suspect(m) ? crashes + 1 : 1;
+    guard_->mark(record_);
+    const std::size_t before = failures_.size();
+    process(work.subspan(i, 1));
+    for (std::size_t f = before; f < failures_.size(); ++f) failures_[f].index += i;
+  }
 }
 
 bool JobRunner::step() {
@@ -144,39 +259,66 @@ bool JobRunner::step() {
   const auto now = std::chrono::steady_clock::now();
   if (!batch_.empty() || !source_.ready()) last_message_ = now;
   metrics_.consumed += batch_.size();
-  // Drop what the restored checkpoint already covers (replayed input after a restart).
-  work_.clear();
-  for (auto& m : batch_) {
-    auto it = resume_.find(m.partition);
-    if (it != resume_.end() && m.offset < it->second) {
-      ++metrics_.skipped;
-      continue;
+  // Drop what the restored checkpoint already covers (replayed input after a restart). Swapping
+  // keeps every slot's buffers in the batch for the next poll.
+  if (!resume_.empty()) {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < batch_.size(); ++i) {
+      const auto it = resume_.find(batch_[i].partition);
+      if (it != resume_.end() && batch_[i].offset < it->second) {
+        ++metrics_.skipped;
+        continue;
+      }
+      if (kept != i) std::swap(batch_[kept], batch_[i]);
+      ++kept;
     }
-    work_.push_back(std::move(m));
+    batch_.truncate(kept);
   }
-  if (!work_.empty()) {
+  if (!batch_.empty()) {
     failures_.clear();
-    if (job_.has_batch_path()) {
-      context_->current_ = nullptr;
-      job_.process_batch(work_, *context_, failures_);
-    } else {
-      for (std::size_t i = 0; i < work_.size(); ++i) {
-        context_->current_ = &work_[i];
-        try {
-          job_.process(work_[i], *context_);
-        } catch (const jobs::JobError& e) {
-          failures_.push_back({i, e.what()});
+    const std::span<const jobs::Message> work = batch_.span();
+    if (suspects_ &&
+        std::any_of(work.begin(), work.end(), [&](const jobs::Message& m) { return suspect(m); })) {
+      process_suspects(work);
+    } else if (guard_) {
+      record_.ranges.clear();
+      record_.single = false;
+      for (const jobs::Message& m : work) {
+        if (record_.ranges.empty() || record_.ranges.back().partition != m.partition) {
+          record_.ranges.push_back({m.partition, m.offset, m.offset});
+        } else {
+          auto& r = record_.ranges.back();
+          r.first = std::min(r.first, m.offset);
+          r.last = std::max(r.last, m.offset);
         }
       }
-      context_->current_ = nullptr;
+      guard_->mark(record_);
+      process(work);
+    } else {
+      process(work);
     }
-    for (const auto& f : failures_) dead_letter(work_[f.index], f.error);
-    for (const auto& m : work_) {
-      auto& next = positions_[m.partition];
-      next = std::max(next, m.offset + 1);
+    if (guard_) guard_->clear();
+    for (const auto& f : failures_) dead_letter(work[f.index], f.error);
+    if (!cluster_.empty()) note_last_messages(work);
+    // Next offset per partition; messages of one partition usually come in runs.
+    std::int32_t partition = work.front().partition;
+    std::int64_t* next = &positions_[partition];
+    for (const jobs::Message& m : work) {
+      if (m.partition != partition) {
+        partition = m.partition;
+        next = &positions_[partition];
+      }
+      *next = std::max(*next, m.offset + 1);
     }
-    metrics_.processed += work_.size() - failures_.size();
+    metrics_.processed += work.size() - failures_.size();
     dirty_ = true;
+    if (suspects_) {
+      std::erase_if(suspects_->ranges, [&](const CrashGuard::Range& r) {
+        const auto at = positions_.find(r.partition);
+        return at != positions_.end() && at->second > r.last;
+      });
+      if (suspects_->ranges.empty()) suspects_.reset();
+    }
   }
   if (dirty_ && now - last_checkpoint_ >= options_.checkpoint_interval) {
     checkpoint();
@@ -189,6 +331,18 @@ bool JobRunner::step() {
   }
   if (options_.idle_exit.count() > 0 && now - last_message_ >= options_.idle_exit) return false;
   return !stop_.load();
+}
+
+// The last message of each partition in `work`: its offset and fingerprint (for the origin).
+void JobRunner::note_last_messages(std::span<const jobs::Message> work) {
+  const jobs::Message* last = nullptr;
+  for (const jobs::Message& m : work) {
+    if (last && m.partition != last->partition) {
+      last_seen_[last->partition] = {last->offset, fingerprint(last->key, last->payload)};
+    }
+    if (!last || m.partition != last->partition || m.offset > last->offset) last = &m;
+  }
+  if (last) last_seen_[last->partition] = {last->offset, fingerprint(last->key, last->payload)};
 }
 
 void JobRunner::stop() {

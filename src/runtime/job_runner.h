@@ -17,11 +17,14 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
+#include <span>
 #include <string>
 
 #include "jobs/job.h"
 #include "runtime/checkpoint.h"
+#include "runtime/crash_guard.h"
 #include "runtime/transport.h"
 
 namespace pairflow::runtime {
@@ -41,6 +44,15 @@ struct JobRunOptions {
   // Topics the job must not write: its inputs and those of jobs before it. An emit() to one would
   // feed a job its own output forever; it fails the message (DLQ) instead.
   std::set<std::string> forbidden_outputs;
+  // A checkpoint that does not match the log it resumes (another cluster, a recreated topic, an
+  // offset beyond the log end, deleted offsets): stop with an error naming it (kFail), or reset the
+  // partitions that do not match to the log's start or end, like Kafka's auto.offset.reset.
+  OffsetReset offset_reset = OffsetReset::kFail;
+  // The crash guard beside the checkpoint (runtime/crash_guard.h), already open and locked: a
+  // message on which the process died max_crash_attempts times is dead-lettered on the next
+  // start. Null: no guard.
+  std::shared_ptr<CrashGuard> crash_guard;
+  int max_crash_attempts = 3;
 };
 
 struct JobMetrics {
@@ -74,6 +86,12 @@ class JobRunner {
   class Context;
   void dead_letter(const jobs::Message& message, const std::string& error);
   void checkpoint();
+  void restore(std::optional<Checkpoint> saved);
+  void process(std::span<const jobs::Message> work);
+  void process_suspects(std::span<const jobs::Message> work);
+  bool suspect(const jobs::Message& m) const;
+  void note_last_messages(std::span<const jobs::Message> work);
+  void log_line(const std::string& text);
 
   jobs::Job& job_;
   Source& source_;
@@ -87,11 +105,18 @@ class JobRunner {
   Positions resume_;     // from the checkpoint: messages before these are already done
   std::uint64_t sequence_ = 0;
   std::atomic<bool> stop_{false};
-  std::vector<jobs::Message> batch_, work_;
+  MessageBatch batch_;
   std::vector<jobs::Job::Failure> failures_;
   std::chrono::steady_clock::time_point last_checkpoint_, last_message_;
   bool dirty_ = false;
   bool input_ended_ = false;
+  // The log behind the source (empty cluster: not a log), and per partition the offset and
+  // fingerprint of the last message processed: what a checkpoint records of its origin.
+  std::string cluster_;
+  std::map<std::int32_t, std::pair<std::int64_t, std::uint32_t>> last_seen_;
+  std::shared_ptr<CrashGuard> guard_;
+  std::optional<CrashGuard::Record> suspects_;  // what a crashed run was processing
+  CrashGuard::Record record_;
 };
 
 // Stops every JobRunner registered here on SIGINT / SIGTERM (the CLI's signal handling).

@@ -12,6 +12,7 @@
 #include "model/json.h"
 #include "runtime/builtin_jobs.h"
 #include "runtime/kafka_transport.h"
+#include "support/memory_sink.h"
 
 namespace pairflow::runtime {
 namespace {
@@ -21,7 +22,7 @@ class VectorSource : public Source {
  public:
   explicit VectorSource(std::vector<jobs::Message> messages, std::size_t stop_after = SIZE_MAX)
       : messages_(std::move(messages)), stop_after_(stop_after) {}
-  bool poll(std::vector<jobs::Message>& out, std::size_t max, int) override {
+  bool poll(MessageBatch& out, std::size_t max, int) override {
     std::size_t n = 0;
     while (n < max && next_ < messages_.size() && next_ < stop_after_) {
       out.push_back(messages_[next_++]);
@@ -215,7 +216,7 @@ TEST(BinaryCodecTransport, DecodesInputUnlessTheJobReadsBinary) {
   for (bool decode : {true, false}) {
     VectorSource inner(input);
     BinaryDecodingSource source(inner, decode);
-    std::vector<jobs::Message> out;
+    MessageBatch out;
     source.poll(out, 10, 0);
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].payload,
@@ -381,6 +382,156 @@ TEST(KafkaCheckpointStore, KeepsStatesLargerThanOneMegabyteAndSurvivesAHalfWritt
   EXPECT_EQ(loaded->sequence, 11u);
   EXPECT_EQ(loaded->state, "[1.5]");
   EXPECT_FALSE(KafkaCheckpointStore(cluster.bootstrap(), "checkpoints").load("other").has_value());
+}
+
+}  // namespace
+}  // namespace pairflow::runtime
+
+namespace pairflow::runtime {
+namespace {
+
+// A log with an identity, like a Kafka topic: a cluster id, log start / end per partition, and
+// readable messages by offset (the partition's messages are `messages` with offsets from 0).
+class FakeLog : public VectorSource {
+ public:
+  FakeLog(std::string cluster, std::vector<jobs::Message> messages, std::int64_t log_start = 0)
+      : VectorSource(slice(messages, log_start)),
+        cluster_(std::move(cluster)),
+        all_(std::move(messages)),
+        log_start_(log_start) {}
+  std::string cluster_id() override { return cluster_; }
+  std::optional<LogPartition> describe_partition(std::int32_t p, bool) override {
+    if (p != 0) return std::nullopt;
+    return LogPartition{"in", 0, log_start_, static_cast<std::int64_t>(all_.size())};
+  }
+  std::optional<std::uint32_t> fingerprint_at(std::int32_t p, std::int64_t offset) override {
+    if (p != 0 || offset < log_start_ || offset >= static_cast<std::int64_t>(all_.size()))
+      return std::nullopt;
+    return fingerprint(all_[offset].key, all_[offset].payload);
+  }
+
+ private:
+  static std::vector<jobs::Message> slice(const std::vector<jobs::Message>& m, std::int64_t from) {
+    return {m.begin() + from, m.end()};
+  }
+  std::string cluster_;
+  std::vector<jobs::Message> all_;
+  std::int64_t log_start_;
+};
+
+std::vector<jobs::Message> sums(int n, int base) {
+  std::vector<jobs::Message> out;
+  for (int i = 0; i < n; ++i) {
+    out.push_back(jobs::Message{.topic = "in",
+                                .key = "k",
+                                .payload = fmt::format(R"({{"i":{}}})", base + i),
+                                .partition = 0,
+                                .offset = i});
+  }
+  return out;
+}
+
+// Runs SumJob over `log` with the checkpoint in `db`; returns the job's final sum, or the error.
+std::string run_sum(const std::string& db, Source& log, OffsetReset reset, int* sum = nullptr,
+                    bool* restored_state = nullptr) {
+  SqliteCheckpointStore store(db);
+  SumJob job;
+  job.sum = 0;
+  MemorySink sink;
+  JobRunOptions options{.job_name = "sum", .output_topic = "out", .batch_size = 3};
+  options.offset_reset = reset;
+  try {
+    JobRunner(job, log, sink, &store, options).run();
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  if (sum) *sum = job.sum;
+  if (restored_state) *restored_state = job.recovered;
+  return "";
+}
+
+TEST(CheckpointOrigin, ARecreatedTopicWithAsManyMessagesIsNotSkipped) {
+  const std::string db = temp_db("origin_recreated.db");
+  FakeLog first("cluster-a", sums(10, 0));
+  EXPECT_EQ(run_sum(db, first, OffsetReset::kFail), "");
+  // Same cluster, same topic name, same length: only the messages differ (recreated, refilled).
+  FakeLog second("cluster-a", sums(12, 100));
+  const std::string error = run_sum(db, second, OffsetReset::kFail);
+  EXPECT_NE(error.find("in[0]: the message at offset 9 is not the one the job processed"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("--reset-checkpoint"), std::string::npos);
+  int sum = -1;
+  FakeLog third("cluster-a", sums(12, 100));
+  EXPECT_EQ(run_sum(db, third, OffsetReset::kEarliest, &sum), "");
+  EXPECT_EQ(sum, 100 * 12 + 66);  // every new message once, the old state (45) discarded
+}
+
+TEST(CheckpointOrigin, SameLogResumesAndOffsetsBeyondTheEndAreNamed) {
+  const std::string db = temp_db("origin_same.db");
+  auto messages = sums(10, 0);
+  FakeLog first("cluster-a", {messages.begin(), messages.begin() + 6});
+  EXPECT_EQ(run_sum(db, first, OffsetReset::kFail), "");
+  int sum = -1;
+  FakeLog grown("cluster-a", messages);  // four more messages on the same log
+  EXPECT_EQ(run_sum(db, grown, OffsetReset::kFail, &sum), "");
+  EXPECT_EQ(sum, 45);  // the saved 15 plus 6..9
+  FakeLog shorter("cluster-a", sums(4, 0));
+  const std::string error = run_sum(db, shorter, OffsetReset::kFail);
+  EXPECT_NE(error.find("offset 10 is beyond the log end 4"), std::string::npos) << error;
+  FakeLog other("cluster-b", messages);
+  EXPECT_NE(run_sum(db, other, OffsetReset::kFail).find("saved against Kafka cluster 'cluster-a'"),
+            std::string::npos);
+}
+
+TEST(CheckpointOrigin, DeletedOffsetsFollowAutoOffsetResetAndKeepTheState) {
+  const std::string db = temp_db("origin_retention.db");
+  auto messages = sums(20, 0);
+  FakeLog first("cluster-a", {messages.begin(), messages.begin() + 5});
+  EXPECT_EQ(run_sum(db, first, OffsetReset::kFail), "");    // state 0+..+4 = 10, position 5
+  FakeLog trimmed("cluster-a", messages, /*log_start=*/8);  // 5..7 expired before being read
+  EXPECT_NE(run_sum(db, trimmed, OffsetReset::kFail).find("offsets 5 to 7 were deleted"),
+            std::string::npos);
+  int sum = -1;
+  FakeLog again("cluster-a", messages, 8);
+  EXPECT_EQ(run_sum(db, again, OffsetReset::kEarliest, &sum), "");
+  EXPECT_EQ(sum, 10 + (8 + 19) * 12 / 2);  // the state kept, reading resumes at the log start
+}
+
+TEST(CheckpointOrigin, SurvivesTheKafkaRecordForm) {
+  Checkpoint c;
+  c.positions = {{0, 10}, {3, 7}};
+  c.state = R"({"x":1})";
+  c.sequence = 4;
+  c.origin.cluster = "abc";
+  c.origin.partitions[0] = {"ticks", 0, 2, 10, 9, 12345};
+  c.origin.partitions[3] = {"ticks", 3, 0, 7, 6, 99};
+  const Checkpoint back = checkpoint_from_json(checkpoint_to_json(c));
+  EXPECT_EQ(back.origin.cluster, "abc");
+  EXPECT_EQ(back.origin.partitions.at(3).last_fingerprint, 99u);
+  EXPECT_EQ(back.origin.partitions.at(0).log_start, 2);
+  EXPECT_EQ(back.positions, c.positions);
+  // An old record without an origin still loads (its origin is empty: only the log end checked).
+  EXPECT_TRUE(checkpoint_from_json(R"({"positions":{"0":1},"state":{},"sequence":1})")
+                  .origin.partitions.empty());
+}
+
+TEST(CrashGuard, KeepsWhatWasInHandAcrossACrashAndLocks) {
+  const std::string path = temp_db("guard.inflight");
+  {
+    CrashGuard guard(path);
+    EXPECT_FALSE(guard.left_behind());
+    EXPECT_THROW(CrashGuard second(path), UserError);  // one holder at a time
+    guard.mark({{{0, 10, 19}, {2, 4, 4}}, false, 0});
+    // The process "dies" here: the record stays in the file.
+  }
+  CrashGuard again(path);
+  ASSERT_TRUE(again.left_behind());
+  EXPECT_FALSE(again.left_behind()->single);
+  ASSERT_EQ(again.left_behind()->ranges.size(), 2u);
+  EXPECT_EQ(again.left_behind()->ranges[1].partition, 2);
+  again.mark({{{0, 12, 12}}, true, 2});  // a longer record first, then a shorter one
+  again.clear();
 }
 
 }  // namespace

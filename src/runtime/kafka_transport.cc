@@ -7,11 +7,14 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
+#include <deque>
 #include <map>
 #include <memory>
 
 #include "base/status.h"
+#include "model/event_time.h"
 #include "model/topics.h"
 
 namespace pairflow::runtime {
@@ -81,6 +84,10 @@ KafkaSink::~KafkaSink() {
 }
 
 void KafkaSink::produce(std::string_view topic, std::string_view key, std::string_view payload) {
+  if (topic != last_topic_) {  // most outputs go to the topic of the one before
+    if (!known_topics_.count(topic)) require_topics({std::string(topic)});
+    last_topic_.assign(topic);
+  }
   for (;;) {
     rd_kafka_resp_err_t err = rd_kafka_producev(
         producer_, RD_KAFKA_V_TOPIC(std::string(topic).c_str()),
@@ -97,6 +104,43 @@ void KafkaSink::produce(std::string_view topic, std::string_view key, std::strin
   rd_kafka_poll(producer_, 0);
 }
 
+void KafkaSink::produce_tombstone(std::string_view topic, std::string_view key) {
+  const std::string name(topic);
+  rd_kafka_resp_err_t err = rd_kafka_producev(
+      producer_, RD_KAFKA_V_TOPIC(name.c_str()),
+      RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()), RD_KAFKA_V_VALUE(nullptr, 0),
+      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+  if (err)
+    throw UserError(fmt::format("kafka: produce to {} failed: {}", topic, rd_kafka_err2str(err)));
+}
+
+void KafkaSink::require_topics(const std::vector<std::string>& topics) {
+  std::vector<std::string> unknown;
+  for (const auto& t : topics) {
+    if (!known_topics_.count(t)) unknown.push_back(t);
+  }
+  if (unknown.empty()) return;
+  // All topics' metadata: asking for one topic by name would let the brokers auto-create it.
+  const rd_kafka_metadata_t* metadata = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(producer_, 1, nullptr, &metadata, 10'000);
+  if (err) {
+    throw UserError(
+        fmt::format("kafka: cannot list the cluster's topics: {}", rd_kafka_err2str(err)));
+  }
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    if (!metadata->topics[i].err) known_topics_.insert(metadata->topics[i].topic);
+  }
+  rd_kafka_metadata_destroy(metadata);
+  for (const auto& t : unknown) {
+    if (!known_topics_.count(t)) {
+      throw UserError(fmt::format(
+          "kafka: topic '{}' does not exist on the brokers (create it first; pairflow does not "
+          "create topics, so that a typo cannot become a topic nobody reads)",
+          t));
+    }
+  }
+}
+
 void KafkaSink::flush() {
   while (rd_kafka_outq_len(producer_) > 0) {
     rd_kafka_resp_err_t err = rd_kafka_flush(producer_, 30'000);
@@ -111,19 +155,39 @@ void KafkaSink::flush() {
   }
 }
 
+// Event-time order: one partition's messages not yet handed out, and since when it has had none.
+struct KafkaSource::Buffer {
+  std::deque<jobs::Message> queue;
+  std::chrono::steady_clock::time_point empty_since = std::chrono::steady_clock::now();
+  bool paused = false;
+  bool at_end = false;  // the client read to the partition's end (nothing more to fetch now)
+};
+
+namespace {
+constexpr std::size_t kMaxBuffered = 20000;  // per partition, before it is paused
+}  // namespace
+
 KafkaSource::KafkaSource(const std::string& brokers, const std::string& group,
-                         const std::vector<std::string>& topics)
-    : topics_(topics) {
+                         const std::vector<std::string>& topics, Options options)
+    : brokers_(brokers), topics_(topics), options_(options) {
   if (topics.empty() || topics.size() > 1000)
     throw UserError("kafka: a job reads 1 to 1000 topics");
-  rd_kafka_conf_t* conf = make_conf({{"bootstrap.servers", brokers},
-                                     {"group.id", group},
-                                     {"enable.auto.commit", "false"},
-                                     {"auto.offset.reset", "earliest"},
-                                     {"session.timeout.ms", "6000"},
-                                     {"heartbeat.interval.ms", "500"},
-                                     {"partition.assignment.strategy", "range,roundrobin"}});
+  rd_kafka_conf_t* conf =
+      make_conf({{"bootstrap.servers", brokers},
+                 {"group.id", group},
+                 {"enable.auto.commit", "false"},
+                 {"auto.offset.reset", "earliest"},
+                 {"session.timeout.ms", "6000"},
+                 {"heartbeat.interval.ms", "500"},
+                 {"partition.assignment.strategy", "range,roundrobin"},
+                 // The event-time merge must know when a partition is read
+                 // to its end: only then may its silence let others pass.
+                 {"enable.partition.eof", options.event_time_order ? "true" : "false"}});
   rd_kafka_conf_set_log_cb(conf, on_log);
+  rd_kafka_conf_set_opaque(conf, this);
+  rd_kafka_conf_set_rebalance_cb(
+      conf, [](rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+               void* opaque) { on_rebalance(rk, err, parts, opaque); });
   char error[512];
   consumer_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
   if (!consumer_) {
@@ -145,13 +209,63 @@ KafkaSource::KafkaSource(const std::string& brokers, const std::string& group,
 }
 
 KafkaSource::~KafkaSource() {
+  if (reader_) rd_kafka_destroy(reader_);
   if (consumer_) {
     rd_kafka_consumer_close(consumer_);
     rd_kafka_destroy(consumer_);
   }
 }
 
-bool KafkaSource::poll(std::vector<jobs::Message>& out, std::size_t max, int timeout_ms) {
+std::int32_t KafkaSource::encode(const char* topic, std::int32_t partition) const {
+  if (topics_.size() == 1) return partition;
+  const auto at = std::find(topics_.begin(), topics_.end(), topic);
+  return static_cast<std::int32_t>(at - topics_.begin()) * kTopicStride + partition;
+}
+
+// Runs inside rd_kafka_consumer_poll() on this thread (eager assignment protocol).
+void KafkaSource::on_rebalance(rd_kafka_s* rk, int err, void* partitions, void* opaque) {
+  auto* self = static_cast<KafkaSource*>(opaque);
+  auto* parts = static_cast<rd_kafka_topic_partition_list_t*>(partitions);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    for (int i = 0; i < parts->cnt; ++i) {
+      const std::int32_t id = self->encode(parts->elems[i].topic, parts->elems[i].partition);
+      if (auto at = self->seek_.find(id); at != self->seek_.end()) {
+        parts->elems[i].offset = at->second;  // a checkpoint's position, not the group's
+        self->seek_.erase(at);
+      } else if (self->rewind_) {
+        parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+      }
+      if (self->options_.event_time_order) self->buffers_[id] = std::make_unique<Buffer>();
+    }
+    rd_kafka_assign(rk, parts);
+    self->assigned_ = parts->cnt > 0;
+    if (self->assigned_) self->rewind_ = false;
+  } else {
+    // Revoked: what is buffered belongs to the next owner, who reads it from the committed offset.
+    self->buffers_.clear();
+    rd_kafka_assign(rk, nullptr);
+    self->assigned_ = false;
+  }
+}
+
+void KafkaSource::seek(const Positions& positions) {
+  for (const auto& [id, offset] : positions) seek_[id] = offset;
+}
+
+void KafkaSource::fill(jobs::Message& msg, const void* message) {
+  const auto* m = static_cast<const rd_kafka_message_t*>(message);
+  msg.topic = rd_kafka_topic_name(m->rkt);
+  if (m->key) msg.key.assign(static_cast<const char*>(m->key), m->key_len);
+  if (m->payload) msg.payload.assign(static_cast<const char*>(m->payload), m->len);
+  msg.partition = encode(msg.topic.c_str(), m->partition);
+  msg.offset = m->offset;
+  rd_kafka_timestamp_type_t type;
+  const std::int64_t ms = rd_kafka_message_timestamp(m, &type);
+  msg.ts = ms >= 0 ? ms * 1'000'000 : 0;
+}
+
+bool KafkaSource::poll(MessageBatch& out, std::size_t max, int timeout_ms) {
+  if (options_.event_time_order) return poll_ordered(out, max, timeout_ms);
   for (std::size_t taken = 0; taken < max;) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, taken == 0 ? timeout_ms : 0);
     if (!m) break;
@@ -162,22 +276,79 @@ bool KafkaSource::poll(std::vector<jobs::Message>& out, std::size_t max, int tim
       rd_kafka_message_destroy(m);
       continue;
     }
-    jobs::Message msg;
-    msg.topic = rd_kafka_topic_name(m->rkt);
-    if (m->key) msg.key.assign(static_cast<const char*>(m->key), m->key_len);
-    if (m->payload) msg.payload.assign(static_cast<const char*>(m->payload), m->len);
-    msg.partition = m->partition;
-    if (topics_.size() > 1) {
-      const auto at = std::find(topics_.begin(), topics_.end(), msg.topic);
-      msg.partition += static_cast<std::int32_t>(at - topics_.begin()) * kTopicStride;
-    }
-    msg.offset = m->offset;
-    rd_kafka_timestamp_type_t type;
-    std::int64_t ms = rd_kafka_message_timestamp(m, &type);
-    msg.ts = ms >= 0 ? ms * 1'000'000 : 0;
+    fill(out.add(), m);
     rd_kafka_message_destroy(m);
-    out.push_back(std::move(msg));
     ++taken;
+  }
+  return true;
+}
+
+bool KafkaSource::poll_ordered(MessageBatch& out, std::size_t max, int timeout_ms) {
+  // Take what the client has (waiting up to timeout_ms only when nothing is buffered).
+  bool any = std::any_of(buffers_.begin(), buffers_.end(),
+                         [](const auto& b) { return !b.second->queue.empty(); });
+  for (std::size_t read = 0; read < 2 * max; ++read) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, !any && read == 0 ? timeout_ms : 0);
+    if (!m) break;
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && m->rkt) {
+      auto at = buffers_.find(encode(rd_kafka_topic_name(m->rkt), m->partition));
+      if (at != buffers_.end()) at->second->at_end = true;
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    if (m->err) {
+      std::fprintf(stderr, "pairflow: kafka consumer: %s\n", rd_kafka_message_errstr(m));
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    jobs::Message msg;
+    fill(msg, m);
+    rd_kafka_message_destroy(m);
+    if (auto ts = event_time_of(msg.payload)) msg.ts = *ts;
+    auto at = buffers_.find(msg.partition);
+    if (at == buffers_.end()) continue;  // revoked meanwhile: the next owner reads it
+    Buffer& b = *at->second;
+    b.at_end = false;
+    b.queue.push_back(std::move(msg));
+    any = true;
+    if (!b.paused && b.queue.size() >= kMaxBuffered) {  // far ahead of the others: wait for them
+      rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+      rd_kafka_topic_partition_list_add(list, b.queue.back().topic.c_str(),
+                                        b.queue.back().partition % kTopicStride);
+      rd_kafka_pause_partitions(consumer_, list);
+      rd_kafka_topic_partition_list_destroy(list);
+      b.paused = true;
+    }
+  }
+  // Hand out the smallest event time while every partition has something buffered, or has been
+  // read to its end and silent for max_idle_ms. A partition the client has not read to its end
+  // (just assigned, or a fetch in flight) always holds the others back: its next message may be
+  // the oldest.
+  const auto now = std::chrono::steady_clock::now();
+  const auto idle = std::chrono::milliseconds(options_.max_idle_ms);
+  while (out.size() < max) {
+    Buffer* next = nullptr;
+    bool blocked = false;
+    for (auto& [id, buffer] : buffers_) {
+      Buffer& b = *buffer;
+      if (b.queue.empty()) {
+        if (!b.at_end || now - b.empty_since < idle) blocked = true;
+        continue;
+      }
+      if (!next || b.queue.front().ts < next->queue.front().ts) next = &b;
+    }
+    if (!next || blocked) break;
+    out.push_back(std::move(next->queue.front()));
+    next->queue.pop_front();
+    if (next->queue.empty()) next->empty_since = now;
+    if (next->paused && next->queue.size() < kMaxBuffered / 2) {
+      rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+      rd_kafka_topic_partition_list_add(list, out.back().topic.c_str(),
+                                        out.back().partition % kTopicStride);
+      rd_kafka_resume_partitions(consumer_, list);
+      rd_kafka_topic_partition_list_destroy(list);
+      next->paused = false;
+    }
   }
   return true;
 }
@@ -201,14 +372,79 @@ void KafkaSource::commit(const Positions& positions) {
   }
 }
 
-bool KafkaSource::ready() {
-  if (assigned_) return true;
-  rd_kafka_topic_partition_list_t* assignment = nullptr;
-  if (rd_kafka_assignment(consumer_, &assignment) == RD_KAFKA_RESP_ERR_NO_ERROR && assignment) {
-    assigned_ = assignment->cnt > 0;
-    rd_kafka_topic_partition_list_destroy(assignment);
+bool KafkaSource::ready() { return assigned_; }  // set by the rebalance callback inside poll()
+
+std::string KafkaSource::cluster_id() {
+  char* id = rd_kafka_clusterid(consumer_, 10'000);
+  if (!id) throw UserError(fmt::format("kafka: {}: the cluster did not tell its id", brokers_));
+  std::string out(id);
+  rd_kafka_mem_free(consumer_, id);
+  return out;
+}
+
+std::optional<LogPartition> KafkaSource::describe_partition(std::int32_t id, bool cached) {
+  const auto topic_index = static_cast<std::size_t>(id / kTopicStride);
+  if (id < 0 || topic_index >= topics_.size()) return std::nullopt;
+  LogPartition log{topics_[topic_index], id % kTopicStride};
+  if (cached) {
+    if (rd_kafka_get_watermark_offsets(consumer_, log.topic.c_str(), log.partition, &log.log_start,
+                                       &log.log_end) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      log.log_start = log.log_end = -1;
+    }
+    return log;
   }
-  return assigned_;
+  const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+      consumer_, log.topic.c_str(), log.partition, &log.log_start, &log.log_end, 10'000);
+  if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+      err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+    return std::nullopt;
+  }
+  if (err) {
+    throw UserError(fmt::format("kafka: {}[{}]: cannot read its offsets: {}", log.topic,
+                                log.partition, rd_kafka_err2str(err)));
+  }
+  return log;
+}
+
+std::optional<std::uint32_t> KafkaSource::fingerprint_at(std::int32_t id, std::int64_t offset) {
+  const auto topic_index = static_cast<std::size_t>(id / kTopicStride);
+  if (id < 0 || topic_index >= topics_.size()) return std::nullopt;
+  if (!reader_) {  // a plain consumer of its own: the group's assignment stays untouched
+    rd_kafka_conf_t* conf = make_conf({{"bootstrap.servers", brokers_},
+                                       {"group.id", "pairflow.fingerprint-reader"},
+                                       {"enable.auto.commit", "false"},
+                                       {"enable.partition.eof", "true"}});
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    char error[512];
+    reader_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
+    if (!reader_) {
+      rd_kafka_conf_destroy(conf);
+      throw UserError(fmt::format("kafka: cannot create a reader: {}", error));
+    }
+  }
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, topics_[topic_index].c_str(), id % kTopicStride)->offset =
+      offset;
+  rd_kafka_assign(reader_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  std::optional<std::uint32_t> result;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(reader_, 200);
+    if (!m) continue;
+    const bool found = !m->err && m->offset == offset;
+    const bool done = found || m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF ||
+                      m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE || m->offset > offset;
+    if (found) {
+      result = fingerprint(
+          std::string_view(static_cast<const char*>(m->key), m->key ? m->key_len : 0),
+          std::string_view(static_cast<const char*>(m->payload), m->payload ? m->len : 0));
+    }
+    rd_kafka_message_destroy(m);
+    if (done) break;
+  }
+  rd_kafka_assign(reader_, nullptr);
+  return result;
 }
 
 KafkaCheckpointStore::KafkaCheckpointStore(const std::string& brokers, const std::string& topic)
@@ -223,6 +459,11 @@ namespace {
 // Manifest: "PFPARTS <sequence> <parts>\n" then the last part. Part: "<sequence>\n" then bytes.
 constexpr std::string_view kManifest = "PFPARTS ";
 }  // namespace
+
+void KafkaCheckpointStore::reset(const std::string& key) {
+  producer_.produce_tombstone(topic_, key);
+  producer_.flush();
+}
 
 std::string KafkaCheckpointStore::part_key(const std::string& key, std::uint64_t slot,
                                            std::size_t part) {
@@ -319,7 +560,12 @@ std::optional<Checkpoint> KafkaCheckpointStore::load(const std::string& key) {
     if (m->offset + 1 >= high[m->partition]) high.erase(m->partition);
     if (!m->key) continue;
     const std::string_view message_key(static_cast<const char*>(m->key), m->key_len);
-    const std::string_view payload(static_cast<const char*>(m->payload), m->len);
+    const std::string_view payload(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
+    if (!m->payload && message_key == key) {  // a reset (--reset-checkpoint): nothing before counts
+      latest.reset();
+      manifest.reset();
+      continue;
+    }
     if (message_key.starts_with(part_prefix)) {  // "<key>\x1fpart<slot>.<part>"
       std::uint64_t slot = 0, seq = 0;
       std::size_t part = 0;

@@ -9,7 +9,7 @@
 
 namespace pairflow::runtime {
 
-bool LocalBus::Subscription::poll(std::vector<jobs::Message>& out, std::size_t max, int) {
+bool LocalBus::Subscription::poll(MessageBatch& out, std::size_t max, int) {
   for (std::size_t n = 0; n < max && !queue_.empty(); ++n) {
     out.push_back(std::move(queue_.front()));
     queue_.pop_front();

@@ -28,7 +28,7 @@ class LocalBus : public Sink {
  public:
   class Subscription : public Source {
    public:
-    bool poll(std::vector<jobs::Message>& out, std::size_t max, int) override;
+    bool poll(MessageBatch& out, std::size_t max, int) override;
     void commit(const Positions&) override {}
     bool empty() const { return queue_.empty(); }
 

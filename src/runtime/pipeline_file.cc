@@ -11,6 +11,7 @@
 #include "model/json.h"
 #include "model/topics.h"
 #include "runtime/builtin_jobs.h"
+#include "runtime/job_launch.h"
 #include "runtime/kafka_transport.h"
 #include "runtime/local_bus.h"
 #include "runtime/tick_source.h"
@@ -34,7 +35,7 @@ class TickSource : public Source {
       csv_ = std::make_unique<CsvTickSource>(spec.path, symbols_);
     }
   }
-  bool poll(std::vector<jobs::Message>& out, std::size_t max, int) override {
+  bool poll(MessageBatch& out, std::size_t max, int) override {
     Tick tick;
     std::string error;
     for (std::size_t n = 0; n < max; ++n) {
@@ -51,14 +52,13 @@ class TickSource : public Source {
         }
       }
       const SymbolTable& symbols = market_ ? market_->symbols() : symbols_;
-      jobs::Message m;
+      jobs::Message& m = out.add();
       m.topic = spec_.topic;
       m.key = symbols.name(tick.symbol);
       m.payload = to_json(tick, symbols);
       m.ts = tick.ts;
       m.partition = 0;
       m.offset = offset_++;
-      out.push_back(std::move(m));
     }
     return true;
   }
@@ -93,6 +93,9 @@ JobRunOptions options_for(const JobSpec& spec) {
 }  // namespace
 
 PipelineSpec load_pipeline(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw UserError(fmt::format("{}: cannot read pipeline file: not a regular file", path));
   toml::table root;
   try {
     root = toml::parse_file(path);
@@ -289,7 +292,7 @@ EmbeddedReport run_embedded(const PipelineSpec& spec, const std::string& out_dir
     }
   };
   TickSource source(spec.source);
-  std::vector<jobs::Message> batch;
+  MessageBatch batch;
   EmbeddedReport report;
   for (bool more = true; more;) {
     batch.clear();
@@ -317,14 +320,14 @@ EmbeddedReport run_embedded(const PipelineSpec& spec, const std::string& out_dir
 }
 
 JobMetrics run_on_kafka(const PipelineSpec& spec, const std::string& job_name,
-                        const std::string& brokers, const std::string& group_override,
-                        double idle_exit_s, bool binary_codec) {
-  KafkaSink kafka_sink(brokers);
-  BinaryEncodingSink binary_sink(kafka_sink);
-  Sink& sink = binary_codec ? static_cast<Sink&>(binary_sink) : kafka_sink;
+                        LaunchOptions options) {
   if (job_name == "source") {
+    KafkaSink kafka_sink(options.brokers);
+    kafka_sink.require_topics({spec.source.topic});
+    BinaryEncodingSink binary_sink(kafka_sink);
+    Sink& sink = options.binary_codec ? static_cast<Sink&>(binary_sink) : kafka_sink;
     TickSource source(spec.source);
-    std::vector<jobs::Message> batch;
+    MessageBatch batch;
     JobMetrics metrics;
     for (bool more = true; more;) {
       batch.clear();
@@ -339,30 +342,18 @@ JobMetrics run_on_kafka(const PipelineSpec& spec, const std::string& job_name,
   for (const auto& j : spec.jobs) {
     if (j.name == job_name) spec_job = &j;
   }
-  if (!spec_job) throw UserError(fmt::format("{}: no job named '{}'", spec.path, job_name));
-  const std::string group = group_override.empty() ? "pairflow." + job_name : group_override;
-  auto job = make_job(*spec_job);
-  KafkaSource kafka_source(brokers, group, spec_job->inputs);
-  BinaryDecodingSource binary_source(kafka_source, !job->reads_binary());
-  Source& source = binary_codec ? static_cast<Source&>(binary_source) : kafka_source;
-  std::filesystem::create_directories(".pairflow");
-  SqliteCheckpointStore store(fmt::format(".pairflow/{}.{}.db", job_name, group));
-  JobRunOptions options = options_for(*spec_job);
-  options.forbidden_outputs.insert(spec_job->inputs.begin(), spec_job->inputs.end());
-  options.poll_timeout_ms = 100;
-  options.checkpoint_key = job_name + "@" + group;
-  options.idle_exit = std::chrono::milliseconds(static_cast<std::int64_t>(idle_exit_s * 1000));
-  options.binary_outputs = binary_codec;
-  JobRunner runner(*job, source, sink, &store, options);
-  install_stop_signals(&runner);
-  try {
-    runner.run();
-  } catch (const jobs::JobError& e) {
-    install_stop_signals(nullptr);
-    throw UserError(e.what());
+  if (!spec_job) {
+    std::string names = "source";
+    for (const auto& j : spec.jobs) names += ", " + j.name;
+    throw UserError(fmt::format("{}: no job named '{}' (jobs: {})", spec.path, job_name, names));
   }
-  install_stop_signals(nullptr);
-  return runner.metrics();
+  auto job = make_job(*spec_job);
+  options.name = job_name;
+  options.inputs = spec_job->inputs;
+  options.output = spec_job->out;
+  options.params_json = spec_job->params_json;
+  if (job->needs_event_time_order()) options.event_time_order = true;
+  return launch_job(*job, options);
 }
 
 }  // namespace pairflow::runtime

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "runtime/config.h"
+#include "runtime/job_launch.h"
 #include "runtime/job_runner.h"
 
 namespace pairflow::runtime {
@@ -61,9 +62,9 @@ struct EmbeddedReport {
 // Runs every job in this process. With `out_dir`, writes each topic to OUT_DIR/<topic>.jsonl.
 EmbeddedReport run_embedded(const PipelineSpec& spec, const std::string& out_dir);
 
-// Runs one job of the file against Kafka ("source" publishes the tick source). Returns its metrics.
-JobMetrics run_on_kafka(const PipelineSpec& spec, const std::string& job,
-                        const std::string& brokers, const std::string& group, double idle_exit_s,
-                        bool binary_codec = false);
+// Runs one job of the file against Kafka ("source" publishes the tick source), started as
+// launch_job() starts it: `options` gives the brokers, group, checkpoint and codec; the name,
+// topics and params come from the file. Returns its metrics.
+JobMetrics run_on_kafka(const PipelineSpec& spec, const std::string& job, LaunchOptions options);
 
 }  // namespace pairflow::runtime

@@ -15,7 +15,7 @@ StdinSource::StdinSource(std::string topic) : topic_(std::move(topic)) {
   std::ios::sync_with_stdio(false);
 }
 
-bool StdinSource::poll(std::vector<jobs::Message>& out, std::size_t max, int) {
+bool StdinSource::poll(MessageBatch& out, std::size_t max, int) {
   if (ended_) return false;
   std::size_t taken = 0;
   while (taken < max) {
@@ -26,12 +26,11 @@ bool StdinSource::poll(std::vector<jobs::Message>& out, std::size_t max, int) {
     ++line_;
     if (!buffer_.empty() && buffer_.back() == '\r') buffer_.pop_back();
     if (buffer_.find_first_not_of(" \t") == std::string::npos) continue;
-    jobs::Message m;
+    jobs::Message& m = out.add();
     m.topic = topic_;
     m.payload = buffer_;
     m.partition = 0;
     m.offset = line_;
-    out.push_back(std::move(m));
     ++taken;
   }
   return true;
@@ -52,7 +51,7 @@ void StdoutSink::flush() {
   if (std::fflush(stdout) != 0 || std::ferror(stdout)) throw UserError("stdout: write failed");
 }
 
-bool BinaryDecodingSource::poll(std::vector<jobs::Message>& out, std::size_t max, int timeout_ms) {
+bool BinaryDecodingSource::poll(MessageBatch& out, std::size_t max, int timeout_ms) {
   const std::size_t first = out.size();
   const bool more = inner_.poll(out, max, timeout_ms);
   if (!decode_) return more;
@@ -70,7 +69,11 @@ void BinaryEncodingSink::produce(std::string_view topic, std::string_view key,
     inner_.produce(topic, key, payload);
     return;
   }
-  auto schema = schema_for_topic(topic);
+  if (topic != cached_topic_) {  // outputs go to a few topics, mostly the same one in a row
+    cached_topic_.assign(topic);
+    cached_schema_ = schema_for_topic(topic);
+  }
+  const std::optional<Schema> schema = cached_schema_;
   if (is_binary_message(payload)) {
     auto encoded = binary_schema(payload);
     if (!encoded || *encoded != schema.value_or(Schema::kRecord)) {

@@ -9,25 +9,77 @@
 // Threading: a Source and a Sink belong to one JobRunner thread.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "jobs/job.h"
+#include "model/binary_codec.h"
 
 namespace pairflow::runtime {
 
 // Input position: next offset to read, per partition.
 using Positions = std::map<std::int32_t, std::int64_t>;
 
+// The messages of one poll. Slots are reused from poll to poll and a cleared slot keeps the
+// capacity of its strings, so a source that fills slots (add(), or push_back of a copy) does not
+// allocate per message once the batch has warmed up. Owned by one runner thread.
+class MessageBatch {
+ public:
+  // A slot at the end with every field reset (strings empty, capacity kept).
+  jobs::Message& add() {
+    if (size_ == slots_.size()) slots_.emplace_back();
+    jobs::Message& m = slots_[size_++];
+    m.topic.clear();
+    m.key.clear();
+    m.payload.clear();
+    m.ts = 0;
+    m.partition = -1;
+    m.offset = -1;
+    return m;
+  }
+  void push_back(const jobs::Message& m) { add() = m; }
+  void push_back(jobs::Message&& m) { add() = std::move(m); }
+  void clear() { size_ = 0; }
+  // Keeps the first n messages.
+  void truncate(std::size_t n) { size_ = std::min(n, size_); }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  jobs::Message& operator[](std::size_t i) { return slots_[i]; }
+  const jobs::Message& operator[](std::size_t i) const { return slots_[i]; }
+  jobs::Message& back() { return slots_[size_ - 1]; }
+  jobs::Message* begin() { return slots_.data(); }
+  jobs::Message* end() { return slots_.data() + size_; }
+  const jobs::Message* begin() const { return slots_.data(); }
+  const jobs::Message* end() const { return slots_.data() + size_; }
+  std::span<const jobs::Message> span() const { return {slots_.data(), size_}; }
+
+ private:
+  std::vector<jobs::Message> slots_;
+  std::size_t size_ = 0;
+};
+
+// One partition of a log (a Kafka topic partition) behind a source: for checkpoint validation.
+struct LogPartition {
+  std::string topic;
+  std::int32_t partition = 0;  // within `topic`
+  std::int64_t log_start = -1, log_end = -1;
+};
+
+// A message's identity in its log: CRC-32 of its key and payload (never 0, which means "none").
+std::uint32_t fingerprint(std::string_view key, std::string_view payload);
+
 class Source {
  public:
   virtual ~Source() = default;
   // Appends up to `max` messages to `out`, waiting at most `timeout_ms` for the first. Returns
   // false when the input has ended for good (a file or stdin at EOF); a live topic never ends.
-  virtual bool poll(std::vector<jobs::Message>& out, std::size_t max, int timeout_ms) = 0;
+  virtual bool poll(MessageBatch& out, std::size_t max, int timeout_ms) = 0;
   // Makes `positions` durable as the consumer's position (Kafka: commits the group offsets).
   virtual void commit(const Positions& positions) = 0;
   // Where reading starts when a checkpoint says so (a restart); sources that cannot seek ignore it.
@@ -35,6 +87,20 @@ class Source {
   // False while the source cannot deliver yet (a Kafka consumer before its group assignment);
   // idle timeouts count from the moment it is ready.
   virtual bool ready() { return true; }
+
+  // The log behind the source, so that a checkpoint can be checked against it on restart. Sources
+  // that are not a log (stdin, files, in-process topics) keep these defaults: no cluster id.
+  virtual std::string cluster_id() { return ""; }
+  // Input partition `partition` (the runner's number) and its start / end offsets; nullopt when
+  // the log has no such partition (a deleted topic). `cached` allows the client's last known
+  // offsets instead of asking the brokers. Throws UserError when the brokers cannot be asked.
+  virtual std::optional<LogPartition> describe_partition(std::int32_t partition, bool cached) {
+    return std::nullopt;
+  }
+  // fingerprint() of the message at `offset`, or nullopt when there is none to read.
+  virtual std::optional<std::uint32_t> fingerprint_at(std::int32_t partition, std::int64_t offset) {
+    return std::nullopt;
+  }
 };
 
 class Sink {
@@ -49,7 +115,7 @@ class Sink {
 class StdinSource : public Source {
  public:
   explicit StdinSource(std::string topic);
-  bool poll(std::vector<jobs::Message>& out, std::size_t max, int timeout_ms) override;
+  bool poll(MessageBatch& out, std::size_t max, int timeout_ms) override;
   void commit(const Positions&) override {}
 
  private:
@@ -82,10 +148,18 @@ class BinaryDecodingSource : public Source {
  public:
   explicit BinaryDecodingSource(Source& inner, bool decode = true)
       : inner_(inner), decode_(decode) {}
-  bool poll(std::vector<jobs::Message>& out, std::size_t max, int timeout_ms) override;
+  bool poll(MessageBatch& out, std::size_t max, int timeout_ms) override;
   void commit(const Positions& positions) override { inner_.commit(positions); }
   void seek(const Positions& positions) override { inner_.seek(positions); }
   bool ready() override { return inner_.ready(); }
+  std::string cluster_id() override { return inner_.cluster_id(); }
+  std::optional<LogPartition> describe_partition(std::int32_t partition, bool cached) override {
+    return inner_.describe_partition(partition, cached);
+  }
+  std::optional<std::uint32_t> fingerprint_at(std::int32_t partition,
+                                              std::int64_t offset) override {
+    return inner_.fingerprint_at(partition, offset);
+  }
 
  private:
   Source& inner_;
@@ -100,19 +174,8 @@ class BinaryEncodingSink : public Sink {
 
  private:
   Sink& inner_;
-};
-
-// Keeps everything produced, for tests and in-process wiring.
-class MemorySink : public Sink {
- public:
-  struct Record {
-    std::string topic, key, payload;
-  };
-  void produce(std::string_view topic, std::string_view key, std::string_view payload) override {
-    records.push_back({std::string(topic), std::string(key), std::string(payload)});
-  }
-  void flush() override {}
-  std::vector<Record> records;
+  std::string cached_topic_;
+  std::optional<Schema> cached_schema_;
 };
 
 }  // namespace pairflow::runtime

@@ -14,9 +14,9 @@
 
 #include "stats/adf.h"
 #include "stats/coint.h"
-#include "stats/golden_util.h"
 #include "stats/johansen.h"
 #include "stats/kalman.h"
+#include "support/stats_golden.h"
 
 namespace pairflow::stats {
 namespace {

@@ -256,9 +256,35 @@ simdjson::error_code JsonDecoder::parse(std::string_view text, simdjson::dom::el
   return parser_.parse(text.data(), text.size(), true).get(out);
 }
 
+// simdjson reads integers of up to 64 bits; JSON allows any size, and so do Python ints. A payload
+// simdjson refuses for a number goes through Python's json module instead (rare, so its speed does
+// not matter), which keeps every digit.
+static PyObject* decode_with_python_json(std::string_view text, std::string& error) {
+  static PyObject* loads = [] {
+    Ref module(PyImport_ImportModule("json"));
+    return module ? PyObject_GetAttrString(module.get(), "loads") : nullptr;
+  }();
+  if (!loads) {
+    error = "payload is not valid JSON: " + take_python_error();
+    return nullptr;
+  }
+  Ref arg(PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "strict"));
+  Ref value(arg ? PyObject_CallOneArg(loads, arg.get()) : nullptr);
+  if (!value) {
+    error = "payload is not valid JSON: " + take_python_error();
+    return nullptr;
+  }
+  if (!PyDict_Check(value.get())) {
+    error = "payload is not a JSON object";
+    return nullptr;
+  }
+  return value.release();
+}
+
 PyObject* JsonDecoder::decode_object(std::string_view text, std::string& error) {
   simdjson::dom::element root;
   if (auto err = parse(text, root)) {
+    if (err == simdjson::NUMBER_ERROR) return decode_with_python_json(text, error);
     error = std::string("payload is not valid JSON: ") + simdjson::error_message(err);
     return nullptr;
   }

@@ -310,6 +310,9 @@ class PythonJob final : public jobs::Job {
   // Binary payloads become columns directly on the process_batch() path, and are turned into
   // dicts for process().
   bool reads_binary() const override { return true; }
+  // A job file with process_batch() gets whole batches from the runtime (JobRunner), on every
+  // transport; without one, the runtime calls process() per message.
+  bool has_batch_path() const override { return py_ && py_->batch; }
 
   void process(const Message& message, JobContext& ctx) override {
     GilHold gil;
@@ -527,6 +530,10 @@ class PythonJob final : public jobs::Job {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       simdjson::dom::element root;
       if (auto err = p.decoder.parse(batch[i].payload, root)) {
+        if (err == simdjson::NUMBER_ERROR) {
+          p.columns.clear();  // an integer beyond 64 bits: process() takes it whole, columns don't
+          return false;
+        }
         bad.push_back(
             {i, std::string("payload is not valid JSON: ") + simdjson::error_message(err)});
         continue;

@@ -129,8 +129,42 @@ SEXP array_to_r(simdjson::dom::array array, int depth) {
   }
 }
 
-SEXP to_r(element e, int depth) {
+// What R cannot hold, found before any R object is made (a JobError thrown while building would
+// leave R's protect stack unbalanced, and R itself longjmps on an embedded NUL, which killed the
+// process): strings with NUL characters (\u0000) and nesting beyond kMaxDepth.
+void check_representable(element e, int depth) {
   if (depth > kMaxDepth) throw JobError("JSON nested deeper than 256 levels");
+  auto check_string = [](std::string_view s, const char* what) {
+    if (std::memchr(s.data(), '\0', s.size()) != nullptr) {
+      throw JobError(std::string("a JSON ") + what +
+                     " contains a NUL character (\\u0000), which R strings cannot hold");
+    }
+  };
+  switch (e.type()) {
+    case element_type::OBJECT: {
+      simdjson::dom::object object;
+      if (e.get_object().get(object)) return;
+      for (auto field : object) {
+        check_string(field.key, "key");
+        check_representable(field.value, depth + 1);
+      }
+      return;
+    }
+    case element_type::ARRAY: {
+      simdjson::dom::array array;
+      if (e.get_array().get(array)) return;
+      for (element item : array) check_representable(item, depth + 1);
+      return;
+    }
+    case element_type::STRING:
+      check_string(e.get_string().value_unsafe(), "string");
+      return;
+    default:
+      return;
+  }
+}
+
+SEXP to_r(element e, int depth) {
   switch (e.type()) {
     case element_type::OBJECT: {
       simdjson::dom::object object = e.get_object().value_unsafe();
@@ -321,6 +355,7 @@ SEXP RJsonReader::read(std::string_view json) {
   if (error)
     throw JobError(std::string("payload is not valid JSON: ") + simdjson::error_message(error));
   g_exact_ints.clear();  // the previous message's
+  check_representable(root, 0);
   return to_r(root, 0);
 }
 
