@@ -305,3 +305,18 @@ params = {{ set = {json.dumps(settings)} }}
     # partial bar; on a live topic that bar is still open.
     pnl = [v for _, v in c.consume("pnl")]
     assert len(pnl) > 100 and pnl == lines("pnl")[:-1]
+
+
+def test_cpp_job_outputs_are_checked_as_json():
+    """count_by_key.so only checks that a payload looks like an object; what it emits around an
+    invalid one is not JSON, and the runtime dead-letters the message instead of publishing it."""
+    job = os.path.join(LIB, "count_by_key.so")
+    lines = '{"a":1}\n{not json}\n{"b":2}\n'
+    r = subprocess.run([PAIRFLOW, "job", "run", job, "--in", "-", "--out", "-"], input=lines,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    out = [json.loads(line) for line in r.stdout.splitlines()]  # every line is JSON
+    assert [o["payload"] for o in out if "topic" not in o] == [{"a": 1}, {"b": 2}]
+    dlq = [o["value"] for o in out if o.get("topic") == "dlq.count_by_key"]
+    assert len(dlq) == 1 and dlq[0]["payload"] == "{not json}"
+    assert "output 1 is not a JSON object" in dlq[0]["error"]
