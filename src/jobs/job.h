@@ -38,6 +38,9 @@ struct Message {
   std::string key;
   std::string payload;
   Timestamp ts = 0;  // event time when known, else 0
+  // When the log stored it (Kafka's message timestamp, ms), 0 when unknown: part of the message's
+  // identity in its log (a topic recreated with the same contents has other times).
+  std::int64_t log_time_ms = 0;
   std::int32_t partition = -1;
   std::int64_t offset = -1;  // position in its partition (or line number of a file/stdin input)
 };

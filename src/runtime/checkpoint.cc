@@ -6,6 +6,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstring>
 
 #include "base/status.h"
 #include "model/json.h"
@@ -123,7 +124,8 @@ void SqliteCheckpointStore::reset(const std::string& key) {
     throw UserError(fmt::format("{}: resetting checkpoint failed: {}", path_, sqlite3_errmsg(db_)));
 }
 
-std::uint32_t fingerprint(std::string_view key, std::string_view payload) {
+std::uint32_t fingerprint(std::string_view key, std::string_view payload,
+                          std::int64_t log_time_ms) {
   static const auto kTable = [] {
     std::array<std::uint32_t, 256> t{};
     for (std::uint32_t i = 0; i < 256; ++i) {
@@ -140,6 +142,9 @@ std::uint32_t fingerprint(std::string_view key, std::string_view payload) {
   feed(key);
   feed(std::string_view("\0", 1));  // "ab"+"c" and "a"+"bc" differ
   feed(payload);
+  char time[sizeof log_time_ms];
+  std::memcpy(time, &log_time_ms, sizeof time);
+  feed(std::string_view(time, sizeof time));
   crc ^= 0xFFFFFFFFu;
   return crc == 0 ? 1 : crc;
 }

@@ -407,7 +407,7 @@ class FakeLog : public VectorSource {
   std::optional<std::uint32_t> fingerprint_at(std::int32_t p, std::int64_t offset) override {
     if (p != 0 || offset < log_start_ || offset >= static_cast<std::int64_t>(all_.size()))
       return std::nullopt;
-    return fingerprint(all_[offset].key, all_[offset].payload);
+    return fingerprint(all_[offset].key, all_[offset].payload, all_[offset].log_time_ms);
   }
 
  private:

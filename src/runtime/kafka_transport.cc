@@ -262,6 +262,7 @@ void KafkaSource::fill(jobs::Message& msg, const void* message) {
   rd_kafka_timestamp_type_t type;
   const std::int64_t ms = rd_kafka_message_timestamp(m, &type);
   msg.ts = ms >= 0 ? ms * 1'000'000 : 0;
+  msg.log_time_ms = ms >= 0 ? ms : 0;
 }
 
 bool KafkaSource::poll(MessageBatch& out, std::size_t max, int timeout_ms) {
@@ -436,9 +437,12 @@ std::optional<std::uint32_t> KafkaSource::fingerprint_at(std::int32_t id, std::i
     const bool done = found || m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF ||
                       m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE || m->offset > offset;
     if (found) {
+      rd_kafka_timestamp_type_t type;
+      const std::int64_t ms = rd_kafka_message_timestamp(m, &type);
       result = fingerprint(
           std::string_view(static_cast<const char*>(m->key), m->key ? m->key_len : 0),
-          std::string_view(static_cast<const char*>(m->payload), m->payload ? m->len : 0));
+          std::string_view(static_cast<const char*>(m->payload), m->payload ? m->len : 0),
+          ms >= 0 ? ms : 0);
     }
     rd_kafka_message_destroy(m);
     if (done) break;

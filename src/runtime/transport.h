@@ -39,6 +39,7 @@ class MessageBatch {
     m.key.clear();
     m.payload.clear();
     m.ts = 0;
+    m.log_time_ms = 0;
     m.partition = -1;
     m.offset = -1;
     return m;
@@ -71,8 +72,9 @@ struct LogPartition {
   std::int64_t log_start = -1, log_end = -1;
 };
 
-// A message's identity in its log: CRC-32 of its key and payload (never 0, which means "none").
-std::uint32_t fingerprint(std::string_view key, std::string_view payload);
+// A message's identity in its log: CRC-32 of its key, payload and log time (never 0, which means
+// "none").
+std::uint32_t fingerprint(std::string_view key, std::string_view payload, std::int64_t log_time_ms);
 
 class Source {
  public:
