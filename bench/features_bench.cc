@@ -99,7 +99,7 @@ BENCHMARK(BM_BarsOnlyInMemory)->Unit(benchmark::kMillisecond);
 
 const std::string& csv_path() {
   static const std::string path = [] {
-    const std::string p = "/tmp/pairflow_features_bench_ticks.csv";
+    std::string p = "/tmp/pairflow_features_bench_ticks.csv";
     std::FILE* f = std::fopen(p.c_str(), "w");
     std::fputs("ts,symbol,price,size\n", f);
     for (const Tick& t : ticks())

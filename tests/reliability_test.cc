@@ -13,7 +13,7 @@ namespace {
 using namespace pairflow::testing;
 
 std::string write(const std::string& name, const std::string& text) {
-  const std::string path = tmp(name);
+  std::string path = tmp(name);
   std::ofstream(path) << text;
   return path;
 }

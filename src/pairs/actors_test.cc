@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 #include "sim/market.h"
@@ -121,8 +123,10 @@ TEST(PairActors, SameOutputWithOneAndFourThreads) {
       EXPECT_EQ(one[i].ts, four[i].ts);
       EXPECT_EQ(one[i].pair, four[i].pair);
       EXPECT_EQ(one[i].action, four[i].action);
-      EXPECT_EQ(std::memcmp(&one[i].z, &four[i].z, sizeof(double)), 0);
-      EXPECT_EQ(std::memcmp(&one[i].hedge_ratio, &four[i].hedge_ratio, sizeof(double)), 0);
+      // To the bit (NaN included): compare the representations.
+      EXPECT_EQ(std::bit_cast<std::uint64_t>(one[i].z), std::bit_cast<std::uint64_t>(four[i].z));
+      EXPECT_EQ(std::bit_cast<std::uint64_t>(one[i].hedge_ratio),
+                std::bit_cast<std::uint64_t>(four[i].hedge_ratio));
     }
     for (std::size_t i = 1; i < one.size(); ++i)
       if (one[i].ts == one[i - 1].ts) {

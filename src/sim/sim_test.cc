@@ -62,7 +62,7 @@ TEST(Market, PlantedPairsHaveKnownSpread) {
   ASSERT_EQ(probe.planted().size(), 2u);
   EXPECT_LT(probe.planted()[0].hedge_ratio, 0);  // inverse first
   EXPECT_GT(probe.planted()[1].hedge_ratio, 0);
-  const std::vector<PlantedPair> planted = probe.planted();
+  const std::vector<PlantedPair>& planted = probe.planted();
   for (const PlantedPair& p : planted) {
     MarketGenerator gen(spec);
     SymbolId y = *gen.symbols().find(p.y), x = *gen.symbols().find(p.x);

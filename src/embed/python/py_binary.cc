@@ -502,7 +502,9 @@ bool record_value(PyObject* o, RecordType& type, std::string& values) {
 PyObject* BatchRows::element(const Column& col, std::size_t i) {
   if (col.kind == Kind::kSeq) return PySequence_Fast_ITEMS(col.seq)[i];
   PyObject* o;
-  std::memcpy(&o, col.data + static_cast<std::ptrdiff_t>(i) * col.stride, sizeof o);
+  // The column holds PyObject pointers: copy one pointer out.
+  std::memcpy(&o, col.data + static_cast<std::ptrdiff_t>(i) * col.stride,
+              sizeof o);  // NOLINT(bugprone-sizeof-expression)
   return o;
 }
 
