@@ -338,11 +338,14 @@ void JobRunner::note_last_messages(std::span<const jobs::Message> work) {
   const jobs::Message* last = nullptr;
   for (const jobs::Message& m : work) {
     if (last && m.partition != last->partition) {
-      last_seen_[last->partition] = {last->offset, fingerprint(last->key, last->payload, last->log_time_ms)};
+      last_seen_[last->partition] = {last->offset,
+                                     fingerprint(last->key, last->payload, last->log_time_ms)};
     }
     if (!last || m.partition != last->partition || m.offset > last->offset) last = &m;
   }
-  if (last) last_seen_[last->partition] = {last->offset, fingerprint(last->key, last->payload, last->log_time_ms)};
+  if (last)
+    last_seen_[last->partition] = {last->offset,
+                                   fingerprint(last->key, last->payload, last->log_time_ms)};
 }
 
 void JobRunner::stop() {
