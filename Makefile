@@ -23,6 +23,7 @@ demo: build
 	$(BUILD_DIR)/bin/pairflow demo --no-ui --summary $(BUILD_DIR)/demo_summary.json
 
 bench: build
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target benches
 	@for b in $(BUILD_DIR)/bin/bench_*; do echo "== $$b"; OPENBLAS_NUM_THREADS=1 $$b || exit 1; done
 	@echo "== Engle-Granger vs statsmodels, same run (tests/s per core)"
 	/usr/bin/python3 bench/stats_statsmodels.py --cpp $(BUILD_DIR)/bin/bench_stats
@@ -47,7 +48,7 @@ FUZZ_TARGETS := csv_ticks json_tick binary_codec config pipeline_file table_csv
 fuzz: bootstrap
 	@test -f build-fuzz/build.ninja || CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPAIRFLOW_FUZZ=ON -DPAIRFLOW_BUILD_TESTS=OFF \
-	  -DPAIRFLOW_BUILD_BENCH=OFF -DPAIRFLOW_COMPONENTS="base;model;jobs;stats;sim;features;screen;pairs;portfolio;exec;runtime"
+	  -DPAIRFLOW_BUILD_BENCH=OFF -DPAIRFLOW_COMPONENTS="base;model;stream;stats;sim;features;screen;pairs;portfolio;exec;engine;jobs;app"
 	cmake --build build-fuzz -j $(JOBS)
 	@for t in $(FUZZ_TARGETS); do echo "== fuzz_$$t ($(FUZZ_SECONDS) s)"; \
 	  build-fuzz/bin/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \

@@ -6,17 +6,17 @@
 #include <string>
 #include <string_view>
 
-#include "jobs/job.h"
+#include "stream/job.h"
 
 namespace pairflow::bench {
 
-class CountingContext : public jobs::JobContext {
+class CountingContext : public stream::JobContext {
  public:
   void emit(std::string_view, std::string_view, std::string_view json) override {
     ++emitted;
     bytes += json.size();
   }
-  void log(jobs::LogLevel, std::string_view) override {}
+  void log(stream::LogLevel, std::string_view) override {}
   void metric(std::string_view, double) override {}
   const std::string& job_name() const override { return name_; }
   const std::string& output_topic() const override { return topic; }

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "engine/tick_source.h"
 #include "features/feature_pipeline.h"
 #include "features/stream_join.h"
-#include "runtime/tick_source.h"
 
 namespace pairflow {
 namespace {
@@ -117,12 +117,12 @@ void BM_BarsAndIndicatorsFromCsv(benchmark::State& state) {
   double sink = 0;
   for (auto _ : state) {
     SymbolTable symbols;
-    runtime::CsvTickSource source(path, symbols);
+    engine::CsvTickSource source(path, symbols);
     features::FeaturePipeline p = make_pipeline(&symbols);
     auto on_row = [&](const Bar&, std::span<const double> v) { sink += v[0]; };
     Tick t;
     std::string error;
-    while (source.next(t, error) == runtime::ReadResult::kTick) {
+    while (source.next(t, error) == engine::ReadResult::kTick) {
       (void)p.on_tick(t, on_row);
       ++n;
     }

@@ -11,32 +11,32 @@
 #include <string_view>
 #include <vector>
 
-#include "jobs/job.h"
-#include "runtime/job_runner.h"
-#include "runtime/transport.h"
+#include "stream/job.h"
+#include "stream/job_runner.h"
+#include "stream/transport.h"
 
 namespace pairflow::bench {
 
-class ReplaySource : public runtime::Source {
+class ReplaySource : public stream::Source {
  public:
-  explicit ReplaySource(std::vector<jobs::Message> messages) : messages_(std::move(messages)) {}
-  bool poll(runtime::MessageBatch& out, std::size_t max, int) override {
+  explicit ReplaySource(std::vector<stream::Message> messages) : messages_(std::move(messages)) {}
+  bool poll(stream::MessageBatch& out, std::size_t max, int) override {
     for (std::size_t n = 0; n < max; ++n) {
-      jobs::Message& m = out.add();
+      stream::Message& m = out.add();
       m = messages_[next_ % messages_.size()];  // copy-assign: the slot's buffers are reused
       m.partition = 0;
       m.offset = next_++;
     }
     return true;
   }
-  void commit(const runtime::Positions&) override {}
+  void commit(const stream::Positions&) override {}
 
  private:
-  std::vector<jobs::Message> messages_;
+  std::vector<stream::Message> messages_;
   std::int64_t next_ = 0;
 };
 
-class CountingSink : public runtime::Sink {
+class CountingSink : public stream::Sink {
  public:
   void produce(std::string_view, std::string_view, std::string_view payload) override {
     ++produced;
@@ -49,10 +49,10 @@ class CountingSink : public runtime::Sink {
 // A JobRunner over `messages` in batches of `batch`; step() processes one batch.
 class RunnerHarness {
  public:
-  RunnerHarness(jobs::Job& job, std::vector<jobs::Message> messages, std::size_t batch,
+  RunnerHarness(stream::Job& job, std::vector<stream::Message> messages, std::size_t batch,
                 bool binary_codec = false, std::string params_json = "{}")
       : source_(std::move(messages)), decoding_(source_, !job.reads_binary()), encoding_(sink_) {
-    runtime::JobRunOptions options;
+    stream::JobRunOptions options;
     options.job_name = "bench";
     options.output_topic = "features.bench";
     options.params_json = std::move(params_json);
@@ -60,21 +60,21 @@ class RunnerHarness {
     options.poll_timeout_ms = 0;
     options.checkpoint_interval = std::chrono::hours(1);
     options.binary_outputs = binary_codec;
-    runner_ = std::make_unique<runtime::JobRunner>(
-        job, binary_codec ? static_cast<runtime::Source&>(decoding_) : source_,
-        binary_codec ? static_cast<runtime::Sink&>(encoding_) : sink_, nullptr, options);
+    runner_ = std::make_unique<stream::JobRunner>(
+        job, binary_codec ? static_cast<stream::Source&>(decoding_) : source_,
+        binary_codec ? static_cast<stream::Sink&>(encoding_) : sink_, nullptr, options);
     runner_->start();
   }
   void step() { runner_->step(); }
-  const runtime::JobMetrics& metrics() const { return runner_->metrics(); }
+  const stream::JobMetrics& metrics() const { return runner_->metrics(); }
   const CountingSink& sink() const { return sink_; }
 
  private:
   ReplaySource source_;
   CountingSink sink_;
-  runtime::BinaryDecodingSource decoding_;
-  runtime::BinaryEncodingSink encoding_;
-  std::unique_ptr<runtime::JobRunner> runner_;
+  stream::BinaryDecodingSource decoding_;
+  stream::BinaryEncodingSink encoding_;
+  std::unique_ptr<stream::JobRunner> runner_;
 };
 
 }  // namespace pairflow::bench

@@ -4,15 +4,15 @@
 
 #include <cstdio>
 
+#include "engine/run_drivers.h"
+#include "engine/tick_source.h"
 #include "features/time_bars.h"
-#include "runtime/runner.h"
-#include "runtime/tick_source.h"
 
 namespace pairflow {
 namespace {
 
-runtime::PipelineConfig bench_config() {
-  runtime::PipelineConfig c;
+engine::EngineConfig bench_config() {
+  engine::EngineConfig c;
   c.market.symbols = 50;
   c.market.sessions = 2;
   return c;
@@ -62,7 +62,7 @@ void BM_Pipeline(benchmark::State& state) {
   const auto& in = ticks();
   sim::MarketGenerator gen(bench_config().market);  // for the symbol table
   for (auto _ : state) {
-    runtime::Pipeline pipeline(bench_config(), gen.symbols());
+    engine::Engine pipeline(bench_config(), gen.symbols());
     for (const Tick& t : in) (void)pipeline.on_tick(t);
     pipeline.finish();
     benchmark::DoNotOptimize(pipeline.summary().net_pnl);
@@ -90,10 +90,10 @@ void BM_CsvTickSource(benchmark::State& state) {
   std::int64_t n = 0;
   for (auto _ : state) {
     SymbolTable symbols;
-    runtime::CsvTickSource source(path, symbols);
+    engine::CsvTickSource source(path, symbols);
     Tick t;
     std::string error;
-    while (source.next(t, error) != runtime::ReadResult::kEnd) ++n;
+    while (source.next(t, error) != engine::ReadResult::kEnd) ++n;
   }
   state.SetItemsProcessed(n);
   state.SetLabel("rows/s");

@@ -19,8 +19,8 @@
 namespace {
 
 namespace fs = std::filesystem;
-using pairflow::jobs::Job;
-using pairflow::jobs::Message;
+using pairflow::stream::Job;
+using pairflow::stream::Message;
 
 using pairflow::bench::CountingContext;
 

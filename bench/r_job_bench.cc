@@ -18,8 +18,8 @@
 namespace {
 
 namespace fs = std::filesystem;
-using pairflow::jobs::Job;
-using pairflow::jobs::Message;
+using pairflow::stream::Job;
+using pairflow::stream::Message;
 
 // examples/jobs/NAME from the repository: $PAIRFLOW_SOURCE_DIR, else next to this file.
 std::string example(const std::string& name) {

@@ -6,18 +6,18 @@
 
 #include <chrono>
 
-#include "runtime/job_runner.h"
-#include "runtime/kafka_transport.h"
-#include "runtime/local_bus.h"
+#include "stream/job_runner.h"
+#include "stream/kafka_transport.h"
+#include "stream/local_bus.h"
 
 namespace pairflow::runtime {
 namespace {
 
 // Emits its input unchanged: measures the runtime, not the job.
-class Passthrough : public jobs::Job {
+class Passthrough : public stream::Job {
  public:
-  void setup(jobs::JobContext&) override {}
-  void process(const jobs::Message& m, jobs::JobContext& ctx) override {
+  void setup(stream::JobContext&) override {}
+  void process(const stream::Message& m, stream::JobContext& ctx) override {
     ctx.emit("", "", m.payload);
   }
 };

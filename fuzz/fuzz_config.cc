@@ -5,14 +5,14 @@
 #include <vector>
 
 #include "base/status.h"
+#include "engine/config.h"
 #include "fuzz_support.h"
-#include "runtime/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   pairflow::fuzz::MemoryFile file(data, size);
   if (!file.ok()) return 0;
   try {
-    pairflow::runtime::PipelineConfig config = pairflow::runtime::load_config(file.path());
+    pairflow::engine::EngineConfig config = pairflow::engine::load_config(file.path());
     // The file's lines again, as --set overrides.
     std::vector<std::string> overrides;
     std::string line;
@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         line += static_cast<char>(data[i]);
       }
     }
-    pairflow::runtime::apply_overrides(config, overrides);
+    pairflow::engine::apply_overrides(config, overrides);
   } catch (const pairflow::UserError&) {
   }
   return 0;

@@ -4,25 +4,25 @@
 #include <string>
 
 #include "base/status.h"
+#include "engine/tick_source.h"
 #include "features/time_bars.h"
 #include "fuzz_support.h"
 #include "model/tick_check.h"
-#include "runtime/tick_source.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   pairflow::fuzz::MemoryFile file(data, size);
   if (!file.ok()) return 0;
   try {
     pairflow::SymbolTable symbols;
-    pairflow::runtime::CsvTickSource source(file.path(), symbols);
+    pairflow::engine::CsvTickSource source(file.path(), symbols);
     pairflow::features::TimeBarAggregator bars(pairflow::kNanosPerMinute,
                                                pairflow::kNanosPerSecond);
     pairflow::Tick tick;
     std::string error;
     for (int rows = 0; rows < 100000; ++rows) {
       const auto r = source.next(tick, error);
-      if (r == pairflow::runtime::ReadResult::kEnd) break;
-      if (r == pairflow::runtime::ReadResult::kBadRow) continue;
+      if (r == pairflow::engine::ReadResult::kEnd) break;
+      if (r == pairflow::engine::ReadResult::kBadRow) continue;
       std::string why;
       if (pairflow::check_tick_values(tick, &why)) continue;
       (void)bars.on_tick(tick, [](pairflow::Timestamp, auto) {});

@@ -6,7 +6,7 @@
 #include <map>
 #include <string>
 
-#include "jobs/pairflow_job.h"
+#include "stream/pairflow_job.h"
 
 namespace {
 std::map<std::string, long> counts;

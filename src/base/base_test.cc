@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <limits>
 
 #include "base/csv.h"
 #include "base/symbols.h"
@@ -122,6 +123,62 @@ TEST(Symbols, DenseFirstSeenIds) {
   EXPECT_EQ(table.intern("MSFT"), 0u);
   EXPECT_EQ(table.name(1), "AAPL");
   EXPECT_FALSE(table.find("GOOG").has_value());
+}
+
+}  // namespace
+}  // namespace pairflow
+
+#include "base/buffered_file.h"
+#include "base/json_writer.h"
+#include "base/reject_policy.h"
+
+namespace pairflow {
+namespace {
+
+TEST(JsonWriter, CommasEscapesAndShortestNumbers) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object()
+      .field("s", "a\"b\n")
+      .field("n", 0.1)
+      .field("nan", std::numeric_limits<double>::quiet_NaN())
+      .field("i", -7);
+  w.field("u", std::uint64_t{18446744073709551615u}).field("t", true).key("a").begin_array();
+  w.value(1.5).null().begin_object().end_object().begin_array().end_array().end_array();
+  w.raw_field("raw", R"({"x":[1]})").end_object();
+  EXPECT_EQ(out, R"({"s":"a\"b\n","n":0.1,"nan":null,"i":-7,"u":18446744073709551615,"t":true,)"
+                 R"("a":[1.5,null,{},[]],"raw":{"x":[1]}})");
+}
+
+TEST(RejectPolicy, FailsAtTheLimitNamingTheSetting) {
+  RejectPolicy strict(0, "input.max_rejects");
+  EXPECT_THROW(strict.on_reject("f.csv:2: bad"), UserError);
+  RejectPolicy two(2, "--max-rejects");
+  two.on_reject("f.csv:2: a");
+  two.on_reject("f.csv:3: b");
+  try {
+    two.on_reject("f.csv:4: c");
+    FAIL();
+  } catch (const UserError& e) {
+    EXPECT_STREQ(e.what(), "f.csv:4: c (more than --max-rejects 2 bad rows)");
+  }
+  RejectPolicy any(-1, "x");
+  for (int i = 0; i < 100; ++i) any.on_reject("r" + std::to_string(i));
+  EXPECT_EQ(any.count(), 100);
+  EXPECT_EQ(any.first(), "r0");
+}
+
+TEST(BufferedFile, WritesEverythingOrFailsNamingTheFile) {
+  const std::string path = ::testing::TempDir() + "/buffered.txt";
+  BufferedFile f(path);
+  for (int i = 0; i < 200000; ++i) f.append("0123456789");  // several flushes
+  f.close();
+  std::ifstream in(path, std::ios::ate);
+  EXPECT_EQ(static_cast<long>(in.tellg()), 2000000);
+  EXPECT_THROW(BufferedFile("/no/such/dir/x.txt"), UserError);
+  BufferedFile full("/dev/full");
+  full.append("x");
+  EXPECT_THROW(full.close(), UserError);  // the full disk is noticed, not swallowed
 }
 
 }  // namespace

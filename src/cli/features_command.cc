@@ -10,9 +10,11 @@
 #include <memory>
 #include <string>
 
+#include "base/buffered_file.h"
+#include "base/reject_policy.h"
 #include "cli/commands.h"
+#include "engine/tick_source.h"
 #include "features/feature_pipeline.h"
-#include "runtime/tick_source.h"
 
 namespace pairflow::cli {
 namespace {
@@ -22,7 +24,7 @@ struct FeaturesOptions {
   std::int64_t max_rejects = 0;
 };
 
-void append_number(fmt::memory_buffer& buf, double v) {
+void append_number(std::string& buf, double v) {
   buf.push_back(',');
   if (std::isfinite(v)) fmt::format_to(std::back_inserter(buf), "{}", v);
 }
@@ -46,35 +48,23 @@ void run_features(const FeaturesOptions& o) {
   }
 
   SymbolTable symbols;
-  runtime::CsvTickSource source(o.ticks, symbols);
+  engine::CsvTickSource source(o.ticks, symbols);
   features::FeaturePipeline pipeline(*bar_spec, *specs, &symbols);
 
-  std::FILE* out = std::fopen(o.out.c_str(), "w");
-  if (!out) throw UserError(fmt::format("{}: cannot write", o.out));
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(out, std::fclose);
-  fmt::memory_buffer buf;
-  auto write = [&](bool force) {
-    if (force || buf.size() > (1 << 20)) {
-      if (std::fwrite(buf.data(), 1, buf.size(), out) != buf.size())
-        throw UserError(fmt::format("{}: write failed", o.out));
-      buf.clear();
-    }
-  };
-  fmt::format_to(std::back_inserter(buf), "ts,symbol,open,high,low,close,volume,vwap,count");
+  BufferedFile out(o.out);
+  std::string& buf = out.buffer();
+  buf += "ts,symbol,open,high,low,close,volume,vwap,count";
   for (const auto& s : *specs) {
-    std::string column;
-    append_csv_field(column, s.column);
-    fmt::format_to(std::back_inserter(buf), ",{}", column);
+    buf += ',';
+    append_csv_field(buf, s.column);
   }
   buf.push_back('\n');
 
-  std::uint64_t rows = 0, ticks = 0, rejects = 0;
-  std::string first_reject;
-  std::string symbol_field;
+  std::uint64_t rows = 0, ticks = 0;
   auto on_row = [&](const Bar& b, std::span<const double> values) {
-    symbol_field.clear();
-    append_csv_field(symbol_field, symbols.name(b.symbol));
-    fmt::format_to(std::back_inserter(buf), "{},{}", format_timestamp(b.ts), symbol_field);
+    buf += format_timestamp(b.ts);
+    buf += ',';
+    append_csv_field(buf, symbols.name(b.symbol));
     append_number(buf, b.open);
     append_number(buf, b.high);
     append_number(buf, b.low);
@@ -85,24 +75,17 @@ void run_features(const FeaturesOptions& o) {
     for (double v : values) append_number(buf, v);
     buf.push_back('\n');
     ++rows;
-    write(false);
+    out.maybe_flush();
   };
-  auto reject = [&](const std::string& error) {
-    ++rejects;
-    if (first_reject.empty()) first_reject = error;
-    if (o.max_rejects >= 0 && rejects > static_cast<std::uint64_t>(o.max_rejects)) {
-      throw UserError(o.max_rejects == 0 ? error
-                                         : fmt::format("{} (more than --max-rejects {} bad rows)",
-                                                       error, o.max_rejects));
-    }
-  };
+  RejectPolicy policy(o.max_rejects, "--max-rejects");
+  auto reject = [&](const std::string& error) { policy.on_reject(error); };
 
   Tick tick;
   std::string error;
   while (true) {
-    const runtime::ReadResult r = source.next(tick, error);
-    if (r == runtime::ReadResult::kEnd) break;
-    if (r == runtime::ReadResult::kBadRow) {
+    const engine::ReadResult r = source.next(tick, error);
+    if (r == engine::ReadResult::kEnd) break;
+    if (r == engine::ReadResult::kBadRow) {
       reject(error);
       continue;
     }
@@ -116,15 +99,14 @@ void run_features(const FeaturesOptions& o) {
     ++ticks;
   }
   pipeline.flush(on_row);
-  write(true);
-  if (std::fclose(closer.release()) != 0) throw UserError(fmt::format("{}: write failed", o.out));
+  out.close();
   std::printf(
       "features: %llu ticks, %llu bars of %zu symbols, %llu late ticks rejected, "
       "%llu bad rows skipped; wrote %s\n",
       static_cast<unsigned long long>(ticks), static_cast<unsigned long long>(rows), symbols.size(),
       static_cast<unsigned long long>(pipeline.late_rejected()),
-      static_cast<unsigned long long>(rejects), o.out.c_str());
-  if (!first_reject.empty()) std::printf("  first bad row: %s\n", first_reject.c_str());
+      static_cast<unsigned long long>(policy.count()), o.out.c_str());
+  if (policy.count() > 0) std::printf("  first bad row: %s\n", policy.first().c_str());
 }
 
 }  // namespace

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "base/csv.h"
+#include "base/json_writer.h"
 #include "base/table_csv.h"
 #include "cli/commands.h"
-#include "model/json.h"
 #include "screen/screener.h"
 
 namespace pairflow::cli {
@@ -103,18 +103,17 @@ void run_screen(const ScreenArgs& a) {
                  left_out.size(), names.size(), list.c_str());
   }
   if (a.json) {
-    std::string out = "[";
-    for (std::size_t k = 0; k < result.candidates.size(); ++k) {
-      const auto& c = result.candidates[k];
-      out += fmt::format(
-          R"({}{{"y":{},"x":{},"corr":{},"stat":{},"pvalue":{},"hedge_ratio":{},"half_life":{},)"
-          R"("hurst":{},"crossings":{},"score":{},"adj_pvalue":{}}})",
-          k ? "," : "", json_string(names[c.y]), json_string(names[c.x]), json_number(c.corr),
-          json_number(c.stat), json_number(c.pvalue), json_number(c.hedge_ratio),
-          json_number(c.half_life), json_number(c.hurst), c.crossings, json_number(c.score),
-          json_number(c.adj_pvalue));
+    std::string out;
+    JsonWriter w(out);
+    w.begin_array();
+    for (const auto& c : result.candidates) {
+      w.begin_object().field("y", names[c.y]).field("x", names[c.x]).field("corr", c.corr);
+      w.field("stat", c.stat).field("pvalue", c.pvalue).field("hedge_ratio", c.hedge_ratio);
+      w.field("half_life", c.half_life).field("hurst", c.hurst).field("crossings", c.crossings);
+      w.field("score", c.score).field("adj_pvalue", c.adj_pvalue).end_object();
     }
-    std::printf("%s]\n", out.c_str());
+    w.end_array();
+    std::printf("%s\n", out.c_str());
     return;
   }
   std::printf("%-4s %-10s %-10s %7s %8s %10s %8s %8s %6s %5s %7s\n", "rank", "y", "x", "corr",

@@ -8,13 +8,15 @@
 #include <span>
 
 #include "base/csv.h"
+#include "base/json_writer.h"
 #include "base/table_csv.h"
 #include "cli/commands.h"
-#include "model/json.h"
+#include "model/messages.h"
 #include "stats/adf.h"
 #include "stats/coint.h"
 #include "stats/hurst.h"
 #include "stats/johansen.h"
+#include "stats/stats_json.h"
 
 namespace pairflow::cli {
 namespace {
@@ -23,11 +25,6 @@ template <typename T>
 const T& or_fail(const Result<T>& r, const std::string& context) {
   if (!r) throw UserError(fmt::format("{}: {}", context, r.status().message()));
   return *r;
-}
-
-std::string crit_object(const double crit[3]) {
-  return fmt::format(R"({{"1%":{},"5%":{},"10%":{}}})", json_number(crit[0]), json_number(crit[1]),
-                     json_number(crit[2]));
 }
 
 struct Common {
@@ -58,29 +55,6 @@ stats::AdfOptions adf_options(const Common& c) {
   return o;
 }
 
-std::string json_array(const std::vector<double>& values) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < values.size(); ++i) out += (i ? "," : "") + json_number(values[i]);
-  return out + "]";
-}
-
-std::string json_crit_rows(const std::vector<std::array<double, 3>>& rows) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    out += fmt::format("{}[{},{},{}]", i ? "," : "", json_number(rows[i][0]),
-                       json_number(rows[i][1]), json_number(rows[i][2]));
-  }
-  return out + "]";
-}
-
-std::string coint_json(const stats::CointResult& r, double half_life) {
-  return fmt::format(
-      R"({{"stat":{},"pvalue":{},"crit":[{},{},{}],"hedge_ratio":{},"intercept":{},"half_life":{},"usedlag":{},"nobs":{}}})",
-      json_number(r.stat), json_number(r.pvalue), json_number(r.crit[0]), json_number(r.crit[1]),
-      json_number(r.crit[2]), json_number(r.hedge_ratio), json_number(r.intercept),
-      json_number(half_life), r.usedlag, r.nobs);
-}
-
 }  // namespace
 
 void register_stats(CLI::App& app) {
@@ -100,11 +74,7 @@ void register_stats(CLI::App& app) {
       ColumnFile file(c->csv, {*col}, c->log);
       auto r = or_fail(stats::adf(file.column(0), adf_options(*c)),
                        fmt::format("{}: adf on '{}'", c->csv, *col));
-      std::printf("%s\n",
-                  fmt::format(R"({{"stat":{},"pvalue":{},"usedlag":{},"nobs":{},"crit":{}}})",
-                              json_number(r.stat), json_number(r.pvalue), r.usedlag, r.nobs,
-                              crit_object(r.crit))
-                      .c_str());
+      std::printf("%s\n", stats::to_json(r).c_str());
     });
   }
   {
@@ -133,7 +103,7 @@ void register_stats(CLI::App& app) {
         auto r = or_fail(ws.run(file.column(0), file.column(1), o),
                          fmt::format("{}: coint of '{}' on '{}'", c->csv, *y, *x));
         auto hl = stats::half_life(ws.residuals());
-        std::printf("%s\n", coint_json(r, hl ? *hl : kNaN).c_str());
+        std::printf("%s\n", stats::to_json(r, hl ? *hl : kNaN).c_str());
         return;
       }
       ColumnFile file(c->csv, *cols, c->log);
@@ -144,14 +114,17 @@ void register_stats(CLI::App& app) {
       for (std::size_t i = 0; i < file.names().size(); ++i) {
         for (std::size_t j = i + 1; j < file.names().size(); ++j) {
           auto r = ws.run(file.column(i), file.column(j), o);
-          std::string head = fmt::format(R"({{"y":{},"x":{},)", json_string(file.names()[i]),
-                                         json_string(file.names()[j]));
+          line.clear();
+          JsonWriter w(line);
+          w.begin_object().field("y", file.names()[i]).field("x", file.names()[j]);
           if (!r) {
             // One bad pair does not stop the screen: it is reported on its own line.
-            line = head + fmt::format(R"("error":{}}})", json_string(r.status().message()));
+            w.field("error", r.status().message()).end_object();
           } else {
             auto hl = stats::half_life(ws.residuals());
-            line = head + coint_json(*r, hl ? *hl : kNaN).substr(1);
+            const std::string body = stats::to_json(*r, hl ? *hl : kNaN);
+            line += ",";  // the open object continues with the result's fields
+            line += std::string_view(body).substr(1);
           }
           std::printf("%s\n", line.c_str());
         }
@@ -180,20 +153,7 @@ void register_stats(CLI::App& app) {
       for (std::size_t i = 0; i < cols->size(); ++i) series.emplace_back(file.column(i));
       auto r =
           or_fail(stats::coint_johansen(series, *det_order, *k_ar_diff), c->csv + ": johansen");
-      std::string evec = "[";
-      for (int i = 0; i < r.neqs; ++i) {
-        std::vector<double> row;
-        for (int j = 0; j < r.neqs; ++j) row.push_back(r.evec_at(i, j));
-        evec += (i ? "," : "") + json_array(row);
-      }
-      evec += "]";
-      std::printf(
-          "%s\n",
-          fmt::format(
-              R"({{"eig":{},"trace":{},"max_eig":{},"trace_crit":{},"max_eig_crit":{},"evec":{},"nobs":{}}})",
-              json_array(r.eig), json_array(r.lr1), json_array(r.lr2), json_crit_rows(r.cvt),
-              json_crit_rows(r.cvm), evec, r.nobs)
-              .c_str());
+      std::printf("%s\n", stats::to_json(r).c_str());
     });
   }
   {
@@ -222,9 +182,7 @@ void register_stats(CLI::App& app) {
       o.max_scale = *max_scale;
       auto r =
           or_fail(stats::hurst(file.column(0), o), fmt::format("{}: hurst of '{}'", c->csv, *col));
-      std::printf("%s\n", fmt::format(R"({{"hurst":{},"r2":{},"scales":{}}})", json_number(r.hurst),
-                                      json_number(r.r2), r.num_scales)
-                              .c_str());
+      std::printf("%s\n", stats::to_json(r).c_str());
     });
   }
   {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/json.h"
+#include "model/topics.h"
 
 namespace pairflow {
 namespace {
@@ -81,12 +82,12 @@ const std::vector<BinaryField>& schema_fields(Schema schema) {
 }
 
 std::optional<Schema> schema_for_topic(std::string_view topic) {
-  if (topic == "ticks") return Schema::kTick;
+  if (topic == topics::kTicks) return Schema::kTick;
   if (topic.starts_with("bars.")) return Schema::kBar;
-  if (topic == "pairs.signals") return Schema::kSignal;
-  if (topic == "orders") return Schema::kOrder;
-  if (topic == "executions") return Schema::kExecution;
-  if (topic == "pnl") return Schema::kPnl;
+  if (topic == topics::kSignals) return Schema::kSignal;
+  if (topic == topics::kOrders) return Schema::kOrder;
+  if (topic == topics::kExecutions) return Schema::kExecution;
+  if (topic == topics::kPnl) return Schema::kPnl;
   return std::nullopt;
 }
 

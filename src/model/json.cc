@@ -34,67 +34,6 @@ const char* to_string(ExecStatus status) {
   return "?";
 }
 
-std::string json_number(double value) {
-  if (!std::isfinite(value)) return "null";
-  return fmt::format("{}", value);
-}
-
-namespace {
-// Bytes a JSON string must escape: '"', '\\' and control characters.
-struct EscapeTable {
-  bool needs[256] = {};
-  constexpr EscapeTable() {
-    for (int c = 0; c < 0x20; ++c) needs[c] = true;
-    needs[static_cast<unsigned char>('"')] = true;
-    needs[static_cast<unsigned char>('\\')] = true;
-  }
-};
-constexpr EscapeTable kEscape;
-}  // namespace
-
-void append_json_string(std::string& out, std::string_view text) {
-  out.push_back('"');
-  const char* run = text.data();
-  const char* end = text.data() + text.size();
-  for (const char* p = run; p < end; ++p) {
-    const auto c = static_cast<unsigned char>(*p);
-    if (!kEscape.needs[c]) continue;
-    out.append(run, p - run);
-    run = p + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default: {
-        static constexpr char kHex[] = "0123456789abcdef";
-        const char u[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-        out.append(u, 6);
-      }
-    }
-  }
-  out.append(run, end - run);
-  out.push_back('"');
-}
-
-std::string json_string(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  append_json_string(out, text);
-  return out;
-}
-
 std::string to_json(const Tick& m, const SymbolTable& symbols) {
   std::string out =
       fmt::format(R"({{"ts":{},"symbol":{},"price":{},"size":{})", m.ts,

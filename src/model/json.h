@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "base/json_writer.h"  // json_number, json_string, JsonWriter
 #include "base/symbols.h"
 #include "model/messages.h"
 
@@ -18,12 +19,5 @@ std::string to_json(const Order& m, const SymbolTable& symbols);
 std::string to_json(const Execution& m, const SymbolTable& symbols);
 std::string to_json(const Position& m, const SymbolTable& symbols);
 std::string to_json(const PnL& m);
-
-// A JSON number, or null for NaN/inf (JSON has no NaN).
-std::string json_number(double value);
-// A JSON string literal with escaping.
-std::string json_string(std::string_view text);
-// The same, appended to `out` (for writers that build one buffer).
-void append_json_string(std::string& out, std::string_view text);
 
 }  // namespace pairflow

@@ -5,6 +5,7 @@
 // topics are written to files (`pairflow run --out-dir`). Pure functions, any thread.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "base/status.h"
@@ -18,6 +19,11 @@ inline constexpr std::string_view kOrders = "orders";
 inline constexpr std::string_view kExecutions = "executions";
 inline constexpr std::string_view kPnl = "pnl";
 inline constexpr std::string_view kDeadLetterPrefix = "dlq.";
+
+// dlq.<job>: where a job's dead letters go.
+inline std::string dead_letter_topic(std::string_view job) {
+  return std::string(kDeadLetterPrefix) + std::string(job);
+}
 
 // OK, or why `name` cannot be a topic ("topic 'a/b': '/' is not allowed ...").
 Status validate_name(std::string_view name);

@@ -6,7 +6,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 
+#include "pairs/pair_model.h"
 #include "sim/market.h"
 
 namespace pairflow::pairs {
@@ -133,6 +135,76 @@ TEST(PairActors, SameOutputWithOneAndFourThreads) {
         EXPECT_LT(one[i - 1].pair, one[i].pair);
       }
   }
+}
+
+}  // namespace
+}  // namespace pairflow::pairs
+
+namespace pairflow::pairs {
+namespace {
+
+// step_pair() is step() for one pair: the same signals, and a pair saved and restored anywhere
+// continues to the bit.
+TEST(PairActors, StepPairAndSaveRestoreTradeLikeStep) {
+  const int symbols = 16, bars = 500, pairs = 8;
+  const auto data = minute_bars(symbols, bars, 11);
+  for (HedgeMethod hedge : {HedgeMethod::kRollingOls, HedgeMethod::kKalman}) {
+    ActorsConfig config{.window = 40, .hedge = hedge};
+    PairActors all(symbols, config);
+    auto one_by_one = std::make_unique<PairActors>(symbols, config);
+    for (PairId id = 0; id < pairs; ++id) {
+      all.post_activate(spec_for(id, symbols));
+      one_by_one->post_activate(spec_for(id, symbols));
+    }
+    std::vector<Signal> from_step, from_pairs;
+    for (int b = 0; b < bars; ++b) {
+      const Timestamp ts = (b + 1) * kNanosPerMinute;
+      for (const Signal& s : all.step(ts, data[b])) from_step.push_back(s);
+      if (b == 250) {  // every actor through a checkpoint: saved, then restored into new actors
+        auto fresh = std::make_unique<PairActors>(symbols, config);
+        for (PairId id = 0; id < pairs; ++id) {
+          const auto saved = one_by_one->save(id);
+          ASSERT_TRUE(saved);
+          ASSERT_TRUE(fresh->restore(*saved));
+        }
+        one_by_one = std::move(fresh);
+      }
+      for (PairId id = 0; id < pairs; ++id) {
+        const PairSpec p = spec_for(id, symbols);
+        const auto s = one_by_one->step_pair(id, ts, data[b][p.y], data[b][p.x]);
+        ASSERT_TRUE(s);
+        if (s->action != SignalAction::kHold) from_pairs.push_back(*s);
+      }
+    }
+    ASSERT_GT(from_step.size(), 10u);
+    ASSERT_EQ(from_step.size(), from_pairs.size());
+    for (std::size_t i = 0; i < from_step.size(); ++i) {
+      EXPECT_EQ(from_step[i].ts, from_pairs[i].ts);
+      EXPECT_EQ(from_step[i].pair, from_pairs[i].pair);
+      EXPECT_EQ(from_step[i].action, from_pairs[i].action);
+      EXPECT_EQ(std::bit_cast<std::uint64_t>(from_step[i].z),
+                std::bit_cast<std::uint64_t>(from_pairs[i].z));
+    }
+    EXPECT_FALSE(one_by_one->step_pair(99, 0, 0, 0));  // not active
+  }
+}
+
+TEST(SpreadState, EntryExitStopCooldownAndTimeStop) {
+  const SpreadThresholds t{.entry_z = 2, .exit_z = 0.5, .stop_z = 4, .max_hold_bars = 3};
+  SpreadPosition p;
+  EXPECT_EQ(advance(p, -4.5, t), SignalAction::kHold);  // beyond the stop: no entry
+  EXPECT_EQ(advance(p, -2.5, t), SignalAction::kEnterLong);
+  EXPECT_EQ(advance(p, -1.0, t), SignalAction::kHold);
+  EXPECT_EQ(advance(p, -0.4, t), SignalAction::kExit);
+  EXPECT_EQ(advance(p, 2.5, t), SignalAction::kEnterShort);
+  EXPECT_EQ(advance(p, 4.5, t), SignalAction::kStop);
+  EXPECT_TRUE(p.cooling_down);
+  EXPECT_EQ(advance(p, 2.5, t), SignalAction::kHold);  // cooling down until |z| <= exit_z
+  EXPECT_EQ(advance(p, 0.3, t), SignalAction::kHold);
+  EXPECT_EQ(advance(p, -2.2, t), SignalAction::kEnterLong);
+  EXPECT_EQ(advance(p, -1.5, t), SignalAction::kHold);
+  EXPECT_EQ(advance(p, -1.5, t), SignalAction::kHold);
+  EXPECT_EQ(advance(p, -1.5, t), SignalAction::kStop);  // the time stop after 3 bars held
 }
 
 }  // namespace

@@ -83,38 +83,13 @@ Signal PairModel::on_bar(Timestamp ts, double log_y, double log_x) {
   z_ = (log_y - intercept_ - hedge_ratio_ * log_x) / resid_sd_;
   signal.z = z_;
   signal.hedge_ratio = hedge_ratio_;
-  const double z = z_;
-  const auto& c = config_;
-  switch (state_) {
-    case PairState::kFlat:
-      if (cooling_down_) {
-        if (std::fabs(z) <= c.exit_z) cooling_down_ = false;
-      } else if (z <= -c.entry_z && z > -c.stop_z) {
-        state_ = PairState::kLongSpread;
-        signal.action = SignalAction::kEnterLong;
-      } else if (z >= c.entry_z && z < c.stop_z) {
-        state_ = PairState::kShortSpread;
-        signal.action = SignalAction::kEnterShort;
-      }
-      held_bars_ = 0;
-      break;
-    case PairState::kLongSpread:
-    case PairState::kShortSpread: {
-      ++held_bars_;
-      const double signed_z = state_ == PairState::kLongSpread ? z : -z;  // < 0 while diverged
-      if (signed_z <= -c.stop_z) {
-        signal.action = SignalAction::kStop;
-        cooling_down_ = true;
-      } else if (signed_z >= -c.exit_z) {
-        signal.action = SignalAction::kExit;
-      } else if (c.max_hold_bars > 0 && held_bars_ >= c.max_hold_bars) {
-        signal.action = SignalAction::kStop;  // time stop
-        cooling_down_ = true;
-      }
-      if (signal.action != SignalAction::kHold) state_ = PairState::kFlat;
-      break;
-    }
-  }
+  SpreadPosition position{state_, cooling_down_, held_bars_};
+  signal.action = advance(
+      position, z_,
+      SpreadThresholds{config_.entry_z, config_.exit_z, config_.stop_z, config_.max_hold_bars});
+  state_ = position.state;
+  cooling_down_ = position.cooling_down;
+  held_bars_ = position.held_bars;
   return signal;
 }
 

@@ -1,4 +1,7 @@
-// PairModel: one active pair's spread model and trading state machine.
+// PairModel: one pair's spread model, the plain reference of the pair actors (pairs/actors.h):
+// the same spread state machine (pairs/spread_state.h), with the OLS refitted from the window at
+// every bar (O(window)) where the actors keep running sums (O(1)). The actors are what trades;
+// this model states the semantics in the fewest lines, and the tests hold the actors to it.
 //
 // The hedge ratio and intercept come from an OLS of log y on log x over the previous `window` bars
 // (the current bar is scored out of sample, so a jump is not absorbed into its own fit). The spread
@@ -16,6 +19,7 @@
 #include <vector>
 
 #include "model/messages.h"
+#include "pairs/spread_state.h"
 
 namespace pairflow::pairs {
 
@@ -26,8 +30,6 @@ struct PairModelConfig {
   double stop_z = 4.0;
   int max_hold_bars = 0;
 };
-
-enum class PairState : std::uint8_t { kFlat, kLongSpread, kShortSpread };
 
 class PairModel {
  public:

@@ -102,3 +102,26 @@ TEST(Portfolio, PairBookAttributesRoundTrip) {
 
 }  // namespace
 }  // namespace pairflow::portfolio
+
+#include "portfolio/performance.h"
+
+namespace pairflow::portfolio {
+namespace {
+
+TEST(Performance, SharpeAndDrawdownOfAnEquityCurve) {
+  // Returns +1%, -2%, +1.5% of a 100 capital: mean 0.5/3 %, sample sd from the three.
+  const std::vector<double> equity = {101, 99, 100.5};
+  const Performance p = performance(equity, 100, 252);
+  const double r[] = {0.01, -0.02, 0.015};
+  const double mean = (r[0] + r[1] + r[2]) / 3;
+  double var = 0;
+  for (double x : r) var += (x - mean) * (x - mean);
+  var /= 2;
+  EXPECT_NEAR(p.sharpe, mean / std::sqrt(var) * std::sqrt(252.0), 1e-12);
+  EXPECT_DOUBLE_EQ(p.max_drawdown, 2.0);
+  EXPECT_DOUBLE_EQ(p.max_drawdown_pct, 2.0 / 101);
+  EXPECT_EQ(performance(std::vector<double>{100}, 100, 252).sharpe, 0);  // one period: no Sharpe
+}
+
+}  // namespace
+}  // namespace pairflow::portfolio

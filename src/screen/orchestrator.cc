@@ -11,13 +11,15 @@ const char* to_string(ControlAction action) {
 }
 
 std::string to_json(const PairControl& c, const SymbolTable& symbols) {
-  return fmt::format(
-      R"({{"ts":{},"pair":{},"action":"{}","y":{},"x":{},"hedge_ratio":{},"intercept":{},)"
-      R"("half_life":{},"pvalue":{},"entry_z":{},"exit_z":{},"stop_z":{},"max_hold_bars":{}}})",
-      c.ts, c.pair, to_string(c.action), json_string(symbols.name(c.y)),
-      json_string(symbols.name(c.x)), json_number(c.hedge_ratio), json_number(c.intercept),
-      json_number(c.half_life), json_number(c.pvalue), json_number(c.entry_z),
-      json_number(c.exit_z), json_number(c.stop_z), c.max_hold_bars);
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().field("ts", c.ts).field("pair", c.pair).field("action", to_string(c.action));
+  w.field("y", symbols.name(c.y)).field("x", symbols.name(c.x));
+  w.field("hedge_ratio", c.hedge_ratio).field("intercept", c.intercept);
+  w.field("half_life", c.half_life).field("pvalue", c.pvalue).field("entry_z", c.entry_z);
+  w.field("exit_z", c.exit_z).field("stop_z", c.stop_z).field("max_hold_bars", c.max_hold_bars);
+  w.end_object();
+  return out;
 }
 
 Status Orchestrator::validate(const OrchestratorConfig& c) {

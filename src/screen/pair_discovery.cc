@@ -7,6 +7,7 @@
 #include <span>
 
 #include "screen/screener.h"
+#include "screen/selection.h"
 
 namespace pairflow::screen {
 
@@ -51,18 +52,12 @@ void adjust(std::vector<PairCandidate>& candidates, Correction correction, int t
 bool stable(const std::vector<std::vector<double>>& log_prices,
             const std::vector<std::size_t>& first, const PairCandidate& c,
             const DiscoveryConfig& config, stats::CointWorkspace& workspace) {
-  if (config.stability_splits <= 1) return true;
   const std::size_t window = log_prices[c.y].size();
   const std::size_t start = std::max(first[c.y], first[c.x]);
-  const std::size_t part = (window - start) / config.stability_splits;
-  for (int k = 0; k < config.stability_splits; ++k) {
-    const std::size_t from = start + k * part;
-    std::span<const double> y(log_prices[c.y].data() + from, part);
-    std::span<const double> x(log_prices[c.x].data() + from, part);
-    auto r = workspace.run(y, x, config.coint);
-    if (!r || !(r->pvalue <= config.stability_pvalue)) return false;
-  }
-  return true;
+  return stable_in_subwindows(std::span(log_prices[c.y]).subspan(start),
+                              std::span(log_prices[c.x]).subspan(start), config.stability_splits,
+                              config.stability_pvalue, config.coint, workspace);
+  (void)window;
 }
 
 }  // namespace
@@ -146,15 +141,10 @@ Result<DiscoveryResult> discover_pairs(const std::vector<std::vector<double>>& l
   }
   std::sort(result.passing.begin(), result.passing.end(), ranks_before);
 
-  std::vector<int> uses(n_symbols, 0);
-  for (const auto& c : result.passing) {
-    if (static_cast<int>(result.selected.size()) >= config.top_k) break;
-    if (uses[c.y] >= config.max_pairs_per_symbol || uses[c.x] >= config.max_pairs_per_symbol)
-      continue;
-    ++uses[c.y];
-    ++uses[c.x];
-    result.selected.push_back(c);
-  }
+  result.selected = result.passing;
+  std::vector<int> uses;
+  keep_per_symbol(result.selected, config.max_pairs_per_symbol,
+                  static_cast<std::size_t>(config.top_k), uses);
   return result;
 }
 

@@ -8,6 +8,7 @@
 #include <limits>
 #include <numeric>
 
+#include "screen/selection.h"
 #include "stats/mackinnon.h"
 
 namespace pairflow::screen {
@@ -389,36 +390,16 @@ void Screener::screen(ScreenResult& out) {
     if (config_.stability_splits > 1) {
       window_levels(c.y, ys);
       window_levels(c.x, xs);
-      const std::size_t part = ys.size() / config_.stability_splits;
-      bool ok = true;
-      for (int s = 0; s < config_.stability_splits && ok; ++s) {
-        std::span<const double> y(ys.data() + s * part, part), x(xs.data() + s * part, part);
-        auto r = coint_.run(y, x, config_.coint);
-        ok = r && r->pvalue <= config_.stability_pvalue;
+      if (!stable_in_subwindows(ys, xs, config_.stability_splits, config_.stability_pvalue,
+                                config_.coint, coint_)) {
+        continue;
       }
-      if (!ok) continue;
     }
     out.candidates.push_back(c);
   }
   std::sort(out.candidates.begin(), out.candidates.end(), ranks_before);
-  if (config_.max_pairs_per_symbol > 0) {
-    // Greedy by rank: a symbol's best relation wins (a leg with a large stationary component of
-    // its own makes chance partners look cointegrated; the true partner ranks first).
-    std::fill(uses_.begin(), uses_.end(), 0);
-    std::size_t kept = 0;
-    for (std::size_t k = 0; k < out.candidates.size(); ++k) {
-      const auto& c = out.candidates[k];
-      if (uses_[c.y] >= config_.max_pairs_per_symbol || uses_[c.x] >= config_.max_pairs_per_symbol)
-        continue;
-      ++uses_[c.y];
-      ++uses_[c.x];
-      out.candidates[kept++] = c;
-    }
-    out.candidates.resize(kept);
-  }
-  if (config_.max_candidates > 0 &&
-      out.candidates.size() > static_cast<std::size_t>(config_.max_candidates))
-    out.candidates.resize(config_.max_candidates);
+  keep_per_symbol(out.candidates, config_.max_pairs_per_symbol,
+                  static_cast<std::size_t>(config_.max_candidates), uses_);
 }
 
 }  // namespace pairflow::screen

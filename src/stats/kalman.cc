@@ -5,8 +5,15 @@
 
 namespace pairflow::stats {
 
-KalmanHedge::KalmanHedge(const KalmanHedgeOptions& options)
-    : options_(options), vw_(options.delta / (1.0 - options.delta)) {
+KalmanHedge::KalmanHedge(const KalmanHedgeOptions& options) : options_(options) {
+  const auto& c = options.state_cov;
+  if (c[0] != 0 || c[1] != 0 || c[2] != 0 || c[3] != 0) {
+    for (int i = 0; i < 4; ++i) vw_[i] = c[i];
+  } else {
+    const double v = options.delta / (1.0 - options.delta);
+    vw_[0] = vw_[3] = v;
+    vw_[1] = vw_[2] = 0;
+  }
   reset();
 }
 
@@ -27,8 +34,7 @@ Result<KalmanStep> KalmanHedge::update(double x, double y) {
   // Predict: the state is a random walk, so only the covariance grows.
   double r[4] = {p_[0], p_[1], p_[2], p_[3]};
   if (!first_) {
-    r[0] += vw_;
-    r[3] += vw_;
+    for (int i = 0; i < 4; ++i) r[i] += vw_[i];
   }
   // h = [x, 1]; rh = R h; q = h' R h + Ve.
   const double rh0 = r[0] * x + r[1];

@@ -19,6 +19,10 @@ struct KalmanHedgeOptions {
   double ve = 1e-3;     // observation noise variance, > 0
   std::array<double, 2> initial_state{0.0, 0.0};          // [slope, intercept]
   std::array<double, 4> initial_cov{0.0, 0.0, 0.0, 0.0};  // row-major 2x2
+  // When set (any non-zero entry): the state noise Vw, row-major 2x2, instead of delta/(1-delta) I.
+  // Lets a caller scale the noise to its coefficients' units (the pair actors use
+  // delta/(1-delta) times the OLS covariance of the coefficients).
+  std::array<double, 4> state_cov{0.0, 0.0, 0.0, 0.0};
 };
 
 struct KalmanStep {
@@ -38,9 +42,33 @@ class KalmanHedge {
   void reset();
   const KalmanHedgeOptions& options() const { return options_; }
 
+  // Everything update() carries from one step to the next, for checkpoints.
+  struct State {
+    std::array<double, 2> beta{};
+    std::array<double, 4> p{};
+    bool first = true;
+    double ve = 0;  // the observation noise in use (it may have been calibrated from data)
+    std::array<double, 4> vw{};  // the state noise in use
+  };
+  State state() const {
+    return {{beta_[0], beta_[1]},
+            {p_[0], p_[1], p_[2], p_[3]},
+            first_,
+            options_.ve,
+            {vw_[0], vw_[1], vw_[2], vw_[3]}};
+  }
+  void set_state(const State& s) {
+    beta_[0] = s.beta[0];
+    beta_[1] = s.beta[1];
+    for (int i = 0; i < 4; ++i) p_[i] = s.p[i];
+    first_ = s.first;
+    if (s.ve > 0) options_.ve = s.ve;
+    for (int i = 0; i < 4; ++i) vw_[i] = s.vw[i];
+  }
+
  private:
   KalmanHedgeOptions options_;
-  double vw_;
+  double vw_[4];
   double beta_[2];
   double p_[4];
   bool first_ = true;

@@ -5,7 +5,7 @@
 #include <string>
 #include <thread>
 
-#include "jobs/pairflow_job.h"
+#include "stream/pairflow_job.h"
 
 namespace {
 long seq = 0;

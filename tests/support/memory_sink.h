@@ -6,9 +6,9 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/transport.h"
+#include "stream/transport.h"
 
-namespace pairflow::runtime {
+namespace pairflow::stream {
 
 class MemorySink : public Sink {
  public:
@@ -22,4 +22,4 @@ class MemorySink : public Sink {
   std::vector<Record> records;
 };
 
-}  // namespace pairflow::runtime
+}  // namespace pairflow::stream

@@ -15,8 +15,8 @@ namespace pairflow::embed::detail {
 
 namespace {
 
-using jobs::Job;
-using jobs::Message;
+using stream::Job;
+using stream::Message;
 
 constexpr const char* kTruncated = "binary message is truncated";
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "embed/python/py_codec.h"
-#include "jobs/job.h"
+#include "stream/job.h"
 
 namespace pairflow::embed::detail {
 
@@ -26,16 +26,16 @@ class BinaryColumns {
                 // int64; the caller takes the JSON path
     kError,     // a Python error is set (allocation failure)
   };
-  Outcome decode(std::span<const jobs::Message> batch, ColumnBuilder& records, JsonDecoder& decoder,
-                 Ref& columns, std::vector<std::size_t>& index,
-                 std::vector<jobs::Job::Failure>& bad);
+  Outcome decode(std::span<const stream::Message> batch, ColumnBuilder& records,
+                 JsonDecoder& decoder, Ref& columns, std::vector<std::size_t>& index,
+                 std::vector<stream::Job::Failure>& bad);
 
  private:
-  Outcome decode_fixed(Schema schema, std::span<const jobs::Message> batch, Ref& columns,
-                       std::vector<std::size_t>& index, std::vector<jobs::Job::Failure>& bad);
-  Outcome decode_records(std::span<const jobs::Message> batch, ColumnBuilder& records,
+  Outcome decode_fixed(Schema schema, std::span<const stream::Message> batch, Ref& columns,
+                       std::vector<std::size_t>& index, std::vector<stream::Job::Failure>& bad);
+  Outcome decode_records(std::span<const stream::Message> batch, ColumnBuilder& records,
                          JsonDecoder& decoder, Ref& columns, std::vector<std::size_t>& index,
-                         std::vector<jobs::Job::Failure>& bad);
+                         std::vector<stream::Job::Failure>& bad);
   int read_value(BinaryKind kind, const BinaryField& field, std::string_view& body, char* column,
                  std::size_t k, bool& absent, std::string& reason);
   template <BinaryKind... Kinds, std::size_t... I>

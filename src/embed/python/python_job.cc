@@ -15,6 +15,7 @@
 #include "embed/python/py_binary.h"
 #include "embed/python/py_codec.h"
 #include "model/binary_codec.h"
+#include "model/topics.h"
 
 namespace py = pybind11;
 
@@ -25,9 +26,9 @@ using detail::BatchRows;
 using detail::ColumnBuilder;
 using detail::JsonDecoder;
 using detail::Ref;
-using jobs::JobContext;
-using jobs::JobError;
-using jobs::Message;
+using stream::JobContext;
+using stream::JobError;
+using stream::Message;
 
 class PythonJob;
 
@@ -260,7 +261,7 @@ std::string module_name_for(const std::filesystem::path& path) {
 
 constexpr const char* kExpectedRows = "expected dict, list of dicts or None";
 
-class PythonJob final : public jobs::Job {
+class PythonJob final : public stream::Job {
  public:
   explicit PythonJob(std::string display) : display_(std::move(display)) {
     std::filesystem::path p(display_);
@@ -640,8 +641,9 @@ class PythonJob final : public jobs::Job {
       }
     }
     // One bad row must not sink its neighbours: redo the batch row by row through process().
-    ctx.log(jobs::LogLevel::kWarning, "process_batch() failed (" + error + "); processing its " +
-                                          std::to_string(p.index.size()) + " messages one by one");
+    ctx.log(stream::LogLevel::kWarning, "process_batch() failed (" + error + "); processing its " +
+                                            std::to_string(p.index.size()) +
+                                            " messages one by one");
     const std::vector<std::size_t> index = p.index;
     for (std::size_t i : index) process_reported(batch, i, ctx, failed, scope);
     return true;
@@ -705,7 +707,7 @@ class PythonJob final : public jobs::Job {
   bool binary_rows(JobContext& ctx, std::size_t n) {
     auto& p = *py_;
     const std::string& topic = ctx.output_topic();
-    if (topic.starts_with("dlq.")) return false;
+    if (topic.starts_with(topics::kDeadLetterPrefix)) return false;
     if (!p.rows.bind_binary(schema_for_topic(topic).value_or(Schema::kRecord))) return false;
     // One buffer for the batch: no per-row strings to touch.
     return p.rows.write_binary_rows(p.packed) && p.packed.ends.size() == n + 1;
@@ -719,18 +721,18 @@ class PythonJob final : public jobs::Job {
 
 // --- the pairflow module ---------------------------------------------------------------------
 
-jobs::LogLevel parse_level(std::string_view level) {
-  if (level == "info") return jobs::LogLevel::kInfo;
-  if (level == "warning" || level == "warn") return jobs::LogLevel::kWarning;
-  if (level == "error") return jobs::LogLevel::kError;
-  if (level == "debug") return jobs::LogLevel::kDebug;
+stream::LogLevel parse_level(std::string_view level) {
+  if (level == "info") return stream::LogLevel::kInfo;
+  if (level == "warning" || level == "warn") return stream::LogLevel::kWarning;
+  if (level == "error") return stream::LogLevel::kError;
+  if (level == "debug") return stream::LogLevel::kDebug;
   throw py::value_error("pairflow.log(): level must be debug, info, warning or error, not '" +
                         std::string(level) + "'");
 }
 
 }  // namespace
 
-std::unique_ptr<jobs::Job> load_python_job(const std::string& path) {
+std::unique_ptr<stream::Job> load_python_job(const std::string& path) {
   ensure_interpreter();
   auto job = std::make_unique<PythonJob>(path);
   job->load();

@@ -1,4 +1,4 @@
-// Python job host: runs a data scientist's one-file Python job as a jobs::Job.
+// Python job host: runs a data scientist's one-file Python job as a stream::Job.
 //
 // A job file defines process(msg) (required) and optionally setup(ctx), process_batch(cols) and
 // recover(ctx); it talks to the runtime through the embedded module `pairflow` (emit, state, log,
@@ -18,13 +18,13 @@
 #include <memory>
 #include <string>
 
-#include "jobs/job.h"
+#include "stream/job.h"
 
 namespace pairflow::embed {
 
-// Loads FILE.py. Throws jobs::JobError "FILE:LINE: problem" on syntax errors, import errors, a
+// Loads FILE.py. Throws stream::JobError "FILE:LINE: problem" on syntax errors, import errors, a
 // missing or non-callable process, wrong signatures or a return annotation that cannot produce
 // rows ("FILE: problem" where no line applies).
-std::unique_ptr<jobs::Job> load_python_job(const std::string& path);
+std::unique_ptr<stream::Job> load_python_job(const std::string& path);
 
 }  // namespace pairflow::embed

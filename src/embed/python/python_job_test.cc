@@ -21,11 +21,11 @@ namespace pairflow::embed {
 namespace {
 
 namespace fs = std::filesystem;
-using jobs::Job;
-using jobs::JobContext;
-using jobs::JobError;
-using jobs::LogLevel;
-using jobs::Message;
+using stream::Job;
+using stream::JobContext;
+using stream::JobError;
+using stream::LogLevel;
+using stream::Message;
 
 // Records everything a job does through its context.
 class RecordingContext : public JobContext {

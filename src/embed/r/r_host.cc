@@ -19,7 +19,7 @@
 namespace pairflow::embed::r_internal {
 namespace {
 
-using jobs::JobError;
+using stream::JobError;
 
 // R code run once at start-up, in the helpers environment (parent of every job environment).
 // `.pf_*_ptr` are external pointers to the C callbacks below, defined before this runs.
@@ -125,8 +125,8 @@ bool run_guarded(F&& body) {
   return false;
 }
 
-jobs::JobContext& require_context(const char* helper) {
-  jobs::JobContext* ctx = g_host.load()->current_context();
+stream::JobContext& require_context(const char* helper) {
+  stream::JobContext* ctx = g_host.load()->current_context();
   if (!ctx) {
     throw JobError(std::string(helper) + "() works only inside setup(), process() or recover()");
   }
@@ -143,7 +143,7 @@ std::string_view string_arg(SEXP x, const char* what) {
 
 extern "C" SEXP pf_emit(SEXP topic, SEXP msg, SEXP key) {
   const bool ok = run_guarded([&] {
-    jobs::JobContext& ctx = require_context("pairflow_emit");
+    stream::JobContext& ctx = require_context("pairflow_emit");
     const std::string_view topic_text = string_arg(topic, "topic");
     const std::string_view key_text =
         key == R_NilValue ? std::string_view() : string_arg(key, "key");
@@ -165,15 +165,15 @@ extern "C" SEXP pf_log(SEXP text, SEXP level) {
       throw JobError("text must be a character string, not " + describe_r_value(text));
     }
     const std::string_view name = string_arg(level, "level");
-    jobs::LogLevel lvl;
+    stream::LogLevel lvl;
     if (name == "info") {
-      lvl = jobs::LogLevel::kInfo;
+      lvl = stream::LogLevel::kInfo;
     } else if (name == "debug") {
-      lvl = jobs::LogLevel::kDebug;
+      lvl = stream::LogLevel::kDebug;
     } else if (name == "warning" || name == "warn") {
-      lvl = jobs::LogLevel::kWarning;
+      lvl = stream::LogLevel::kWarning;
     } else if (name == "error") {
-      lvl = jobs::LogLevel::kError;
+      lvl = stream::LogLevel::kError;
     } else {
       throw JobError("level must be \"debug\", \"info\", \"warning\" or \"error\"");
     }
@@ -183,7 +183,7 @@ extern "C" SEXP pf_log(SEXP text, SEXP level) {
       SEXP s = STRING_ELT(text, i);
       line.append(s == NA_STRING ? "NA" : CHAR(s));
     }
-    jobs::JobContext* ctx = g_host.load()->current_context();
+    stream::JobContext* ctx = g_host.load()->current_context();
     if (ctx) {
       ctx->log(lvl, line);
     } else {  // while a job file loads there is no context yet
@@ -196,7 +196,7 @@ extern "C" SEXP pf_log(SEXP text, SEXP level) {
 
 extern "C" SEXP pf_metric(SEXP name, SEXP value) {
   const bool ok = run_guarded([&] {
-    jobs::JobContext& ctx = require_context("pairflow_metric");
+    stream::JobContext& ctx = require_context("pairflow_metric");
     const std::string_view metric = string_arg(name, "name");
     double v;
     if (TYPEOF(value) == REALSXP && XLENGTH(value) == 1) {
@@ -393,7 +393,7 @@ SEXP RHost::eval(SEXP call, SEXP env, const std::string& file, std::string& erro
   return nullptr;
 }
 
-RHost::CallScope::CallScope(RHost& host, jobs::JobContext& ctx)
+RHost::CallScope::CallScope(RHost& host, stream::JobContext& ctx)
     : host_(host), previous_(host.current_) {
   host_.current_ = &ctx;
 }
@@ -416,7 +416,7 @@ void RHost::console(const char* text, int length, bool is_stderr) {
     // stderr carries warnings and message(); only the former deserve the warning level.
     const bool warning = is_stderr && line.rfind("Warning", 0) == 0;
     try {
-      current_->log(warning ? jobs::LogLevel::kWarning : jobs::LogLevel::kInfo, line);
+      current_->log(warning ? stream::LogLevel::kWarning : stream::LogLevel::kInfo, line);
     } catch (...) {
       // Nothing can cross back into R from here; a failing log loses the line.
     }

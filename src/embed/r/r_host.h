@@ -5,7 +5,7 @@
 // pairflow_log, pairflow_metric) in an environment that is the parent of every job environment,
 // routes R's console output to the job's log, and records where uncaught R errors happened.
 //
-// Threading: the first caller of get() owns R; get() and check_thread() throw jobs::JobError on
+// Threading: the first caller of get() owns R; get() and check_thread() throw stream::JobError on
 // any other thread. release_later() is the one call allowed from any thread.
 #pragma once
 
@@ -20,13 +20,13 @@
 #include <vector>
 
 #include "embed/r/r_json.h"
-#include "jobs/job.h"
+#include "stream/job.h"
 
 namespace pairflow::embed::r_internal {
 
 class RHost {
  public:
-  // The running R, started on first use. Throws jobs::JobError off the owner thread.
+  // The running R, started on first use. Throws stream::JobError off the owner thread.
   static RHost& get();
   // False once R has been shut down at exit (objects must then not be released).
   static bool alive();
@@ -49,21 +49,21 @@ class RHost {
   // console output collected for its log when it ends.
   class CallScope {
    public:
-    CallScope(RHost& host, jobs::JobContext& ctx);
+    CallScope(RHost& host, stream::JobContext& ctx);
     ~CallScope();
     CallScope(const CallScope&) = delete;
     CallScope& operator=(const CallScope&) = delete;
 
    private:
     RHost& host_;
-    jobs::JobContext* previous_;
+    stream::JobContext* previous_;
   };
 
   // Releases an R_PreserveObject'ed value: now on the owner thread, else at its next call.
   void release_later(SEXP x);
 
   // Used by the C callbacks R calls.
-  jobs::JobContext* current_context() const { return current_; }
+  stream::JobContext* current_context() const { return current_; }
   void console(const char* text, int length, bool is_stderr);
   std::string& callback_buffer() { return callback_buffer_; }
 
@@ -78,7 +78,7 @@ class RHost {
   SEXP sym_err_file_ = nullptr;
   SEXP sym_err_line_ = nullptr;
   RJsonReader json_;
-  jobs::JobContext* current_ = nullptr;
+  stream::JobContext* current_ = nullptr;
   std::string console_[2];  // partial lines of stdout / stderr while a job call runs
   std::string callback_buffer_;
   std::mutex pending_mutex_;

@@ -10,8 +10,8 @@
 namespace pairflow::embed {
 namespace {
 
-using jobs::JobError;
 using r_internal::RHost;
+using stream::JobError;
 
 // PROTECT / UNPROTECT as a scope, so that C++ exceptions keep R's protect stack balanced.
 class Protect {
@@ -42,7 +42,7 @@ const Symbols& symbols() {
   return s;
 }
 
-class RJob final : public jobs::Job {
+class RJob final : public stream::Job {
  public:
   RJob(std::string path, SEXP env) : path_(std::move(path)) {
     const Symbols& sym = symbols();
@@ -70,20 +70,20 @@ class RJob final : public jobs::Job {
     if (RHost* host = RHost::existing()) host->release_later(objects_);
   }
 
-  void setup(jobs::JobContext& ctx) override {
+  void setup(stream::JobContext& ctx) override {
     call_with_context(setup_call_, symbols().setup, ctx);
   }
 
-  void recover(jobs::JobContext& ctx) override {
+  void recover(stream::JobContext& ctx) override {
     call_with_context(recover_call_, symbols().recover, ctx);
   }
 
   // finish(ctx) may publish what is still pending by returning it, as process() does.
-  void finish(jobs::JobContext& ctx) override {
+  void finish(stream::JobContext& ctx) override {
     call_with_context(finish_call_, symbols().finish, ctx, "finish()");
   }
 
-  void process(const jobs::Message& message, jobs::JobContext& ctx) override {
+  void process(const stream::Message& message, stream::JobContext& ctx) override {
     RHost& host = RHost::get();
     RHost::CallScope scope(host, ctx);
     {
@@ -151,7 +151,7 @@ class RJob final : public jobs::Job {
   }
 
   // Calls an optional function(ctx); emits its value when `emit_as` names it (finish()).
-  void call_with_context(SEXP call, SEXP function_symbol, jobs::JobContext& ctx,
+  void call_with_context(SEXP call, SEXP function_symbol, stream::JobContext& ctx,
                          const char* emit_as = nullptr) {
     RHost& host = RHost::get();
     if (Rf_findVarInFrame(env_, function_symbol) == R_UnboundValue) return;  // optional
@@ -170,7 +170,7 @@ class RJob final : public jobs::Job {
   }
 
   // ctx for setup() / recover(): list(name =, params = list(...), output_topic =).
-  SEXP make_context_list(RHost& host, jobs::JobContext& ctx) {
+  SEXP make_context_list(RHost& host, stream::JobContext& ctx) {
     SEXP list = PROTECT(Rf_allocVector(VECSXP, 3));
     SEXP names = PROTECT(Rf_allocVector(STRSXP, 3));
     SET_STRING_ELT(names, 0, Rf_mkChar("name"));
@@ -201,7 +201,7 @@ class RJob final : public jobs::Job {
   // The value of process() or finish(): NULL, one message (named list), several (unnamed list of
   // named lists), or a data frame (one message per row). All are serialized before any is emitted,
   // so that a bad element fails the message without emitting half of its outputs.
-  void emit_result(SEXP result, jobs::JobContext& ctx, const char* function) {
+  void emit_result(SEXP result, stream::JobContext& ctx, const char* function) {
     if (result == R_NilValue) return;
     out_.clear();
     ends_.clear();
@@ -259,7 +259,7 @@ class RJob final : public jobs::Job {
 
 }  // namespace
 
-std::unique_ptr<jobs::Job> load_r_job(const std::string& path) {
+std::unique_ptr<stream::Job> load_r_job(const std::string& path) {
   RHost& host = RHost::get();
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
@@ -279,7 +279,7 @@ std::unique_ptr<jobs::Job> load_r_job(const std::string& path) {
     UNPROTECT(3);
     throw JobError(error);
   }
-  std::unique_ptr<jobs::Job> job;
+  std::unique_ptr<stream::Job> job;
   try {
     job = std::make_unique<RJob>(path, env);
   } catch (...) {

@@ -16,12 +16,12 @@ namespace pairflow::embed {
 namespace {
 
 namespace fs = std::filesystem;
-using jobs::JobError;
-using jobs::LogLevel;
-using jobs::Message;
+using stream::JobError;
+using stream::LogLevel;
+using stream::Message;
 
 // Records what a job does with its context.
-class RecordingContext : public jobs::JobContext {
+class RecordingContext : public stream::JobContext {
  public:
   struct Emitted {
     std::string topic, key, json;
@@ -88,7 +88,7 @@ std::string load_error(const std::string& path) {
   return "(loaded)";
 }
 
-std::string process_error(jobs::Job& job, const std::string& payload, RecordingContext& ctx) {
+std::string process_error(stream::Job& job, const std::string& payload, RecordingContext& ctx) {
   try {
     job.process(message(payload), ctx);
   } catch (const JobError& e) {

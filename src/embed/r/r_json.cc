@@ -6,15 +6,15 @@
 #include <cstring>
 #include <vector>
 
-#include "jobs/job.h"
 #include "model/json.h"
+#include "stream/job.h"
 
 namespace pairflow::embed::r_internal {
 namespace {
 
-using jobs::JobError;
 using simdjson::dom::element;
 using simdjson::dom::element_type;
+using stream::JobError;
 
 // Deeper nesting is almost surely a cycle or a mistake; R's own C stack would not like it either.
 constexpr int kMaxDepth = 256;

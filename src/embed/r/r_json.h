@@ -24,14 +24,14 @@ namespace pairflow::embed::r_internal {
 class RJsonReader {
  public:
   // Returns the R value of `json` (unprotected: protect it before the next allocation).
-  // Throws jobs::JobError when the text is not JSON.
+  // Throws stream::JobError when the text is not JSON.
   SEXP read(std::string_view json);
 
  private:
   simdjson::dom::parser parser_;
 };
 
-// Appends `x` as JSON to `out`. Throws jobs::JobError naming the R type that has no JSON form
+// Appends `x` as JSON to `out`. Throws stream::JobError naming the R type that has no JSON form
 // (functions, environments, ...). R allocates nothing here, so `x` needs no extra protection.
 void append_json(SEXP x, std::string& out);
 

@@ -1,0 +1,88 @@
+// `pairflow run PIPELINE.toml`: a pipeline file, every job in process or one job on Kafka.
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "app/job_launch.h"
+#include "app/load_job.h"
+#include "app/pipeline_file.h"
+#include "cli/commands.h"
+#include "cli/launch_options.h"
+#include "model/json.h"
+#include "model/topics.h"
+#include "stream/job_runner.h"
+#include "stream/kafka_transport.h"
+
+namespace pairflow::cli {
+
+void register_run(CLI::App& app) {
+  auto* cmd =
+      app.add_subcommand("run", "run a pipeline file: every job in this process, or one on Kafka");
+  struct Options {
+    app::LaunchOptions launch;
+    std::string file, job, out_dir, report, offset_reset = "fail", codec = "json";
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("pipeline", o->file, "pipeline TOML")->required();
+  cmd->add_option("--job", o->job, "run only this job (or 'source') against Kafka");
+  cmd->add_option("--brokers", o->launch.brokers, "Kafka bootstrap servers (with --job)");
+  cmd->add_option("--group", o->launch.group, "consumer group (default pairflow.JOB)");
+  add_launch_options(cmd, o->launch, o->offset_reset);
+  cmd->add_option("--out-dir", o->out_dir, "embedded: write every topic to DIR/<topic>.jsonl");
+  cmd->add_option("--report", o->report, "write the run report JSON here");
+  cmd->add_option("--idle-exit", o->launch.idle_exit_s,
+                  "with --job: exit after this many idle seconds")
+      ->check(CLI::Range(0.0, 1e6));
+  cmd->add_option("--codec", o->codec,
+                  "with --job: json, or binary (binary topics, as `job run --codec binary`)")
+      ->check(CLI::IsMember({"json", "binary"}));
+  cmd->callback([o] {
+    app::PipelineSpec spec = app::load_pipeline(o->file);
+    std::string report;
+    if (o->job.empty()) {
+      if (!o->launch.brokers.empty())
+        throw UserError("run: --brokers needs --job NAME (one job per process on Kafka)");
+      if (o->codec != "json")
+        throw UserError(
+            "run: --codec is for --job on Kafka (in process, messages are not encoded)");
+      if (!o->launch.checkpoint.empty() || o->launch.reset_checkpoint)
+        throw UserError("run: --checkpoint and --reset-checkpoint are for --job on Kafka");
+      app::EmbeddedReport r = app::run_embedded(spec, o->out_dir);
+      for (const auto& [topic, n] : r.topics)
+        std::printf("%-24s %10llu messages\n", topic.c_str(), static_cast<unsigned long long>(n));
+      if (r.source_rejects > 0) {
+        std::printf("source: %llu bad rows skipped (input.max_rejects); first: %s\n",
+                    static_cast<unsigned long long>(r.source_rejects),
+                    r.first_source_reject.c_str());
+      }
+      for (const auto& [name, m] : r.jobs) {
+        std::printf("job %-20s processed %llu  dead letters %llu  produced %llu\n", name.c_str(),
+                    static_cast<unsigned long long>(m.processed),
+                    static_cast<unsigned long long>(m.dead_lettered),
+                    static_cast<unsigned long long>(m.produced));
+      }
+      report = r.to_json();
+    } else {
+      if (o->launch.brokers.empty()) throw UserError("run: --job needs --brokers");
+      app::LaunchOptions launch = o->launch;
+      launch.offset_reset = app::parse_offset_reset(o->offset_reset);
+      launch.binary_codec = o->codec == "binary";
+      stream::JobMetrics m = app::run_on_kafka(spec, o->job, launch);
+      report = m.to_json();
+      std::fprintf(stderr, "job %s: %s\n", o->job.c_str(), report.c_str());
+    }
+    if (!o->report.empty()) {
+      std::ofstream out(o->report);
+      out << report << '\n';
+      out.close();
+      if (!out) throw UserError(fmt::format("{}: write failed", o->report));
+    }
+  });
+}
+
+}  // namespace pairflow::cli

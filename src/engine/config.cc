@@ -1,0 +1,359 @@
+#include "engine/config.h"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include "stats/trend.h"
+
+namespace pairflow::engine {
+namespace {
+
+// Reads keys of one table into the config, rejecting unknown keys and wrong types.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string source, std::string section)
+      : table_(table), source_(std::move(source)), section_(std::move(section)) {}
+
+  template <typename T>
+  void read(const char* key, T& out) {
+    seen_.insert(key);
+    const toml::node* node = table_.get(key);
+    if (!node) return;
+    if constexpr (std::is_same_v<T, double>) {
+      if (auto v = node->value<double>()) {
+        if (!std::isfinite(*v)) fail(key, "a finite number");
+        out = *v;
+        return;
+      }
+      fail(key, "a number");
+    } else if constexpr (std::is_integral_v<T>) {
+      if (auto v = node->value_exact<std::int64_t>()) {
+        if (*v < std::numeric_limits<T>::min() || *v > std::numeric_limits<T>::max()) {
+          fail(key, "an integer in range");
+        }
+        out = static_cast<T>(*v);
+        return;
+      }
+      fail(key, "an integer");
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      if (auto v = node->value<std::string>()) {
+        out = *v;
+        return;
+      }
+      fail(key, "a string");
+    }
+  }
+
+  // Durations accept "1m"-style strings or a number of seconds.
+  void read_duration(const char* key, Timestamp& out) {
+    seen_.insert(key);
+    const toml::node* node = table_.get(key);
+    if (!node) return;
+    Result<Timestamp> parsed = Status(StatusCode::kParseError, "");
+    if (auto s = node->value<std::string>()) {
+      parsed = parse_duration(*s);
+    } else if (auto d = node->value<double>()) {
+      parsed = parse_duration(fmt::format("{}s", *d));
+    }
+    if (!parsed) fail(key, "a duration such as \"1m\" or \"30s\"");
+    out = *parsed;
+  }
+
+  void read_timestamp(const char* key, Timestamp& out) {
+    std::string text;
+    read(key, text);
+    if (text.empty()) return;
+    auto parsed = parse_timestamp(text);
+    if (!parsed)
+      throw UserError(
+          fmt::format("{}: {}.{}: {}", source_, section_, key, parsed.status().message()));
+    out = *parsed;
+  }
+
+  template <typename T, typename Parse>
+  void read_enum(const char* key, T& out, Parse parse) {
+    std::string text;
+    read(key, text);
+    if (text.empty()) return;
+    auto parsed = parse(text);
+    if (!parsed)
+      throw UserError(
+          fmt::format("{}: {}.{}: {}", source_, section_, key, parsed.status().message()));
+    out = *parsed;
+  }
+
+  void finish() const {
+    for (const auto& [key, node] : table_) {
+      if (!seen_.count(std::string(key.str()))) {
+        throw UserError(fmt::format("{}: unknown key '{}.{}'", source_, section_, key.str()));
+      }
+    }
+  }
+
+ private:
+  [[noreturn]] void fail(const char* key, const char* expected) const {
+    throw UserError(fmt::format("{}: {}.{} must be {}", source_, section_, key, expected));
+  }
+
+  const toml::table& table_;
+  std::string source_, section_;
+  std::set<std::string> seen_;
+};
+
+void apply_table(EngineConfig& c, const toml::table& root, const std::string& source) {
+  static const std::set<std::string> kSections = {
+      "market", "bars", "discovery", "screener", "pair_model", "portfolio", "broker", "input"};
+  for (const auto& [key, node] : root) {
+    if (!kSections.count(std::string(key.str())) || !node.is_table()) {
+      throw UserError(
+          fmt::format("{}: unknown section '{}' (sections: market, bars, discovery, "
+                      "screener, pair_model, portfolio, broker, input)",
+                      source, key.str()));
+    }
+  }
+  auto section = [&](const char* name) -> const toml::table* { return root[name].as_table(); };
+
+  if (auto t = section("market")) {
+    TableReader r(*t, source, "market");
+    std::int64_t seed = static_cast<std::int64_t>(c.market.seed);
+    r.read("seed", seed);
+    c.market.seed = static_cast<std::uint64_t>(seed);
+    r.read("symbols", c.market.symbols);
+    r.read("sectors", c.market.sectors);
+    r.read("planted_pairs", c.market.planted_pairs);
+    r.read("inverse_fraction", c.market.inverse_fraction);
+    r.read("sessions", c.market.sessions);
+    r.read_timestamp("start", c.market.start);
+    r.read_duration("session_length", c.market.session_length);
+    r.read("mean_tick_interval_s", c.market.mean_tick_interval_s);
+    r.read("market_daily_vol", c.market.market_daily_vol);
+    r.read("sector_daily_vol", c.market.sector_daily_vol);
+    r.read("idio_daily_vol", c.market.idio_daily_vol);
+    r.read("min_half_life_s", c.market.min_half_life_s);
+    r.read("max_half_life_s", c.market.max_half_life_s);
+    r.read("spread_std", c.market.spread_std);
+    r.read("bid_ask_bps", c.market.bid_ask_bps);
+    r.finish();
+  }
+  if (auto t = section("bars")) {
+    TableReader r(*t, source, "bars");
+    r.read_duration("interval", c.bar_interval);
+    r.finish();
+  }
+  if (auto t = section("discovery")) {
+    TableReader r(*t, source, "discovery");
+    r.read("warmup_bars", c.warmup_bars);
+    r.read("top_k", c.discovery.top_k);
+    r.read("max_pvalue", c.discovery.max_pvalue);
+    r.read_enum("correction", c.discovery.correction, screen::parse_correction);
+    r.read_enum("trend", c.discovery.coint.trend, stats::parse_trend);
+    r.read_enum("autolag", c.discovery.coint.autolag, stats::parse_autolag);
+    int maxlag = c.discovery.coint.maxlag.value_or(-1);
+    r.read("maxlag", maxlag);
+    if (maxlag >= 0) c.discovery.coint.maxlag = maxlag;
+    r.read("min_half_life", c.discovery.min_half_life);
+    r.read("max_half_life", c.discovery.max_half_life);
+    r.read("min_coverage", c.discovery.min_coverage);
+    r.read("max_pairs_per_symbol", c.discovery.max_pairs_per_symbol);
+    r.read("stability_splits", c.discovery.stability_splits);
+    r.read_enum("method", c.discovery_method, [](std::string_view v) -> Result<DiscoveryMethod> {
+      if (v == "warmup") return DiscoveryMethod::kWarmup;
+      if (v == "screener") return DiscoveryMethod::kScreener;
+      return Status(StatusCode::kInvalidArgument,
+                    fmt::format("method must be 'warmup' or 'screener', got '{}'", v));
+    });
+    r.read("stability_pvalue", c.discovery.stability_pvalue);
+    r.finish();
+  }
+  if (auto t = section("screener")) {
+    TableReader r(*t, source, "screener");
+    r.read("screen_every", c.screen_every);
+    r.read("activate_after", c.orchestrator.activate_after);
+    r.read("deactivate_after", c.orchestrator.deactivate_after);
+    r.read("min_abs_corr", c.screener.min_abs_corr);
+    r.read("prescreen_pvalue", c.screener.prescreen_pvalue);
+    r.read("max_hurst", c.screener.max_hurst);
+    r.read("min_crossings", c.screener.min_crossings);
+    r.read("min_leg_margin", c.screener.min_leg_margin);
+    r.read("threads", c.actor_threads);
+    r.finish();
+  }
+  if (auto t = section("pair_model")) {
+    TableReader r(*t, source, "pair_model");
+    r.read("window", c.pair_model.window);
+    r.read("entry_z", c.pair_model.entry_z);
+    r.read("exit_z", c.pair_model.exit_z);
+    r.read("stop_z", c.pair_model.stop_z);
+    r.read("max_hold_bars", c.pair_model.max_hold_bars);
+    r.read_enum("hedge", c.hedge_method, [](std::string_view v) -> Result<pairs::HedgeMethod> {
+      if (v == "ols") return pairs::HedgeMethod::kRollingOls;
+      if (v == "kalman") return pairs::HedgeMethod::kKalman;
+      return Status(StatusCode::kInvalidArgument,
+                    fmt::format("hedge must be 'ols' or 'kalman', got '{}'", v));
+    });
+    r.read("kalman_delta", c.kalman.delta);
+    r.read("kalman_ve", c.kalman.ve);
+    r.finish();
+  }
+  if (auto t = section("portfolio")) {
+    TableReader r(*t, source, "portfolio");
+    r.read("capital_per_pair", c.sizing.capital_per_pair);
+    r.read("initial_capital", c.initial_capital);
+    r.read_enum("hedge", c.sizing.hedge, portfolio::parse_hedge_mode);
+    r.finish();
+  }
+  if (auto t = section("broker")) {
+    TableReader r(*t, source, "broker");
+    r.read("commission_per_share", c.fees.commission_per_share);
+    r.read("commission_bps", c.fees.commission_bps);
+    r.finish();
+  }
+  if (auto t = section("input")) {
+    TableReader r(*t, source, "input");
+    r.read("max_rejects", c.max_rejects);
+    r.read("speed", c.speed);
+    r.finish();
+  }
+}
+
+toml::table parse_or_throw(std::string_view text, const std::string& source) {
+  try {
+    return toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    throw UserError(fmt::format("{}:{}: {}", source, where.line, e.description()));
+  }
+}
+
+}  // namespace
+
+EngineConfig load_config(const std::string& path) {
+  EngineConfig config;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw UserError(fmt::format("{}: cannot read config: not a regular file", path));
+  }
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    if (where.line == 0)
+      throw UserError(fmt::format("{}: cannot read config: {}", path, e.description()));
+    throw UserError(fmt::format("{}:{}: {}", path, where.line, e.description()));
+  }
+  apply_table(config, root, path);
+  validate(config);
+  return config;
+}
+
+void apply_overrides(EngineConfig& config, const std::vector<std::string>& overrides) {
+  for (const std::string& item : overrides) {
+    auto eq = item.find('=');
+    auto dot = item.find('.');
+    if (eq == std::string::npos || dot == std::string::npos || dot > eq) {
+      throw UserError(fmt::format("--set '{}': expected section.key=value", item));
+    }
+    std::string key = item.substr(0, eq), value = item.substr(eq + 1);
+    std::string source = fmt::format("--set {}", key);
+    toml::table table;
+    try {
+      table = toml::parse(fmt::format("{} = {}", key, value), source);
+    } catch (const toml::parse_error&) {
+      // A bare word such as beta or bonferroni: take it as a string.
+      table = parse_or_throw(fmt::format("{} = \"{}\"", key, value), source);
+    }
+    apply_table(config, table, "--set");
+  }
+  validate(config);
+}
+
+void validate(const EngineConfig& c) {
+  auto require = [](bool ok, const std::string& message) {
+    if (!ok) throw UserError("config: " + message);
+  };
+  require(c.warmup_bars >= 20,
+          fmt::format("discovery.warmup_bars must be >= 20, got {}", c.warmup_bars));
+  // 0 used to mean one pair in the screener mode and none (with capital for one) in the warm-up
+  // mode; a run that trades nothing is not a configuration.
+  require(c.discovery.top_k >= 1,
+          fmt::format("discovery.top_k must be >= 1 (pairs traded at once), got {}",
+                      c.discovery.top_k));
+  require(c.discovery.max_pvalue > 0 && c.discovery.max_pvalue <= 1,
+          "discovery.max_pvalue must be in (0, 1]");
+  require(c.discovery.min_half_life >= 0 && c.discovery.max_half_life >= 0,
+          "discovery.min_half_life and max_half_life must be >= 0");
+  require(c.discovery.min_coverage >= 0 && c.discovery.min_coverage <= 1,
+          "discovery.min_coverage must be in [0, 1]");
+  require(c.discovery.max_pairs_per_symbol >= 1, "discovery.max_pairs_per_symbol must be >= 1");
+  require(c.discovery.stability_splits >= 0 && c.discovery.stability_splits <= c.warmup_bars / 20,
+          "discovery.stability_splits must be in [0, warmup_bars / 20]");
+  require(c.discovery.stability_pvalue > 0 && c.discovery.stability_pvalue <= 1,
+          "discovery.stability_pvalue must be in (0, 1]");
+  require(c.pair_model.window >= 3 && c.pair_model.window <= c.warmup_bars,
+          fmt::format("pair_model.window must be in [3, warmup_bars={}], got {}", c.warmup_bars,
+                      c.pair_model.window));
+  require(c.pair_model.exit_z >= 0 && c.pair_model.exit_z < c.pair_model.entry_z &&
+              c.pair_model.entry_z < c.pair_model.stop_z,
+          "pair_model thresholds must satisfy 0 <= exit_z < entry_z < stop_z");
+  require(c.pair_model.max_hold_bars >= 0, "pair_model.max_hold_bars must be >= 0");
+  require(c.sizing.capital_per_pair > 0, "portfolio.capital_per_pair must be > 0");
+  require(c.initial_capital >= 0, "portfolio.initial_capital must be >= 0");
+  require(c.fees.commission_per_share >= 0 && c.fees.commission_bps >= 0,
+          "broker commissions must be >= 0");
+  require(c.max_rejects >= -1, "input.max_rejects must be >= -1");
+  require(c.screen_every >= 1, "screener.screen_every must be >= 1");
+  require(c.actor_threads >= 1 && c.actor_threads <= 64, "screener.threads must be in [1, 64]");
+  if (Status s = screen::Screener::validate(screener_config(c)); !s)
+    throw UserError("config: screener: " + s.message());
+  if (Status s = screen::Orchestrator::validate(orchestrator_config(c)); !s)
+    throw UserError("config: screener: " + s.message());
+  require(c.kalman.delta >= 0 && c.kalman.delta < 1 && c.kalman.ve >= 0,
+          "pair_model.kalman_delta must be in [0, 1) and kalman_ve >= 0 (0: estimated)");
+  require(c.speed == 0 || (c.speed >= 1e-6 && c.speed <= 1e12),
+          "input.speed must be 0 (as fast as possible) or in [1e-6, 1e12]");
+  require(c.sizing.capital_per_pair <= 1e15 && c.initial_capital <= 1e18,
+          "portfolio capital must be at most 1e15 per pair");
+}
+
+screen::ScreenerConfig screener_config(const EngineConfig& c) {
+  screen::ScreenerConfig s = c.screener;
+  s.window = c.warmup_bars;
+  s.correction = c.discovery.correction;
+  s.max_pvalue = c.discovery.max_pvalue;
+  s.coint = c.discovery.coint;
+  s.min_half_life = c.discovery.min_half_life;
+  s.max_half_life = c.discovery.max_half_life;
+  s.stability_splits = c.discovery.stability_splits;
+  s.stability_pvalue = c.discovery.stability_pvalue;
+  s.max_pairs_per_symbol = c.discovery.max_pairs_per_symbol;
+  return s;
+}
+
+screen::OrchestratorConfig orchestrator_config(const EngineConfig& c) {
+  screen::OrchestratorConfig o = c.orchestrator;
+  o.max_active = c.discovery.top_k;
+  o.max_pairs_per_symbol = c.discovery.max_pairs_per_symbol;
+  o.entry_z = c.pair_model.entry_z;
+  o.exit_z = c.pair_model.exit_z;
+  o.stop_z = c.pair_model.stop_z;
+  o.max_hold_bars = c.pair_model.max_hold_bars;
+  return o;
+}
+
+pairs::ActorsConfig actors_config(const EngineConfig& c) {
+  pairs::ActorsConfig a;
+  a.window = c.pair_model.window;
+  a.hedge = c.hedge_method;
+  a.kalman = c.kalman;
+  a.threads = c.actor_threads;
+  return a;
+}
+
+}  // namespace pairflow::engine

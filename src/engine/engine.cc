@@ -1,0 +1,261 @@
+#include "engine/engine.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "model/json.h"
+#include "portfolio/performance.h"
+
+namespace pairflow::engine {
+
+namespace {
+void write_line(std::FILE* f, const std::string& line) {
+  if (!f) return;
+  std::fwrite(line.data(), 1, line.size(), f);
+  std::fputc('\n', f);
+}
+}  // namespace
+
+RunLog::RunLog(const std::string& dir, const SymbolTable& symbols) : dir_(dir), symbols_(symbols) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw UserError(fmt::format("{}: cannot create log directory: {}", dir, ec.message()));
+  auto open = [&](const char* name) {
+    std::string path = fmt::format("{}/{}", dir, name);
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    if (!f) throw UserError(fmt::format("{}: cannot write", path));
+    return f;
+  };
+  signals = open("signals.jsonl");
+  orders = open("orders.jsonl");
+  executions = open("executions.jsonl");
+  pnl = open("pnl.jsonl");
+}
+
+RunLog::~RunLog() {
+  for (std::FILE* f : {signals, orders, executions, pnl})
+    if (f) std::fclose(f);
+}
+
+void RunLog::close() {
+  bool ok = true;
+  for (std::FILE** f : {&signals, &orders, &executions, &pnl}) {
+    if (*f) {
+      ok = !std::ferror(*f) && ok;
+      ok = std::fclose(*f) == 0 && ok;
+      *f = nullptr;
+    }
+  }
+  if (!ok) throw UserError(fmt::format("{}: writing the run logs failed", dir_));
+}
+
+void RunLog::on_signal(const Signal& signal) { write_line(signals, to_json(signal)); }
+void RunLog::on_order(const Order& order) { write_line(orders, to_json(order, symbols_)); }
+void RunLog::on_execution(const Execution& execution) {
+  write_line(executions, to_json(execution, symbols_));
+}
+void RunLog::on_pnl(const PnL& p) { write_line(pnl, to_json(p)); }
+
+Engine::Engine(const EngineConfig& config, const SymbolTable& symbols, EngineObserver* log)
+    : config_(config),
+      symbols_(symbols),
+      log_(log),
+      bars_(config.bar_interval),
+      broker_(config.fees),
+      portfolio_(config.capital(), config.sizing) {
+  validate(config_);
+}
+
+Status Engine::reject(RejectReason reason, std::string detail) {
+  if (location_) detail = location_->where(detail);
+  return counted(reason, std::move(detail));
+}
+
+Status Engine::counted(RejectReason reason, std::string detail) {
+  auto i = static_cast<int>(reason);
+  if (rejects_[i]++ == 0) first_reject_[i] = detail;
+  return Status(StatusCode::kInvalidArgument, std::move(detail));
+}
+
+void Engine::count_reject(RejectReason reason, const std::string& detail) {
+  (void)counted(reason, detail);
+}
+
+Status Engine::on_tick(const Tick& tick) {
+  if (tick.symbol >= symbols_.size())
+    return reject(RejectReason::kUnknownSymbol, fmt::format("unknown symbol id {}", tick.symbol));
+  std::string detail;
+  if (auto reason = check_tick_values(tick, &detail)) return reject(*reason, std::move(detail));
+  if (tick.ts < last_ts_) {
+    return reject(RejectReason::kOutOfOrder,
+                  fmt::format("timestamp {} is before the previous tick's {}",
+                              format_timestamp(tick.ts), format_timestamp(last_ts_)));
+  }
+  last_ts_ = tick.ts;
+  ++ticks_;
+  // Bars first: a slice closed by this tick trades on the quotes of the closed interval.
+  Status status = bars_.on_tick(
+      tick, [this](Timestamp start, std::span<const Bar> bars) { on_slice(start, bars); });
+  PAIRFLOW_CHECK(status.is_ok(), "bar aggregator rejected an in-order tick");
+  broker_.on_tick(tick);
+  return Status::ok();
+}
+
+void Engine::finish() {
+  bars_.flush([this](Timestamp start, std::span<const Bar> bars) { on_slice(start, bars); });
+}
+
+void Engine::on_slice(Timestamp start, std::span<const Bar> bars) {
+  const Timestamp now = start + config_.bar_interval;
+  ++slices_;
+  bars_count_ += bars.size();
+  last_slice_ = now;
+  if (last_close_.size() < symbols_.size()) last_close_.resize(symbols_.size(), kNaN);
+  for (const Bar& bar : bars) last_close_[bar.symbol] = bar.close;
+  if (!selection_) {
+    // The screener's universe is fixed when the first bar closes (later symbols are not screened).
+    selection_ = make_pair_selection(config_, static_cast<int>(symbols_.size()));
+    actor_universe_ = static_cast<int>(symbols_.size());
+    actors_ = std::make_unique<pairs::PairActors>(actor_universe_, actors_config(config_));
+  }
+  log_close_.resize(last_close_.size());
+  for (std::size_t s = 0; s < last_close_.size(); ++s)
+    log_close_[s] = std::isfinite(last_close_[s]) ? std::log(last_close_[s]) : kNaN;
+  selection_->observe(log_close_);
+  // Active pairs trade this bar; what the selection decides takes effect from the next one.
+  auto stepped = actors_->step(now, std::span(log_close_).first(actor_universe_));
+  signals_.assign(stepped.begin(), stepped.end());
+  trade_slice(now);
+  selections_.clear();
+  selection_->select(
+      now, slices_,
+      [this](PairId id) {
+        const auto& book = portfolio_.pairs()[id];
+        return actors_->state(id) == pairs::PairState::kFlat && book.qty_y == 0 && book.qty_x == 0;
+      },
+      selections_);
+  for (const Selection& s : selections_) apply(s);
+  for (const Bar& bar : bars) portfolio_.mark(bar.symbol, bar.close);
+  if (selection_->ready()) {
+    PnL pnl = portfolio_.pnl(now);
+    equity_.push_back(pnl.equity);
+    if (log_) log_->on_pnl(pnl);
+  }
+}
+
+void Engine::apply(const Selection& selection) {
+  const screen::PairControl& c = selection.control;
+  if (log_) log_->on_control(c);
+  if (c.action == screen::ControlAction::kDeactivate) {
+    actors_->post_deactivate(c.pair);
+    return;
+  }
+  PairId id = portfolio_.add_pair(c.y, c.x);
+  PAIRFLOW_CHECK(id == c.pair, "pair selection and portfolio disagree on pair ids");
+  const int needed = static_cast<int>(std::max(c.y, c.x)) + 1;
+  if (needed > actor_universe_) {  // a symbol first seen after the first bar (warm-up discovery)
+    actor_universe_ = static_cast<int>(symbols_.size());
+    actors_->grow_universe(actor_universe_);
+  }
+  actors_->post_activate(pairs::PairSpec{.id = id,
+                                         .y = c.y,
+                                         .x = c.x,
+                                         .entry_z = c.entry_z,
+                                         .exit_z = c.exit_z,
+                                         .stop_z = c.stop_z,
+                                         .max_hold_bars = c.max_hold_bars},
+                         selection.seed_y, selection.seed_x);
+  active_.push_back(selection.summary);
+}
+
+void Engine::trade_slice(Timestamp now) {
+  bool changed = false;
+  const auto fill_price = [this](SymbolId s, Side side) { return broker_.fill_price(s, side); };
+  const auto fee = [this](double qty, double price) { return broker_.fees().fee(qty, price); };
+  for (const Signal& signal : signals_) {
+    const auto& book = portfolio_.pairs()[signal.pair];
+    if (log_) log_->on_signal(signal);
+    Status s =
+        portfolio_.apply_signal(signal, broker_.mid(book.y), broker_.mid(book.x), fill_price, fee);
+    if (!s) {
+      // Counted, and the pair's model goes back to flat so it matches the unchanged book.
+      if (refused_signals_++ == 0) first_refused_signal_ = s.message();
+      actors_->post_force_flat(signal.pair);
+      continue;
+    }
+    changed = true;
+  }
+  if (!changed) return;
+  orders_.clear();
+  portfolio_.make_orders(now, next_order_id_, orders_);
+  for (const Order& order : orders_) {
+    Execution execution = broker_.execute(order);
+    if (log_) {
+      log_->on_order(order);
+      log_->on_execution(execution);
+    }
+    if (execution.status == ExecStatus::kRejected) {
+      ++rejected_orders_;
+      continue;
+    }
+    ++fills_;
+    portfolio_.on_fill(execution);
+  }
+}
+
+Summary Engine::summary() const {
+  Summary s;
+  s.ticks = ticks_;
+  for (int i = 0; i < static_cast<int>(RejectReason::kCount); ++i) {
+    if (rejects_[i] == 0) continue;
+    s.rejected_ticks += rejects_[i];
+    s.rejects[reject_reason_name(static_cast<RejectReason>(i))] = rejects_[i];
+    s.first_reject[reject_reason_name(static_cast<RejectReason>(i))] = first_reject_[i];
+  }
+  s.bars = bars_count_;
+  s.slices = slices_;
+  s.symbols = static_cast<int>(symbols_.size());
+  s.orders = next_order_id_ - 1;
+  s.fills = fills_;
+  s.rejected_orders = rejected_orders_;
+  s.refused_signals = refused_signals_;
+  s.first_refused_signal = first_refused_signal_;
+  s.warmup_bars = config_.warmup_bars;
+  s.warmup_complete = discovered();
+  s.initial_capital = config_.capital();
+  PnL pnl = portfolio_.pnl(last_slice_);
+  s.gross_pnl = pnl.gross_pnl;
+  s.net_pnl = pnl.net_pnl;
+  s.fees = pnl.fees;
+  s.discovery_tests = selection_ ? selection_->tests() : 0;
+  s.discovery_passing = selection_ ? selection_->passing() : 0;
+  for (std::size_t p = 0; p < active_.size(); ++p) {
+    const auto& c = active_[p];
+    PairSummary ps;
+    ps.y = symbols_.name(c.y);
+    ps.x = symbols_.name(c.x);
+    ps.hedge_ratio = c.hedge_ratio;
+    ps.intercept = c.intercept;
+    ps.pvalue = c.pvalue;
+    ps.adj_pvalue = c.adj_pvalue;
+    ps.half_life = c.half_life;
+    ps.trades = portfolio_.pairs()[p].trades;
+    ps.net_pnl = portfolio_.pair_net_pnl(static_cast<PairId>(p));
+    s.trades += ps.trades;
+    s.pairs.push_back(ps);
+  }
+  // Sharpe from per-bar equity changes relative to capital, annualised with 252 sessions of
+  // 6.5 hours of bars; drawdown from the same equity curve (starting at the initial capital).
+  const double bars_per_year =
+      252.0 * 6.5 * kNanosPerHour / static_cast<double>(config_.bar_interval);
+  const portfolio::Performance perf =
+      portfolio::performance(equity_, config_.capital(), bars_per_year);
+  s.sharpe = perf.sharpe;
+  s.max_drawdown = perf.max_drawdown;
+  s.max_drawdown_pct = perf.max_drawdown_pct;
+  return s;
+}
+
+}  // namespace pairflow::engine

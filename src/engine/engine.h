@@ -1,0 +1,129 @@
+// Engine: the trading dataflow of one process, on one thread.
+//
+//   ticks -> validation -> time bars -> pair selection -> pair actors -> signals
+//         -> portfolio (sizing, netting) -> orders -> paper broker -> executions -> positions, P&L
+//
+// Every bar interval closes as one slice (all symbols' bars for that interval). Each slice: the
+// log closes (forward-filled per symbol) go to the pair selection (engine/pair_selection.h: the
+// warm-up discovery or the streaming screener, `discovery.method`), the pair actors
+// (pairs/actors.h) trade the slice, and what the selection decides after it (activations with a
+// seed window, retirements) takes effect from the next slice. Entries and exits become netted
+// orders, filled at the quotes of the closed interval (the tick that closed it is applied to the
+// broker only afterwards: no look-ahead), and every position is marked at the bar closes.
+// Signals, orders and fills are stamped with the bar's end time.
+//
+// Bad ticks are rejected with a counted reason (RejectReason) and change no state. Deterministic:
+// the same ticks and config give byte-identical logs. Lifecycle: construct, on_tick() per tick,
+// finish() once, then summary(). Single-threaded.
+#pragma once
+
+#include <array>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/csv.h"
+#include "engine/config.h"
+#include "engine/pair_selection.h"
+#include "engine/summary.h"
+#include "exec/paper_broker.h"
+#include "features/time_bars.h"
+#include "model/tick_check.h"
+#include "pairs/actors.h"
+#include "portfolio/portfolio.h"
+#include "screen/orchestrator.h"
+#include "screen/screener.h"
+
+namespace pairflow::engine {
+
+// Receives what the pipeline decides and does, in order, on the pipeline's thread. Not called per
+// tick: only for signals with an action, orders, executions and the P&L after each trading bar.
+class EngineObserver {
+ public:
+  virtual ~EngineObserver() = default;
+  virtual void on_signal(const Signal& signal) = 0;
+  virtual void on_order(const Order& order) = 0;
+  virtual void on_execution(const Execution& execution) = 0;
+  virtual void on_pnl(const PnL& pnl) = 0;
+  // Activations and deactivations of pairs (the `pairs.control` topic; screener mode).
+  virtual void on_control(const screen::PairControl& control) {}
+};
+
+// JSON-lines logs of a run (signals, orders, executions, pnl), for audit and replay comparison.
+class RunLog : public EngineObserver {
+ public:
+  // Creates `dir` if needed. Throws UserError.
+  RunLog(const std::string& dir, const SymbolTable& symbols);
+  ~RunLog() override;
+  void on_signal(const Signal& signal) override;
+  void on_order(const Order& order) override;
+  void on_execution(const Execution& execution) override;
+  void on_pnl(const PnL& pnl) override;
+  // Flushes and closes every file; throws UserError when anything failed to reach the disk.
+  void close();
+  std::FILE* signals = nullptr;
+  std::FILE* orders = nullptr;
+  std::FILE* executions = nullptr;
+  std::FILE* pnl = nullptr;
+
+ private:
+  std::string dir_;
+  const SymbolTable& symbols_;
+};
+
+class Engine {
+ public:
+  Engine(const EngineConfig& config, const SymbolTable& symbols,
+         EngineObserver* observer = nullptr);
+
+  // Processes one tick; a non-OK status names why it was rejected (already counted).
+  Status on_tick(const Tick& tick);
+  // Counts a row that never became a tick (e.g. a CSV parse error).
+  void count_reject(RejectReason reason, const std::string& detail);
+  // Ticks come from this reader: rejects name its file and current line ("FILE:LINE: problem").
+  void set_location(const CsvReader* reader) { location_ = reader; }
+  void finish();
+
+  Summary summary() const;
+  bool discovered() const { return selection_ && selection_->ready(); }
+  const std::vector<screen::PairCandidate>& active_pairs() const { return active_; }
+
+ private:
+  Status reject(RejectReason reason, std::string detail);  // prefixes the location
+  Status counted(RejectReason reason, std::string detail);
+  void on_slice(Timestamp start, std::span<const Bar> bars);
+  void apply(const Selection& selection);
+  void trade_slice(Timestamp now);
+
+  EngineConfig config_;
+  const SymbolTable& symbols_;
+  EngineObserver* log_;
+  const CsvReader* location_ = nullptr;
+  features::TimeBarAggregator bars_;
+  exec::PaperBroker broker_;
+  portfolio::Portfolio portfolio_;
+  std::unique_ptr<PairSelection> selection_;  // made when the first bar closes
+  std::unique_ptr<pairs::PairActors> actors_;
+  int actor_universe_ = 0;       // symbols the actors know (a prefix of the symbol table)
+  std::vector<Signal> signals_;  // this slice's signals with an action, in pair id order
+  std::vector<Selection> selections_;
+  std::vector<double> log_close_;
+  std::vector<screen::PairCandidate> active_;
+  std::vector<double> last_close_;  // by symbol
+  std::size_t slices_ = 0;
+  Timestamp last_ts_ = std::numeric_limits<Timestamp>::min();
+  std::uint64_t next_order_id_ = 1;
+  std::vector<Order> orders_;  // reused per slice
+
+  // Counters and the equity curve for the summary.
+  std::uint64_t ticks_ = 0, bars_count_ = 0, fills_ = 0, rejected_orders_ = 0;
+  std::uint64_t refused_signals_ = 0;
+  std::string first_refused_signal_;
+  std::array<std::uint64_t, static_cast<int>(RejectReason::kCount)> rejects_{};
+  std::array<std::string, static_cast<int>(RejectReason::kCount)> first_reject_;
+  std::vector<double> equity_;  // after each trading slice
+  Timestamp last_slice_ = 0;
+};
+
+}  // namespace pairflow::engine

@@ -1,0 +1,58 @@
+#include "jobs/builtin_jobs.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <algorithm>
+
+#include "jobs/factories.h"
+#include "model/topics.h"
+
+namespace pairflow::jobs {
+
+const std::vector<BuiltinJobInfo>& builtin_jobs() {
+  static const std::vector<BuiltinJobInfo> kJobs = {
+      {"bars", {"interval"}, {}, make_bars_job},
+      {"features", {"bars", "indicators", "lateness"}, {}, make_features_job},
+      {"join", {"columns", "mode", "tolerance", "lateness", "idle_timeout"}, {}, make_join_job},
+      {"pair_router", {"control"}, {}, make_pair_router_job},
+      {"pair_actors", {"window"}, {}, make_pair_actors_job},
+      {"trader",
+       {"config", "set"},
+       {std::string(topics::kSignals), std::string(topics::kControl), std::string(topics::kOrders),
+        std::string(topics::kExecutions), std::string(topics::kPnl)},
+       make_trader_job},
+  };
+  return kJobs;
+}
+
+const BuiltinJobInfo& builtin_job(const std::string& name) {
+  std::string names;
+  for (const BuiltinJobInfo& info : builtin_jobs()) {
+    if (info.name == name) return info;
+    names += (names.empty() ? "" : ", ") + info.name;
+  }
+  throw stream::JobError(fmt::format("unknown builtin job '{}' (builtins: {})", name, names));
+}
+
+std::unique_ptr<stream::Job> make_builtin_job(const std::string& name) {
+  return builtin_job(name).make();
+}
+
+void check_builtin_params(const std::string& name, const std::string& params_json) {
+  const BuiltinJobInfo& info = builtin_job(name);
+  simdjson::dom::parser parser;
+  simdjson::dom::object params;
+  if (parser.parse(params_json).get_object().get(params))
+    throw stream::JobError(fmt::format("{}: params are not a JSON object", name));
+  for (auto [key, value] : params) {
+    if (std::find(info.params.begin(), info.params.end(), key) == info.params.end()) {
+      std::string known;
+      for (const std::string& k : info.params) known += (known.empty() ? "" : ", ") + k;
+      throw stream::JobError(
+          fmt::format("{}: unknown parameter '{}' (it takes: {})", name, key, known));
+    }
+  }
+}
+
+}  // namespace pairflow::jobs

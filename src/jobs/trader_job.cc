@@ -1,0 +1,81 @@
+// The built-in `trader` job (see jobs/builtin_jobs.h).
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <cmath>
+#include <limits>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/config.h"
+#include "engine/engine.h"
+#include "jobs/factories.h"
+#include "jobs/params.h"
+#include "model/json.h"
+#include "model/json_parse.h"
+#include "model/topics.h"
+#include "screen/orchestrator.h"
+#include "stream/job.h"
+
+namespace pairflow::jobs {
+namespace {
+
+class TraderJob : public stream::Job, private engine::EngineObserver {
+ public:
+  bool needs_event_time_order() const override { return true; }
+  void setup(stream::JobContext& ctx) override {
+    Params params("trader", ctx.params_json());
+    const std::string config_path = params.string("config", "");
+    try {
+      config_ = config_path.empty() ? engine::EngineConfig{} : engine::load_config(config_path);
+      engine::apply_overrides(config_, params.strings("set"));
+    } catch (const UserError& e) {
+      throw stream::JobError(fmt::format("trader: {}", e.what()));
+    }
+    ctx_ = &ctx;
+    pipeline_ = std::make_unique<engine::Engine>(config_, symbols_,
+                                                 static_cast<engine::EngineObserver*>(this));
+  }
+  void process(const stream::Message& m, stream::JobContext& ctx) override {
+    ctx_ = &ctx;
+    auto tick = parser_.parse(m.payload, symbols_);
+    if (!tick) throw stream::JobError(tick.status().message());
+    Status s = pipeline_->on_tick(*tick);
+    if (!s) throw stream::JobError(s.message());
+  }
+  void finish(stream::JobContext& ctx) override {
+    ctx_ = &ctx;
+    pipeline_->finish();
+    ctx.emit("", "summary", pipeline_->summary().to_json());
+  }
+
+ private:
+  void on_signal(const Signal& s) override {
+    ctx_->emit(topics::kSignals, std::to_string(s.pair), to_json(s));
+  }
+  void on_order(const Order& o) override {
+    ctx_->emit(topics::kOrders, symbols_.name(o.symbol), to_json(o, symbols_));
+  }
+  void on_execution(const Execution& e) override {
+    ctx_->emit(topics::kExecutions, symbols_.name(e.symbol), to_json(e, symbols_));
+  }
+  void on_pnl(const PnL& p) override { ctx_->emit(topics::kPnl, "portfolio", to_json(p)); }
+  void on_control(const screen::PairControl& c) override {
+    ctx_->emit(topics::kControl, std::to_string(c.pair), screen::to_json(c, symbols_));
+  }
+
+  engine::EngineConfig config_;
+  SymbolTable symbols_;
+  TickParser parser_;
+  std::unique_ptr<engine::Engine> pipeline_;
+  stream::JobContext* ctx_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<stream::Job> make_trader_job() { return std::make_unique<TraderJob>(); }
+
+}  // namespace pairflow::jobs

@@ -1,0 +1,3 @@
+// A deliberate crossing: the stream runtime may not include the engine.
+#pragma once
+#include "engine/engine.h"
