@@ -88,7 +88,7 @@ TEST(Screen, DuplicateSymbolsAreRefusedAndUntestableColumnsNamed) {
   EXPECT_NE(r.err.find("D (no values in the window)"), std::string::npos) << r.err;
 }
 
-TEST(Engine, CyclesAreRefusedWhenTheFileIsLoaded) {
+TEST(PipelineFile, CyclesAreRefusedWhenTheFileIsLoaded) {
   const std::string self = write("self.toml", R"(
 [source]
 set = ["market.symbols=4", "market.sessions=1"]
@@ -116,7 +116,7 @@ out = "bars.1m"
   expect_one_line_error(run("run " + back), "a cycle", "cycle through an earlier topic");
 }
 
-TEST(Engine, TopicNamesFollowKafkasRules) {
+TEST(PipelineFile, TopicNamesFollowKafkasRules) {
   const std::string slash = write("slash.toml", R"(
 [source]
 set = ["market.symbols=4", "market.sessions=1"]
@@ -133,7 +133,7 @@ out = "bars/1m"
   expect_one_line_error(run("kafka-mock --topics 'a b'"), "' ' is not allowed", "kafka-mock");
 }
 
-TEST(Engine, UnknownBuiltinParametersAreErrors) {
+TEST(PipelineFile, UnknownBuiltinParametersAreErrors) {
   const std::string typo = write("typo.toml", R"(
 [source]
 set = ["market.symbols=4", "market.sessions=1"]

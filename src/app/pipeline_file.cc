@@ -89,6 +89,22 @@ class TickSource : public Source {
   RejectPolicy policy_{spec_.config.max_rejects, "input.max_rejects"};
 };
 
+// Everything `source` has, to `sink`, a batch at a time; `after_batch` runs after each. Returns the
+// messages published.
+template <typename AfterBatch>
+std::uint64_t publish(Source& source, Sink& sink, std::size_t batch_size, AfterBatch after_batch) {
+  MessageBatch batch;
+  std::uint64_t published = 0;
+  for (bool more = true; more;) {
+    batch.clear();
+    more = source.poll(batch, batch_size, 0);
+    for (const auto& m : batch) sink.produce(m.topic, m.key, m.payload);
+    published += batch.size();
+    after_batch();
+  }
+  return published;
+}
+
 std::unique_ptr<stream::Job> make_job(const JobSpec& spec) {
   try {
     return spec.builtin.empty() ? load_job(spec.file) : jobs::make_builtin_job(spec.builtin);
@@ -308,15 +324,8 @@ EmbeddedReport run_embedded(const PipelineSpec& spec, const std::string& out_dir
     }
   };
   TickSource source(spec.source);
-  MessageBatch batch;
   EmbeddedReport report;
-  for (bool more = true; more;) {
-    batch.clear();
-    more = source.poll(batch, 1024, 0);
-    for (const auto& m : batch) bus.produce(m.topic, m.key, m.payload);
-    report.source_messages += batch.size();
-    drain();
-  }
+  report.source_messages = publish(source, bus, 1024, drain);
   // End of input, in data-flow order. Every job before i has finished, and jobs only read topics
   // of the source or of earlier jobs, so job i's inputs are complete: close them, let it drain and
   // finish(), and hand what finish() emitted to the later jobs.
@@ -345,14 +354,8 @@ JobMetrics run_on_kafka(const PipelineSpec& spec, const std::string& job_name,
     BinaryEncodingSink binary_sink(kafka_sink);
     Sink& sink = options.binary_codec ? static_cast<Sink&>(binary_sink) : kafka_sink;
     TickSource source(spec.source);
-    MessageBatch batch;
     JobMetrics metrics;
-    for (bool more = true; more;) {
-      batch.clear();
-      more = source.poll(batch, 4096, 0);
-      for (const auto& m : batch) sink.produce(m.topic, m.key, m.payload);
-      metrics.produced += batch.size();
-    }
+    metrics.produced = publish(source, sink, 4096, [] {});
     sink.flush();
     return metrics;
   }
