@@ -10,7 +10,7 @@
 
 #include "pairs/actors.h"
 #include "screen/screener.h"
-#include "sim/random.h"
+#include "base/random.h"
 
 namespace pairflow {
 namespace {
@@ -24,7 +24,7 @@ struct Walks {
     return level;
   }
   std::vector<double> level;
-  sim::Rng rng;
+  Rng rng;
 };
 
 void BM_ScreenUpdate(benchmark::State& state) {
@@ -77,7 +77,7 @@ void BM_ActorsStep(benchmark::State& state) {
   config.kalman.ve = 1e-6;
   config.kalman.delta = 1e-6;
   pairs::PairActors actors(symbols, config);
-  sim::Rng rng(3);
+  Rng rng(3);
   for (PairId id = 0; id < static_cast<PairId>(pairs); ++id) {
     pairs::PairSpec spec;
     spec.id = id;

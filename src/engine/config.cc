@@ -51,10 +51,18 @@ class TableReader {
   }
 
   // Durations accept "1m"-style strings or a number of seconds.
-  void read_duration(const char* key, Timestamp& out) {
+  void read_duration(const char* key, Timestamp& out, bool allow_zero = false) {
     seen_.insert(key);
     const toml::node* node = table_.get(key);
     if (!node) return;
+    if (allow_zero) {
+      const auto text = node->value<std::string>();
+      const auto number = node->value<double>();
+      if ((text && (*text == "0" || *text == "0s")) || (number && *number == 0)) {
+        out = 0;
+        return;
+      }
+    }
     Result<Timestamp> parsed = Status(StatusCode::kParseError, "");
     if (auto s = node->value<std::string>()) {
       parsed = parse_duration(*s);
@@ -108,12 +116,13 @@ class TableReader {
 
 void apply_table(EngineConfig& c, const toml::table& root, const std::string& source) {
   static const std::set<std::string> kSections = {
-      "market", "bars", "discovery", "screener", "pair_model", "portfolio", "broker", "input"};
+      "market", "bars",   "discovery", "screener", "pair_model", "portfolio",
+      "broker", "execution", "risk", "input"};
   for (const auto& [key, node] : root) {
     if (!kSections.count(std::string(key.str())) || !node.is_table()) {
       throw UserError(
           fmt::format("{}: unknown section '{}' (sections: market, bars, discovery, "
-                      "screener, pair_model, portfolio, broker, input)",
+                      "screener, pair_model, portfolio, broker, execution, risk, input)",
                       source, key.str()));
     }
   }
@@ -210,8 +219,65 @@ void apply_table(EngineConfig& c, const toml::table& root, const std::string& so
   }
   if (auto t = section("broker")) {
     TableReader r(*t, source, "broker");
-    r.read("commission_per_share", c.fees.commission_per_share);
-    r.read("commission_bps", c.fees.commission_bps);
+    exec::PaperConfig& b = c.broker;
+    r.read("commission_per_share", b.fees.commission_per_share);
+    r.read("commission_bps", b.fees.commission_bps);
+    r.read("min_fee_per_order", b.fees.min_per_order);
+    r.read_duration("latency", b.latency, /*allow_zero=*/true);
+    r.read_duration("latency_jitter", b.latency_jitter, /*allow_zero=*/true);
+    std::int64_t seed = static_cast<std::int64_t>(b.seed);
+    r.read("seed", seed);
+    b.seed = static_cast<std::uint64_t>(seed);
+    r.read("slippage_bps", b.slippage_bps);
+    r.read("depth_levels", b.depth_levels);
+    r.read("level_step_bps", b.level_step_bps);
+    r.finish();
+  }
+  if (auto t = section("execution")) {
+    TableReader r(*t, source, "execution");
+    exec::LeggingConfig& l = c.execution.legging;
+    r.read_enum("legging", l.policy, [](std::string_view v) -> Result<exec::LeggingPolicy> {
+      if (v == "unwind") return exec::LeggingPolicy::kUnwind;
+      if (v == "chase") return exec::LeggingPolicy::kChase;
+      return Status(StatusCode::kInvalidArgument,
+                    fmt::format("legging must be 'unwind' or 'chase', got '{}'", v));
+    });
+    r.read_duration("leg_timeout", l.leg_timeout, /*allow_zero=*/true);
+    r.read("chase_slippage_bps", l.chase_slippage_bps);
+    r.read("max_attempts", l.max_attempts);
+    r.read("journal", c.journal);
+    std::string sync = c.journal_full_sync ? "full" : "normal";
+    r.read("journal_sync", sync);
+    if (sync != "full" && sync != "normal")
+      throw UserError(fmt::format("{}: execution.journal_sync must be 'full' or 'normal', got '{}'",
+                                  source, sync));
+    c.journal_full_sync = sync == "full";
+    r.read("audit_log", c.audit_log);
+    r.finish();
+  }
+  if (auto t = section("risk")) {
+    TableReader r(*t, source, "risk");
+    exec::RiskLimits& k = c.execution.risk;
+    r.read("max_order_qty", k.max_order_qty);
+    r.read("max_order_notional", k.max_order_notional);
+    r.read("max_position_qty", k.max_position_qty);
+    r.read("max_position_notional", k.max_position_notional);
+    r.read("max_gross_exposure", k.max_gross_exposure);
+    r.read("max_net_exposure", k.max_net_exposure);
+    r.read("max_pair_capital", k.max_pair_capital);
+    r.read("price_collar_bps", k.price_collar_bps);
+    r.read_duration("max_quote_age", k.max_quote_age, /*allow_zero=*/true);
+    r.read("max_orders_per_second", k.max_orders_per_second);
+    r.read_duration("duplicate_window", k.duplicate_window, /*allow_zero=*/true);
+    r.read("daily_loss_limit", k.daily_loss_limit);
+    r.read("max_drawdown", k.max_drawdown);
+    r.read("max_unhedged_notional", k.max_unhedged_notional);
+    r.read_enum("on_breach", k.on_breach, [](std::string_view v) -> Result<exec::TradingState> {
+      if (v == "reduce_only") return exec::TradingState::kReduceOnly;
+      if (v == "halted") return exec::TradingState::kHalted;
+      return Status(StatusCode::kInvalidArgument,
+                    fmt::format("on_breach must be 'reduce_only' or 'halted', got '{}'", v));
+    });
     r.finish();
   }
   if (auto t = section("input")) {
@@ -305,8 +371,34 @@ void validate(const EngineConfig& c) {
   require(c.pair_model.max_hold_bars >= 0, "pair_model.max_hold_bars must be >= 0");
   require(c.sizing.capital_per_pair > 0, "portfolio.capital_per_pair must be > 0");
   require(c.initial_capital >= 0, "portfolio.initial_capital must be >= 0");
-  require(c.fees.commission_per_share >= 0 && c.fees.commission_bps >= 0,
-          "broker commissions must be >= 0");
+  const exec::PaperConfig& b = c.broker;
+  require(b.fees.commission_per_share >= 0 && b.fees.commission_bps >= 0 &&
+              b.fees.min_per_order >= 0,
+          "broker commissions and min_fee_per_order must be >= 0");
+  require(b.slippage_bps >= 0 && b.slippage_bps <= 1e4 && b.level_step_bps >= 0 &&
+              b.level_step_bps <= 1e4,
+          "broker.slippage_bps and level_step_bps must be in [0, 10000]");
+  require(b.depth_levels >= 1 && b.depth_levels <= 1000, "broker.depth_levels must be in [1, 1000]");
+  const exec::LeggingConfig& l = c.execution.legging;
+  require(l.max_attempts >= 1 && l.max_attempts <= 100,
+          "execution.max_attempts must be in [1, 100]");
+  require(l.chase_slippage_bps >= 0 && l.chase_slippage_bps <= 1e4,
+          "execution.chase_slippage_bps must be in [0, 10000]");
+  const exec::RiskLimits& k = c.execution.risk;
+  for (auto [name, v] : {std::pair{"max_order_qty", k.max_order_qty},
+                         {"max_order_notional", k.max_order_notional},
+                         {"max_position_qty", k.max_position_qty},
+                         {"max_position_notional", k.max_position_notional},
+                         {"max_gross_exposure", k.max_gross_exposure},
+                         {"max_net_exposure", k.max_net_exposure},
+                         {"max_pair_capital", k.max_pair_capital},
+                         {"price_collar_bps", k.price_collar_bps},
+                         {"max_orders_per_second", k.max_orders_per_second},
+                         {"daily_loss_limit", k.daily_loss_limit},
+                         {"max_drawdown", k.max_drawdown},
+                         {"max_unhedged_notional", k.max_unhedged_notional}}) {
+    require(v >= 0, fmt::format("risk.{} must be >= 0 (0 = no limit), got {}", name, v));
+  }
   require(c.max_rejects >= -1, "input.max_rejects must be >= -1");
   require(c.screen_every >= 1, "screener.screen_every must be >= 1");
   require(c.actor_threads >= 1 && c.actor_threads <= 64, "screener.threads must be in [1, 64]");
@@ -320,6 +412,17 @@ void validate(const EngineConfig& c) {
           "input.speed must be 0 (as fast as possible) or in [1e-6, 1e12]");
   require(c.sizing.capital_per_pair <= 1e15 && c.initial_capital <= 1e18,
           "portfolio capital must be at most 1e15 per pair");
+}
+
+exec::StageConfig stage_config(const EngineConfig& c) {
+  exec::StageConfig s;
+  s.exec = c.execution;
+  s.paper = c.broker;
+  s.initial_capital = c.capital();
+  s.journal_path = c.journal;
+  s.journal_full_sync = c.journal_full_sync;
+  s.audit_path = c.audit_log;
+  return s;
 }
 
 screen::ScreenerConfig screener_config(const EngineConfig& c) {

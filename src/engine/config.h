@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "exec/paper_broker.h"
+#include "exec/execution_stage.h"
 #include "pairs/actors.h"
 #include "pairs/pair_model.h"
 #include "portfolio/portfolio.h"
@@ -35,7 +35,11 @@ struct EngineConfig {
   pairs::PairModelConfig pair_model;         // [pair_model]
   portfolio::SizingConfig sizing;            // [portfolio]
   double initial_capital = 0;                // [portfolio] 0 = capital_per_pair * top_k
-  exec::FeeModel fees;                       // [broker]
+  exec::PaperConfig broker;                  // [broker]: fees and the paper fill model
+  exec::ExecConfig execution;                // [execution] legging, [risk] limits
+  std::string journal;                       // [execution] journal: SQLite file ("" = none)
+  bool journal_full_sync = true;             // [execution] journal_sync = "full" | "normal"
+  std::string audit_log;                     // [execution] audit_log: kill switch JSON lines
   std::int64_t max_rejects = 0;              // [input] bad rows tolerated before failing; -1 = any
   double speed = 0;                          // [input] replay pace vs event time; 0 = flat out
   DiscoveryMethod discovery_method = DiscoveryMethod::kScreener;  // [discovery] method
@@ -69,6 +73,8 @@ void validate(const EngineConfig& config);
 // its thresholds from [pair_model]; the actors' window, hedge method and threads from
 // [pair_model] and [screener].
 screen::ScreenerConfig screener_config(const EngineConfig& config);
+// The execution stage's settings: [broker], [execution], [risk] and the portfolio's capital.
+exec::StageConfig stage_config(const EngineConfig& config);
 screen::OrchestratorConfig orchestrator_config(const EngineConfig& config);
 pairs::ActorsConfig actors_config(const EngineConfig& config);
 

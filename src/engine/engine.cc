@@ -58,14 +58,44 @@ void RunLog::on_execution(const Execution& execution) {
 }
 void RunLog::on_pnl(const PnL& p) { write_line(pnl, to_json(p)); }
 
-Engine::Engine(const EngineConfig& config, const SymbolTable& symbols, EngineObserver* log)
-    : config_(config),
-      symbols_(symbols),
-      log_(log),
-      bars_(config.bar_interval),
-      broker_(config.fees),
-      portfolio_(config.capital(), config.sizing) {
+Engine::Engine(const EngineConfig& config, SymbolTable& symbols, EngineObserver* log,
+               IntentSink* sink)
+    : config_(config), symbols_(symbols), log_(log), sink_(sink), bars_(config.bar_interval) {
   validate(config_);
+  if (!sink_) {
+    exec::StageEvents& events = *this;
+    stage_ = std::make_unique<exec::ExecutionStage>(stage_config(config_), symbols_, events);
+    const auto problems = stage_->start(0);
+    if (!problems.empty()) {
+      throw UserError(fmt::format(
+          "{}: the journal and the broker disagree ({}{}); trading stays blocked until "
+          "an operator acknowledges it",
+          config_.journal, problems.front(),
+          problems.size() > 1 ? fmt::format(" and {} more", problems.size() - 1) : ""));
+    }
+  }
+}
+
+Engine::~Engine() = default;
+
+void Engine::on_order(const Order& order) {
+  if (log_) log_->on_order(order);
+}
+void Engine::on_execution(const Execution& execution) {
+  if (log_) log_->on_execution(execution);
+}
+void Engine::on_pnl(const PnL& pnl) {
+  if (selection_ && selection_->ready()) equity_.push_back(pnl.equity);
+  if (log_) log_->on_pnl(pnl);
+}
+void Engine::on_position(const Position& position) {
+  if (log_) log_->on_position(position);
+}
+void Engine::on_pair_pnl(const exec::PairPnl& pair) {
+  if (log_) log_->on_pair_pnl(pair);
+}
+void Engine::on_audit(const exec::AuditEntry& entry) {
+  if (log_) log_->on_audit(entry);
 }
 
 Status Engine::reject(RejectReason reason, std::string detail) {
@@ -99,12 +129,14 @@ Status Engine::on_tick(const Tick& tick) {
   Status status = bars_.on_tick(
       tick, [this](Timestamp start, std::span<const Bar> bars) { on_slice(start, bars); });
   PAIRFLOW_CHECK(status.is_ok(), "bar aggregator rejected an in-order tick");
-  broker_.on_tick(tick);
+  market_.on_tick(tick);
+  if (stage_) stage_->on_tick(tick);
   return Status::ok();
 }
 
 void Engine::finish() {
   bars_.flush([this](Timestamp start, std::span<const Bar> bars) { on_slice(start, bars); });
+  if (stage_) stage_->finish();
 }
 
 void Engine::on_slice(Timestamp start, std::span<const Bar> bars) {
@@ -131,17 +163,13 @@ void Engine::on_slice(Timestamp start, std::span<const Bar> bars) {
   selections_.clear();
   selection_->select(
       now, slices_,
-      [this](PairId id) {
-        const auto& book = portfolio_.pairs()[id];
-        return actors_->state(id) == pairs::PairState::kFlat && book.qty_y == 0 && book.qty_x == 0;
-      },
-      selections_);
+      [this](PairId id) { return actors_->state(id) == pairs::PairState::kFlat; }, selections_);
   for (const Selection& s : selections_) apply(s);
-  for (const Bar& bar : bars) portfolio_.mark(bar.symbol, bar.close);
-  if (selection_->ready()) {
-    PnL pnl = portfolio_.pnl(now);
-    equity_.push_back(pnl.equity);
-    if (log_) log_->on_pnl(pnl);
+  // Everything up to `now` is decided: the stage marks, publishes P&L, checks the loss limits.
+  if (stage_) {
+    stage_->on_slice(now);
+  } else {
+    sink_->on_slice(now);
   }
 }
 
@@ -152,8 +180,9 @@ void Engine::apply(const Selection& selection) {
     actors_->post_deactivate(c.pair);
     return;
   }
-  PairId id = portfolio_.add_pair(c.y, c.x);
-  PAIRFLOW_CHECK(id == c.pair, "pair selection and portfolio disagree on pair ids");
+  const PairId id = c.pair;
+  PAIRFLOW_CHECK(id == pair_legs_.size(), "pair selection gave pair ids out of order");
+  pair_legs_.emplace_back(c.y, c.x);
   const int needed = static_cast<int>(std::max(c.y, c.x)) + 1;
   if (needed > actor_universe_) {  // a symbol first seen after the first bar (warm-up discovery)
     actor_universe_ = static_cast<int>(symbols_.size());
@@ -171,37 +200,37 @@ void Engine::apply(const Selection& selection) {
 }
 
 void Engine::trade_slice(Timestamp now) {
-  bool changed = false;
-  const auto fill_price = [this](SymbolId s, Side side) { return broker_.fill_price(s, side); };
-  const auto fee = [this](double qty, double price) { return broker_.fees().fee(qty, price); };
   for (const Signal& signal : signals_) {
-    const auto& book = portfolio_.pairs()[signal.pair];
     if (log_) log_->on_signal(signal);
-    Status s =
-        portfolio_.apply_signal(signal, broker_.mid(book.y), broker_.mid(book.x), fill_price, fee);
-    if (!s) {
-      // Counted, and the pair's model goes back to flat so it matches the unchanged book.
-      if (refused_signals_++ == 0) first_refused_signal_ = s.message();
-      actors_->post_force_flat(signal.pair);
+    const auto [y, x] = pair_legs_[signal.pair];
+    exec::SpreadIntent intent{.pair = signal.pair,
+                              .ts = now,
+                              .y = {y, 0},
+                              .x = {x, 0},
+                              .hedge_ratio = signal.hedge_ratio};
+    if (signal.action == SignalAction::kEnterLong || signal.action == SignalAction::kEnterShort) {
+      auto target = portfolio::size_entry(config_.sizing, signal, market_.mid(y), market_.mid(x));
+      if (!target) {
+        // Counted, and the pair's model goes back to flat: nothing was sent.
+        if (refused_signals_++ == 0) first_refused_signal_ = target.status().message();
+        actors_->post_force_flat(signal.pair);
+        continue;
+      }
+      intent.kind = exec::IntentKind::kEntry;
+      intent.y.qty = target->first;
+      intent.x.qty = target->second;
+    } else if (signal.action == SignalAction::kExit || signal.action == SignalAction::kStop) {
+      intent.kind = exec::IntentKind::kExit;
+    } else {
       continue;
     }
-    changed = true;
-  }
-  if (!changed) return;
-  orders_.clear();
-  portfolio_.make_orders(now, next_order_id_, orders_);
-  for (const Order& order : orders_) {
-    Execution execution = broker_.execute(order);
-    if (log_) {
-      log_->on_order(order);
-      log_->on_execution(execution);
+    intent.id = exec::intent_id(intent.pair, now, intent.kind);
+    ++intents_;
+    if (stage_) {
+      stage_->on_intent(intent);
+    } else {
+      sink_->on_intent(intent);
     }
-    if (execution.status == ExecStatus::kRejected) {
-      ++rejected_orders_;
-      continue;
-    }
-    ++fills_;
-    portfolio_.on_fill(execution);
   }
 }
 
@@ -217,18 +246,35 @@ Summary Engine::summary() const {
   s.bars = bars_count_;
   s.slices = slices_;
   s.symbols = static_cast<int>(symbols_.size());
-  s.orders = next_order_id_ - 1;
-  s.fills = fills_;
-  s.rejected_orders = rejected_orders_;
+  s.intents = intents_;
   s.refused_signals = refused_signals_;
   s.first_refused_signal = first_refused_signal_;
   s.warmup_bars = config_.warmup_bars;
   s.warmup_complete = discovered();
   s.initial_capital = config_.capital();
-  PnL pnl = portfolio_.pnl(last_slice_);
-  s.gross_pnl = pnl.gross_pnl;
-  s.net_pnl = pnl.net_pnl;
-  s.fees = pnl.fees;
+  if (stage_) {
+    const exec::ExecutionService& service = stage_->service();
+    const auto& c = service.counts();
+    s.orders = c.orders;
+    s.fills = c.fills;
+    s.rejected_orders = c.denials + c.broker_rejects;
+    s.intents_failed = c.intents_failed;
+    s.unwinds = c.unwinds;
+    s.chases = c.chases;
+    for (int d = 1; d < static_cast<int>(exec::Denial::kCount); ++d) {
+      const auto n = service.risk().denials(static_cast<exec::Denial>(d));
+      if (n) s.denials[exec::denial_name(static_cast<exec::Denial>(d))] = n;
+    }
+    s.kill_switch = exec::to_string(service.kill_switch().mode());
+    s.trading_state = exec::to_string(service.trading_state());
+    s.unhedged_notional = service.unhedged_notional();
+    const PnL pnl = stage_->books().pnl(std::max(last_slice_, stage_->now()));
+    s.gross_pnl = pnl.gross_pnl;
+    s.net_pnl = pnl.net_pnl;
+    s.fees = pnl.fees;
+    s.realism_cost = service.realism_cost();
+    s.ideal_net_pnl = stage_->ideal_net_pnl(pnl.net_pnl);
+  }
   s.discovery_tests = selection_ ? selection_->tests() : 0;
   s.discovery_passing = selection_ ? selection_->passing() : 0;
   for (std::size_t p = 0; p < active_.size(); ++p) {
@@ -241,8 +287,10 @@ Summary Engine::summary() const {
     ps.pvalue = c.pvalue;
     ps.adj_pvalue = c.adj_pvalue;
     ps.half_life = c.half_life;
-    ps.trades = portfolio_.pairs()[p].trades;
-    ps.net_pnl = portfolio_.pair_net_pnl(static_cast<PairId>(p));
+    if (stage_ && p < stage_->books().pairs().size()) {
+      ps.trades = stage_->books().pairs()[p].trades;
+      ps.net_pnl = stage_->books().pair_net_pnl(static_cast<PairId>(p));
+    }
     s.trades += ps.trades;
     s.pairs.push_back(ps);
   }

@@ -1,16 +1,19 @@
 // Engine: the trading dataflow of one process, on one thread.
 //
 //   ticks -> validation -> time bars -> pair selection -> pair actors -> signals
-//         -> portfolio (sizing, netting) -> orders -> paper broker -> executions -> positions, P&L
+//         -> sizing -> spread intents -> execution stage (risk, kill switch, legging, journal,
+//            paper broker) -> executions -> positions, P&L
 //
 // Every bar interval closes as one slice (all symbols' bars for that interval). Each slice: the
 // log closes (forward-filled per symbol) go to the pair selection (engine/pair_selection.h: the
 // warm-up discovery or the streaming screener, `discovery.method`), the pair actors
 // (pairs/actors.h) trade the slice, and what the selection decides after it (activations with a
-// seed window, retirements) takes effect from the next slice. Entries and exits become netted
-// orders, filled at the quotes of the closed interval (the tick that closed it is applied to the
-// broker only afterwards: no look-ahead), and every position is marked at the bar closes.
-// Signals, orders and fills are stamped with the bar's end time.
+// seed window, retirements) takes effect from the next slice. An entry is sized at the mids of
+// the closed interval into the pair's target position, an exit targets flat; each becomes one
+// spread intent stamped with the bar's end time, followed by a slice mark. The intents go to the
+// execution stage (exec/execution_stage.h), in process by default, or to an IntentSink (the
+// trader job publishes them on `orders` for the `execution` job: the same stage, on its own).
+// The tick that closed the interval reaches the stage only after the intents: no look-ahead.
 //
 // Bad ticks are rejected with a counted reason (RejectReason) and change no state. Deterministic:
 // the same ticks and config give byte-identical logs. Lifecycle: construct, on_tick() per tick,
@@ -27,7 +30,8 @@
 #include "engine/config.h"
 #include "engine/pair_selection.h"
 #include "engine/summary.h"
-#include "exec/paper_broker.h"
+#include "exec/execution_stage.h"
+#include "exec/market.h"
 #include "features/time_bars.h"
 #include "model/tick_check.h"
 #include "pairs/actors.h"
@@ -46,6 +50,9 @@ class EngineObserver {
   virtual void on_order(const Order& order) = 0;
   virtual void on_execution(const Execution& execution) = 0;
   virtual void on_pnl(const PnL& pnl) = 0;
+  virtual void on_position(const Position& position) {}
+  virtual void on_pair_pnl(const exec::PairPnl& pair) {}
+  virtual void on_audit(const exec::AuditEntry& entry) {}
   // Activations and deactivations of pairs (the `pairs.control` topic; screener mode).
   virtual void on_control(const screen::PairControl& control) {}
 };
@@ -72,10 +79,21 @@ class RunLog : public EngineObserver {
   const SymbolTable& symbols_;
 };
 
-class Engine {
+// Where intents go when the execution stage runs elsewhere (called per slice, not per tick).
+class IntentSink {
  public:
-  Engine(const EngineConfig& config, const SymbolTable& symbols,
-         EngineObserver* observer = nullptr);
+  virtual ~IntentSink() = default;
+  virtual void on_intent(const exec::SpreadIntent& intent) = 0;
+  virtual void on_slice(Timestamp now) = 0;
+};
+
+class Engine : private exec::StageEvents {
+ public:
+  // With `sink`, intents and slice marks go there and the engine executes nothing itself.
+  // Throws UserError (config, the journal or audit log cannot be opened).
+  Engine(const EngineConfig& config, SymbolTable& symbols, EngineObserver* observer = nullptr,
+         IntentSink* sink = nullptr);
+  ~Engine() override;
 
   // Processes one tick; a non-OK status names why it was rejected (already counted).
   Status on_tick(const Tick& tick);
@@ -86,6 +104,8 @@ class Engine {
   void finish();
 
   Summary summary() const;
+  // The in-process execution stage (null with an IntentSink).
+  exec::ExecutionStage* stage() { return stage_.get(); }
   bool discovered() const { return selection_ && selection_->ready(); }
   const std::vector<screen::PairCandidate>& active_pairs() const { return active_; }
 
@@ -95,14 +115,22 @@ class Engine {
   void on_slice(Timestamp start, std::span<const Bar> bars);
   void apply(const Selection& selection);
   void trade_slice(Timestamp now);
+  void on_order(const Order& order) override;
+  void on_execution(const Execution& execution) override;
+  void on_pnl(const PnL& pnl) override;
+  void on_position(const Position& position) override;
+  void on_pair_pnl(const exec::PairPnl& pair) override;
+  void on_audit(const exec::AuditEntry& entry) override;
 
   EngineConfig config_;
-  const SymbolTable& symbols_;
+  SymbolTable& symbols_;
   EngineObserver* log_;
+  IntentSink* sink_;
   const CsvReader* location_ = nullptr;
   features::TimeBarAggregator bars_;
-  exec::PaperBroker broker_;
-  portfolio::Portfolio portfolio_;
+  exec::MarketBook market_;  // the quotes entries are sized at
+  std::unique_ptr<exec::ExecutionStage> stage_;
+  std::vector<std::pair<SymbolId, SymbolId>> pair_legs_;  // by pair id
   std::unique_ptr<PairSelection> selection_;  // made when the first bar closes
   std::unique_ptr<pairs::PairActors> actors_;
   int actor_universe_ = 0;       // symbols the actors know (a prefix of the symbol table)
@@ -113,11 +141,9 @@ class Engine {
   std::vector<double> last_close_;  // by symbol
   std::size_t slices_ = 0;
   Timestamp last_ts_ = std::numeric_limits<Timestamp>::min();
-  std::uint64_t next_order_id_ = 1;
-  std::vector<Order> orders_;  // reused per slice
 
   // Counters and the equity curve for the summary.
-  std::uint64_t ticks_ = 0, bars_count_ = 0, fills_ = 0, rejected_orders_ = 0;
+  std::uint64_t ticks_ = 0, bars_count_ = 0, intents_ = 0;
   std::uint64_t refused_signals_ = 0;
   std::string first_refused_signal_;
   std::array<std::uint64_t, static_cast<int>(RejectReason::kCount)> rejects_{};

@@ -46,7 +46,7 @@ TEST(Config, ExampleFileLoadsAndMatchesDefaults) {
   EXPECT_EQ(loaded.pair_model.window, defaults.pair_model.window);
   EXPECT_EQ(loaded.pair_model.entry_z, defaults.pair_model.entry_z);
   EXPECT_EQ(loaded.sizing.capital_per_pair, defaults.sizing.capital_per_pair);
-  EXPECT_EQ(loaded.fees.commission_bps, defaults.fees.commission_bps);
+  EXPECT_EQ(loaded.broker.fees.commission_bps, defaults.broker.fees.commission_bps);
   EXPECT_EQ(loaded.market.spread_std, defaults.market.spread_std);
   EXPECT_EQ(loaded.market.max_half_life_s, defaults.market.max_half_life_s);
   EXPECT_EQ(loaded.discovery_method, defaults.discovery_method);

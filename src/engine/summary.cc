@@ -15,10 +15,22 @@ std::string Summary::to_json() const {
   w.field("initial_capital", initial_capital).field("ticks", ticks);
   w.field("rejected_ticks", rejected_ticks).field("bars", bars).field("symbols", symbols);
   w.field("orders", orders).field("fills", fills).field("rejected_orders", rejected_orders);
+  w.field("intents", intents).field("intents_failed", intents_failed);
+  w.field("unwinds", unwinds).field("chases", chases);
+  w.key("denials").begin_object();
+  for (const auto& [reason, count] : denials) w.field(reason, count);
+  w.end_object().field("kill_switch", kill_switch).field("trading_state", trading_state);
+  w.field("unhedged_notional", unhedged_notional).field("realism_cost", realism_cost);
+  w.field("ideal_net_pnl", ideal_net_pnl);
   w.field("refused_signals", refused_signals).key("discovery").begin_object();
   w.field("warmup_bars", warmup_bars).field("warmup_complete", warmup_complete);
   w.field("tests", discovery_tests).field("passing", discovery_passing).end_object();
   w.key("rejects").begin_object();
+  for (const auto& [reason, count] : denials) out += fmt::format("denied {} x {}\n", count, reason);
+  if (kill_switch != "none" || trading_state != "active") {
+    out += fmt::format("kill switch {}  trading {}  unhedged notional {:.2f}\n", kill_switch,
+                       trading_state, unhedged_notional);
+  }
   for (const auto& [reason, count] : rejects) {
     w.key(reason).begin_object().field("count", count).field("first", first_reject.at(reason));
     w.end_object();
@@ -53,11 +65,19 @@ std::string Summary::to_table() const {
                          p.hedge_ratio, p.adj_pvalue, p.half_life, p.trades, p.net_pnl);
     }
   }
-  out += fmt::format("trades {}  orders {}  fills {}\n", trades, orders, fills);
+  out += fmt::format("trades {}  intents {} ({} failed)  orders {}  fills {}  rejected {}\n", trades,
+                     intents, intents_failed, orders, fills, rejected_orders);
   out += fmt::format("gross P&L {:.2f}  fees {:.2f}  net P&L {:.2f}  on capital {:.0f}\n",
                      gross_pnl, fees, net_pnl, initial_capital);
+  out += fmt::format("cost of realism {:.2f}  (net P&L with ideal fills and no fees {:.2f})\n",
+                     realism_cost, ideal_net_pnl);
   out += fmt::format("sharpe {:.2f}  max drawdown {:.2f} ({:.2f}%)\n", sharpe, max_drawdown,
                      100 * max_drawdown_pct);
+  for (const auto& [reason, count] : denials) out += fmt::format("denied {} x {}\n", count, reason);
+  if (kill_switch != "none" || trading_state != "active") {
+    out += fmt::format("kill switch {}  trading {}  unhedged notional {:.2f}\n", kill_switch,
+                       trading_state, unhedged_notional);
+  }
   for (const auto& [reason, count] : rejects) {
     out += fmt::format("rejected {} x {}: first {}\n", count, reason, first_reject.at(reason));
   }

@@ -57,7 +57,11 @@ const std::vector<BinaryField>& schema_fields(Schema schema) {
       {"qty", Kind::kF64},
       {"price", Kind::kF64},
       {"fee", Kind::kF64},
-      {"status", Kind::kEnum, {"filled", "partially_filled", "rejected"}}};
+      {"status",
+       Kind::kEnum,
+       {"filled", "partially_filled", "rejected", "acknowledged", "cancelled", "expired"}},
+      {"reason", Kind::kStr, {}, /*optional=*/true},
+      {"pair", Kind::kOptU32}};
   static const std::vector<Field> kPnl = {{"ts", Kind::kI64},     {"cash", Kind::kF64},
                                           {"equity", Kind::kF64}, {"gross_pnl", Kind::kF64},
                                           {"fees", Kind::kF64},   {"net_pnl", Kind::kF64}};
@@ -274,6 +278,10 @@ Result<std::string> json_to_binary(Schema schema, std::string_view json) {
       }
       case Kind::kStr: {
         std::string_view v;
+        if (!present && f.optional) {
+          binary_put(out, std::uint16_t{0});
+          break;
+        }
         if (!present || e.get_string().get(v)) return bad_field(f, "must be a string");
         if (v.size() > kMaxString) return bad_field(f, "is longer than 65535 bytes");
         binary_put(out, static_cast<std::uint16_t>(v.size()));
@@ -334,6 +342,7 @@ Result<std::string> binary_to_json(std::string_view in) {
       case Kind::kStr: {
         std::uint16_t n;
         if (!binary_get(in, n) || in.size() < n) return truncated;
+        if (n == 0 && f.optional) continue;  // absent
         value = json_string(in.substr(0, n));
         in.remove_prefix(n);
         break;

@@ -43,6 +43,8 @@ struct BinaryField {
   const char* name;
   BinaryKind kind;
   std::vector<const char*> values = {};  // kEnum: the names of the byte values 0, 1, ...
+  // kStr: may be absent from the JSON form (written as an empty string, read back as absent).
+  bool optional = false;
 };
 // The fields of a fixed schema, in wire order (empty for kRecord).
 const std::vector<BinaryField>& schema_fields(Schema schema);

@@ -30,6 +30,12 @@ const char* to_string(ExecStatus status) {
       return "partially_filled";
     case ExecStatus::kRejected:
       return "rejected";
+    case ExecStatus::kAcknowledged:
+      return "acknowledged";
+    case ExecStatus::kCancelled:
+      return "cancelled";
+    case ExecStatus::kExpired:
+      return "expired";
   }
   return "?";
 }
@@ -40,6 +46,10 @@ std::string to_json(const Tick& m, const SymbolTable& symbols) {
                   json_string(symbols.name(m.symbol)), json_number(m.price), json_number(m.size));
   if (m.has_quote())
     out += fmt::format(R"(,"bid":{},"ask":{})", json_number(m.bid), json_number(m.ask));
+  if (std::isfinite(m.bid_size) && std::isfinite(m.ask_size)) {
+    out += fmt::format(R"(,"bid_size":{},"ask_size":{})", json_number(m.bid_size),
+                       json_number(m.ask_size));
+  }
   return out + "}";
 }
 
@@ -67,10 +77,13 @@ std::string to_json(const Order& m, const SymbolTable& symbols) {
 }
 
 std::string to_json(const Execution& m, const SymbolTable& symbols) {
-  return fmt::format(
-      R"({{"client_order_id":{},"ts":{},"symbol":{},"side":"{}","qty":{},"price":{},"fee":{},"status":"{}"}})",
+  std::string out = fmt::format(
+      R"({{"client_order_id":{},"ts":{},"symbol":{},"side":"{}","qty":{},"price":{},"fee":{},"status":"{}")",
       m.client_order_id, m.ts, json_string(symbols.name(m.symbol)), to_string(m.side),
       json_number(m.qty), json_number(m.price), json_number(m.fee), to_string(m.status));
+  if (m.reason && *m.reason) out += fmt::format(R"(,"reason":{})", json_string(m.reason));
+  if (m.pair != kNoPair) out += fmt::format(R"(,"pair":{})", m.pair);
+  return out + "}";
 }
 
 std::string to_json(const Position& m, const SymbolTable& symbols) {

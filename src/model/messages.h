@@ -25,6 +25,10 @@ struct Tick {
   double size = 0;
   double bid = kNaN;
   double ask = kNaN;
+  // Displayed size at the bid and ask, when the data carries it (CSV columns bid_size, ask_size):
+  // the paper broker fills no more than this at the touch.
+  double bid_size = kNaN;
+  double ask_size = kNaN;
   bool has_quote() const { return std::isfinite(bid) && std::isfinite(ask); }
 };
 
@@ -56,7 +60,7 @@ enum class OrderType : std::uint8_t { kMarket, kLimit };
 const char* to_string(OrderType type);
 
 struct Order {
-  std::uint64_t client_order_id = 0;
+  std::uint64_t client_order_id = 0;  // deterministic: derived from the intent and the leg
   Timestamp ts = 0;
   SymbolId symbol = 0;
   Side side = Side::kBuy;
@@ -66,7 +70,17 @@ struct Order {
   PairId pair = kNoPair;  // the pair whose signal caused it, when there is exactly one
 };
 
-enum class ExecStatus : std::uint8_t { kFilled, kPartiallyFilled, kRejected };
+// What happened to an order: acknowledged by the broker, (partially) filled, or ended without a
+// (complete) fill. A rejection carries a reason code (a risk denial such as "price_collar", or
+// the broker's).
+enum class ExecStatus : std::uint8_t {
+  kFilled,
+  kPartiallyFilled,
+  kRejected,
+  kAcknowledged,
+  kCancelled,
+  kExpired
+};
 const char* to_string(ExecStatus status);
 
 struct Execution {
@@ -74,10 +88,12 @@ struct Execution {
   Timestamp ts = 0;
   SymbolId symbol = 0;
   Side side = Side::kBuy;
-  double qty = 0;
+  double qty = 0;  // this fill's quantity (0 for acks, rejections, cancels)
   double price = kNaN;
   double fee = 0;
   ExecStatus status = ExecStatus::kFilled;
+  const char* reason = "";  // static text: a reason code for rejections, "" otherwise
+  PairId pair = kNoPair;
 };
 
 struct Position {

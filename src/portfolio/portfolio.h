@@ -1,21 +1,20 @@
-// Portfolio: pair signals -> hedged share targets -> netted orders; fills -> positions, cash, P&L.
+// Portfolio: sizing of pair entries, and the books: fills -> positions, cash, P&L.
 //
-// Sizing: an entry puts `capital_per_pair` of gross dollars into the pair, split between the legs
-// in proportion to the hedge weight w (w = the log-price hedge ratio for `hedge = beta`, which
-// makes the book neutral to the common move; w = sign of the hedge ratio for `hedge =
+// Sizing (size_entry): an entry puts `capital_per_pair` of gross dollars into the pair, split
+// between the legs in proportion to the hedge weight w (w = the log-price hedge ratio for `hedge =
+// beta`, which makes the book neutral to the common move; w = sign of the hedge ratio for `hedge =
 // dollar_neutral`). Long spread = long y and -w units of x per unit of y in dollars: with an
-// inverse pair (w < 0) both legs have the same side. Shares are whole. Targets of all active pairs
-// are netted per symbol, and make_orders() sends only the difference between the net target and the
-// position.
+// inverse pair (w < 0) both legs have the same side. Shares are whole. The result is the pair's
+// target position; the execution service trades the difference from what the pair holds.
 //
 // Accounting: average-price positions, realised P&L on reductions, cash, fees; equity = cash +
-// positions marked at the last mark. Each pair also keeps its own book "as if traded alone" (its
-// legs filled at the quoted side, with the same fee model) so P&L can be attributed per pair.
-// Single-threaded: owned by the pipeline thread.
+// positions marked at the last mark. Fills tagged with a pair also go to that pair's own book
+// (its legs' shares, cash and fees), so P&L is attributed per pair from real fills.
+// Single-threaded: owned by the execution stage's thread.
 #pragma once
 
 #include <cstdint>
-#include <functional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -40,44 +39,33 @@ struct PairBook {
   int trades = 0;  // entries
 };
 
-// Price a market order of `side` would get now for `symbol`.
-using FillPriceFn = std::function<double(SymbolId, Side)>;
-// Fee for a fill of qty at price.
-using FeeFn = std::function<double(double, double)>;
+// The pair's target shares (y, x) for an entry signal at these mids. An error (nothing to trade)
+// without usable prices or hedge ratio, or when a leg would get no share.
+Result<std::pair<double, double>> size_entry(const SizingConfig& sizing, const Signal& signal,
+                                             double mid_y, double mid_x);
 
 class Portfolio {
  public:
-  Portfolio(double initial_capital, const SizingConfig& sizing);
+  explicit Portfolio(double initial_capital);
 
-  PairId add_pair(SymbolId y, SymbolId x);
+  // Registers (or re-registers) a pair's legs; fills tagged with it go to its book.
+  void set_pair(PairId pair, SymbolId y, SymbolId x);
   const std::vector<PairBook>& pairs() const { return pairs_; }
+  // An entry of the pair was sent (for the trade count and the hedge ratio of reports).
+  void note_entry(PairId pair, double hedge_ratio);
 
-  // Applies an entry, exit or stop to the pair's targets; hold does nothing. Sizing uses the mids.
-  // An entry is refused (error, targets unchanged) without usable prices or when a leg would get
-  // no share.
-  Status apply_signal(const Signal& signal, double mid_y, double mid_x,
-                      const FillPriceFn& fill_price, const FeeFn& fee);
-
-  // Appends one market order per symbol whose net target differs from its position (symbol order).
-  void make_orders(Timestamp ts, std::uint64_t& next_client_order_id,
-                   std::vector<Order>& out) const;
   void on_fill(const Execution& execution);
   void mark(SymbolId symbol, double price);
 
   PnL pnl(Timestamp ts) const;
   double pair_net_pnl(PairId pair) const;
   const std::vector<Position>& positions() const { return positions_; }
-  double target(SymbolId symbol) const { return symbol < targets_.size() ? targets_[symbol] : 0; }
 
  private:
   void ensure(SymbolId symbol);
-  void set_pair_leg(PairBook& book, SymbolId symbol, double& leg_qty, double new_qty,
-                    const FillPriceFn& fill_price, const FeeFn& fee);
 
   double initial_capital_;
-  SizingConfig sizing_;
-  std::vector<PairBook> pairs_;
-  std::vector<double> targets_;             // by symbol: sum of pair legs
+  std::vector<PairBook> pairs_;             // by pair id
   std::vector<Position> positions_;         // by symbol
   mutable std::vector<double> held_terms_;  // scratch of pnl()
   double cash_;

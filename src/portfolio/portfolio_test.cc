@@ -7,62 +7,45 @@
 namespace pairflow::portfolio {
 namespace {
 
-double mid_price(SymbolId s) { return s == 0 ? 100.0 : (s == 1 ? 50.0 : 20.0); }
-const FillPriceFn kFill = [](SymbolId s, Side side) {
-  return mid_price(s) + (side == Side::kBuy ? 0.01 : -0.01);
-};
-const FeeFn kNoFee = [](double, double) { return 0.0; };
-
 Signal entry(PairId pair, SignalAction action, double hedge_ratio) {
   return Signal{.ts = 1, .pair = pair, .z = 2.5, .hedge_ratio = hedge_ratio, .action = action};
 }
 
-TEST(Portfolio, BetaWeightedSizingAndInversePairs) {
-  Portfolio book(1e6, SizingConfig{.capital_per_pair = 30'000, .hedge = HedgeMode::kBeta});
-  PairId p = book.add_pair(0, 1);
-  PairId q = book.add_pair(2, 1);
-  ASSERT_TRUE(book.apply_signal(entry(p, SignalAction::kEnterLong, 2.0), 100, 50, kFill, kNoFee));
+TEST(Sizing, BetaWeightedAndInversePairs) {
+  const SizingConfig sizing{.capital_per_pair = 30'000, .hedge = HedgeMode::kBeta};
+  auto t = size_entry(sizing, entry(0, SignalAction::kEnterLong, 2.0), 100, 50);
+  ASSERT_TRUE(t);
   // 30k / (1 + 2) = 10k in y = 100 shares; 2 * 10k = 20k in x = 400 shares short.
-  EXPECT_EQ(book.target(0), 100);
-  EXPECT_EQ(book.target(1), -400);
+  EXPECT_EQ(t->first, 100);
+  EXPECT_EQ(t->second, -400);
   // Inverse pair: long spread buys both legs.
-  ASSERT_TRUE(book.apply_signal(entry(q, SignalAction::kEnterLong, -0.5), 20, 50, kFill, kNoFee));
-  EXPECT_EQ(book.target(2), 1000);  // 30k / 1.5 = 20k
-  EXPECT_EQ(book.target(1), -400 + 200);
-  std::vector<Order> orders;
-  std::uint64_t id = 1;
-  book.make_orders(5, id, orders);
-  ASSERT_EQ(orders.size(), 3u);  // netted: one order per symbol
-  EXPECT_EQ(orders[1].symbol, 1u);
-  EXPECT_EQ(orders[1].side, Side::kSell);
-  EXPECT_EQ(orders[1].qty, 200);
-  EXPECT_EQ(orders[1].pair, kNoPair);  // two pairs share it
-  EXPECT_EQ(orders[0].pair, p);
-  EXPECT_EQ(id, 4u);
+  t = size_entry(sizing, entry(1, SignalAction::kEnterLong, -0.5), 20, 50);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->first, 1000);  // 30k / 1.5 = 20k
+  EXPECT_EQ(t->second, 200);
+  // Short spread: the signs flip.
+  t = size_entry(sizing, entry(0, SignalAction::kEnterShort, 2.0), 100, 50);
+  EXPECT_EQ(t->first, -100);
+  EXPECT_EQ(t->second, 400);
 }
 
-TEST(Portfolio, RefusesEntriesThatCannotBeHedged) {
-  Portfolio book(1e6, SizingConfig{.capital_per_pair = 100});
-  PairId p = book.add_pair(0, 1);
-  EXPECT_FALSE(
-      book.apply_signal(entry(p, SignalAction::kEnterLong, 1.0), 100, 50, kFill, kNoFee).is_ok());
-  EXPECT_FALSE(
-      book.apply_signal(entry(p, SignalAction::kEnterLong, 1.0), kNaN, 50, kFill, kNoFee).is_ok());
-  EXPECT_EQ(book.target(0), 0);
-  EXPECT_EQ(book.target(1), 0);
-  EXPECT_EQ(book.pairs()[p].trades, 0);
+TEST(Sizing, RefusesEntriesThatCannotBeHedged) {
+  const SizingConfig sizing{.capital_per_pair = 100};
+  EXPECT_FALSE(size_entry(sizing, entry(0, SignalAction::kEnterLong, 1.0), 100, 50).is_ok());
+  EXPECT_FALSE(size_entry(sizing, entry(0, SignalAction::kEnterLong, 1.0), kNaN, 50).is_ok());
+  EXPECT_FALSE(size_entry(SizingConfig{}, entry(0, SignalAction::kEnterLong, kNaN), 1, 1).is_ok());
 }
 
-TEST(Portfolio, DollarNeutralSizing) {
-  Portfolio book(1e6, SizingConfig{.capital_per_pair = 20'000, .hedge = HedgeMode::kDollarNeutral});
-  PairId p = book.add_pair(0, 1);
-  ASSERT_TRUE(book.apply_signal(entry(p, SignalAction::kEnterShort, 3.0), 100, 50, kFill, kNoFee));
-  EXPECT_EQ(book.target(0), -100);
-  EXPECT_EQ(book.target(1), 200);
+TEST(Sizing, DollarNeutral) {
+  const SizingConfig sizing{.capital_per_pair = 20'000, .hedge = HedgeMode::kDollarNeutral};
+  auto t = size_entry(sizing, entry(0, SignalAction::kEnterShort, 3.0), 100, 50);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->first, -100);
+  EXPECT_EQ(t->second, 200);
 }
 
 TEST(Portfolio, FillsRealisedUnrealisedAndIdentity) {
-  Portfolio book(10'000, SizingConfig{});
+  Portfolio book(10'000);
   book.on_fill(
       Execution{.ts = 1, .symbol = 0, .side = Side::kBuy, .qty = 10, .price = 100, .fee = 1});
   book.on_fill(
@@ -86,18 +69,34 @@ TEST(Portfolio, FillsRealisedUnrealisedAndIdentity) {
   EXPECT_EQ(book.positions()[0].qty, -10);
 }
 
-TEST(Portfolio, PairBookAttributesRoundTrip) {
-  Portfolio book(1e6, SizingConfig{.capital_per_pair = 30'000});
-  PairId p = book.add_pair(0, 1);
-  ASSERT_TRUE(book.apply_signal(entry(p, SignalAction::kEnterLong, 2.0), 100, 50, kFill, kNoFee));
-  ASSERT_TRUE(book.apply_signal(entry(p, SignalAction::kExit, 2.0), 100, 50, kFill, kNoFee));
-  EXPECT_EQ(book.target(0), 0);
-  EXPECT_EQ(book.pairs()[p].trades, 1);
-  // Round trip at unchanged mids loses the quoted spread on both legs: 2 * 0.01 * (100 + 400).
+TEST(Portfolio, PairBooksFollowTaggedFills) {
+  Portfolio book(1e6);
+  book.set_pair(0, 0, 1);
+  book.note_entry(0, 2.0);
+  auto fill = [&](SymbolId s, Side side, double qty, double price, PairId pair) {
+    book.on_fill(Execution{.ts = 1, .symbol = s, .side = side, .qty = qty, .price = price,
+                           .fee = 0.5, .pair = pair});
+  };
+  fill(0, Side::kBuy, 100, 100.01, 0);
+  fill(1, Side::kSell, 400, 49.99, 0);
+  EXPECT_EQ(book.pairs()[0].qty_y, 100);
+  EXPECT_EQ(book.pairs()[0].qty_x, -400);
+  fill(0, Side::kSell, 100, 99.99, 0);
+  fill(1, Side::kBuy, 400, 50.01, 0);
+  fill(1, Side::kBuy, 10, 50, kNoPair);  // another book's fill: the total only
+  EXPECT_EQ(book.pairs()[0].trades, 1);
+  EXPECT_EQ(book.pairs()[0].qty_y, 0);
+  // Round trip at unchanged mids loses the quoted spread on both legs: 2 * 0.01 * (100 + 400),
+  // and four fees of 0.5.
   book.mark(0, 100);
   book.mark(1, 50);
-  EXPECT_NEAR(book.pair_net_pnl(p), -10.0, 1e-9);
-  EXPECT_FALSE(book.apply_signal(entry(9, SignalAction::kExit, 1), 1, 1, kFill, kNoFee).is_ok());
+  EXPECT_NEAR(book.pair_net_pnl(0), -12.0, 1e-9);
+  EXPECT_DOUBLE_EQ(book.pairs()[0].fees, 2.0);
+  EXPECT_NEAR(book.pnl(2).net_pnl, -12.5, 1e-9);
+  // A fee charged when an order ends without a fill (the minimum per order) is booked too.
+  book.on_fill(Execution{.symbol = 0, .fee = 1, .status = ExecStatus::kExpired, .pair = 0});
+  EXPECT_NEAR(book.pair_net_pnl(0), -13.0, 1e-9);
+  EXPECT_EQ(book.pair_net_pnl(7), 0);  // an unknown pair has no book
 }
 
 }  // namespace

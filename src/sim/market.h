@@ -21,7 +21,7 @@
 #include "base/symbols.h"
 #include "base/time.h"
 #include "model/messages.h"
-#include "sim/random.h"
+#include "base/random.h"
 
 namespace pairflow::sim {
 

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstdint>
 
-namespace pairflow::sim {
+namespace pairflow {
 
 class Rng {
  public:
@@ -65,4 +65,4 @@ class Rng {
   bool has_spare_ = false;
 };
 
-}  // namespace pairflow::sim
+}  // namespace pairflow
