@@ -69,7 +69,7 @@ std::string Summary::to_table() const {
                      intents, intents_failed, orders, fills, rejected_orders);
   out += fmt::format("gross P&L {:.2f}  fees {:.2f}  net P&L {:.2f}  on capital {:.0f}\n",
                      gross_pnl, fees, net_pnl, initial_capital);
-  out += fmt::format("cost of realism {:.2f}  (net P&L with ideal fills and no fees {:.2f})\n",
+  out += fmt::format("cost of realism {:.2f}  (net P&L with ideal fills {:.2f})\n",
                      realism_cost, ideal_net_pnl);
   out += fmt::format("sharpe {:.2f}  max drawdown {:.2f} ({:.2f}%)\n", sharpe, max_drawdown,
                      100 * max_drawdown_pct);

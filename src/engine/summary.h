@@ -31,7 +31,7 @@ struct Summary {
   std::string kill_switch = "none", trading_state = "active";  // at the end of the run
   double unhedged_notional = 0;                                // at the end of the run
   double realism_cost = 0;   // fills against the touch when decided (slippage, latency, depth)
-  double ideal_net_pnl = 0;  // net P&L with every fill at the touch when decided and no fees
+  double ideal_net_pnl = 0;  // net P&L with every order filled whole at the touch when decided
   std::uint64_t refused_signals = 0;  // entries the portfolio could not size (first reason kept)
   std::string first_refused_signal;
   int warmup_bars = 0;

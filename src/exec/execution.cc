@@ -255,9 +255,9 @@ bool ExecutionService::submit(const SpreadIntent& intent, Timestamp now) {
   }
   if (!denied) {
     // Dry run of every leg's rules, so that one leg is never sent alone.
-    RiskEngine probe = risk_;
+    int pending = 0;
     for (const auto& [role, o] : legs) {
-      const Denial d = probe.check(o, adds_risk(s, role), view_of(o.symbol, now));
+      const Denial d = risk_.evaluate(o, adds_risk(s, role), view_of(o.symbol, now), pending++);
       if (d != Denial::kNone) {
         risk_.count(d);
         denied = denial_name(d);
@@ -483,26 +483,33 @@ void ExecutionService::flatten(Timestamp now) {
 }
 
 void ExecutionService::on_time(Timestamp now) {
-  broker_.advance(now);
-  reports_.clear();
-  broker_.poll(reports_);
-  for (const BrokerReport& r : reports_) handle(r);
-  // Legs still working past the timeout are cancelled; their cancel report brings the policy.
-  if (config_.legging.leg_timeout > 0) {
-    for (const auto& [id, s] : intents_) {
-      for (std::uint64_t oid : s.orders) {
-        const OrderRecord& r = orders_.at(oid);
-        if (!is_terminal(r.status) && r.order.type == OrderType::kLimit &&
-            now - r.order.ts > config_.legging.leg_timeout && r.updated < now) {
-          broker_.cancel(oid, now);
-          orders_.at(oid).updated = now;  // one cancel per timeout
+  // Rounds: what the legging policy sends in reaction to a report may be answered at once (a
+  // broker with no latency), and that answer may need a reaction too. Bounded: each round needs
+  // new orders, and intents run out of attempts.
+  for (int round = 0; round < 16; ++round) {
+    broker_.advance(now);
+    reports_.clear();
+    broker_.poll(reports_);
+    for (const BrokerReport& r : reports_) handle(r);
+    // Legs still working past the timeout are cancelled; their cancel report brings the policy.
+    if (round == 0 && config_.legging.leg_timeout > 0) {
+      for (const auto& [id, s] : intents_) {
+        for (std::uint64_t oid : s.orders) {
+          OrderRecord& r = orders_.at(oid);
+          if (!is_terminal(r.status) && r.order.type == OrderType::kLimit &&
+              now - r.order.ts > config_.legging.leg_timeout && r.updated < now) {
+            broker_.cancel(oid, now);
+            r.updated = now;  // one cancel per timeout
+          }
         }
       }
     }
-  }
-  for (std::uint64_t id : intent_order_) {
-    auto it = intents_.find(id);
-    if (it != intents_.end() && !it->second.record.done) evaluate(it->second, now);
+    const std::uint64_t sent = counts_.orders;
+    for (std::size_t k = 0; k < intent_order_.size(); ++k) {
+      auto it = intents_.find(intent_order_[k]);
+      if (it != intents_.end() && !it->second.record.done) evaluate(it->second, now);
+    }
+    if (counts_.orders == sent && reports_.empty()) break;
   }
   // Finished intents leave the working set (their orders stay in history).
   std::erase_if(intent_order_, [&](std::uint64_t id) {
@@ -601,7 +608,8 @@ std::vector<std::string> ExecutionService::recover(Timestamp now) {
           "order {} ({} {} {}) has {} filled in the journal, the broker does not know it", id,
           to_string(r.order.side), r.order.qty, symbols_.name(r.order.symbol), r.filled));
     }
-    if (iit == intents_.end()) {  // its intent is over: history
+    if (iit == intents_.end() && is_terminal(orders_[id].status) &&
+        std::find(resend.begin(), resend.end(), id) == resend.end()) {  // over: history
       history_.push_back(orders_[id]);
       orders_.erase(id);
       intent_of_.erase(id);

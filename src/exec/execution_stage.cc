@@ -211,7 +211,7 @@ void ExecutionStage::on_kill_switch(const AuditEntry& entry) {
 }
 
 double ExecutionStage::ideal_net_pnl(double net_pnl) const {
-  return net_pnl + service_.realism_cost() + books_.pnl(now_).fees;
+  return net_pnl + service_.realism_cost();
 }
 
 std::string ExecutionStage::status_json(bool ok, const std::string& error) const {

@@ -95,7 +95,8 @@ class ExecutionStage : private ExecutionEvents {
   PaperBroker* paper() { return paper_; }
   std::uint64_t refused_intents() const { return refused_intents_; }
   std::uint64_t duplicate_intents() const { return duplicate_intents_; }
-  // P&L had every fill been at the touch when decided, with no fee: net P&L + realism cost + fees.
+  // Net P&L had every order filled whole at the touch when it was decided (the naive fill model):
+  // net P&L + the cost of realism.
   double ideal_net_pnl(double net_pnl) const;
 
  private:

@@ -28,6 +28,7 @@ PaperBroker::PaperBroker(const PaperConfig& config) : config_(config), rng_(conf
 void PaperBroker::on_tick(const Tick& tick) {
   advance(tick.ts);  // what arrived before this tick met the market as it stood
   market_.on_tick(tick);
+  if (tick.has_quote() && tick.symbol < taken_.size()) taken_[tick.symbol] = {0, 0};  // refreshed
   if (!resting_.empty()) check_resting(tick);
 }
 
@@ -130,16 +131,29 @@ void PaperBroker::take(Working& w, Timestamp at, double limit) {
   if (!std::isfinite(touch)) return;
   const double shown = buy ? market_.ask_size(s) : market_.bid_size(s);
   const bool sized = std::isfinite(shown) && shown > 0;
-  const int levels = sized ? std::max(1, config_.depth_levels) : 1;
-  for (int level = 0; level < levels; ++level) {
+  if (!sized) {  // no displayed size in the data: the whole order at the touch
+    const double price = touch * (1 + (buy ? config_.slippage_bps : -config_.slippage_bps) / 1e4);
+    if (std::isfinite(limit) && (buy ? price > limit : price < limit)) return;
+    fill(w, at, o.qty - w.filled, price, true);
+    return;
+  }
+  // The book: `depth_levels` levels of the displayed size each, the touch first. What earlier
+  // orders took since the last quote is gone until the next one.
+  if (taken_.size() <= s) taken_.resize(s + 1, {0, 0});
+  double& taken = buy ? taken_[s].second : taken_[s].first;
+  const int levels = std::max(1, config_.depth_levels);
+  while (true) {
     const double left = o.qty - w.filled;
     if (left <= 0) return;
+    const int level = static_cast<int>(taken / shown);
+    if (level >= levels) return;
     const double bps = config_.slippage_bps + level * config_.level_step_bps;
     const double price = touch * (1 + (buy ? bps : -bps) / 1e4);
     if (std::isfinite(limit) && (buy ? price > limit : price < limit)) return;
-    const double qty = sized ? std::min(left, shown) : left;
+    const double available = (level + 1) * shown - taken;
+    const double qty = std::min(left, available);
+    taken += qty;
     fill(w, at, qty, price, qty >= left);
-    if (qty >= left) return;
   }
 }
 

@@ -11,7 +11,8 @@
 //   - Market orders take the touch (ask for a buy, bid for a sell; the last trade without a quote),
 //     at most the displayed size; the rest walks the book: each further level offers the displayed
 //     size again, `level_step_bps` worse than the one before, up to `depth_levels` levels; what is
-//     left expires (immediate-or-cancel). Without displayed sizes the whole order fills at the touch.
+//     left expires (immediate-or-cancel). What orders take is gone until the next quote of the
+//     symbol refreshes the book. Without displayed sizes the whole order fills at the touch.
 //     `slippage_bps` worsens every level.
 //   - Limit orders that are marketable on arrival fill like market orders, never beyond the limit;
 //     what is left rests. A resting order fills only when the market trades through its price: a
@@ -115,6 +116,7 @@ class PaperBroker : public Broker {
   std::vector<std::uint64_t> resting_;                  // ids of resting limit orders, in order
   BrokerView book_;
   std::vector<BrokerReport> reports_;
+  std::vector<std::pair<double, double>> taken_;  // by symbol: bid and ask size taken this quote
   std::uint64_t received_ = 0;
 };
 

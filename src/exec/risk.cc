@@ -61,65 +61,81 @@ const char* denial_name(Denial d) {
 }
 
 Denial RiskEngine::check(const Order& order, bool adds_risk, const RiskView& v) {
-  const RiskLimits& l = limits_;
-  auto deny = [&](Denial d) {
+  const Denial d = evaluate(order, adds_risk, v);
+  if (d != Denial::kNone) {
     count(d);
     return d;
-  };
-  if (!(order.qty > 0) || !std::isfinite(order.qty)) return deny(Denial::kInvalidOrder);
-  if (state_ == TradingState::kHalted) return deny(Denial::kHalted);
-  if (state_ == TradingState::kReduceOnly && adds_risk) return deny(Denial::kReduceOnly);
-  if (ids_.count(order.client_order_id)) return deny(Denial::kDuplicate);
+  }
+  record(order, v.now);
+  return Denial::kNone;
+}
+
+void RiskEngine::record(const Order& order, Timestamp now) {
+  const RiskLimits& l = limits_;
+  if (l.max_orders_per_second > 0) {
+    while (!recent_.empty() && recent_.front() <= now - kNanosPerSecond) recent_.pop_front();
+    recent_.push_back(now);
+  }
+  if (l.duplicate_window > 0) {
+    while (!recent_orders_.empty() && recent_orders_.front().ts <= now - l.duplicate_window)
+      recent_orders_.pop_front();
+    recent_orders_.push_back({now, order.symbol, order.side, order.qty});
+  }
+  ids_.insert(order.client_order_id);
+}
+
+Denial RiskEngine::evaluate(const Order& order, bool adds_risk, const RiskView& v,
+                            int pending) const {
+  const RiskLimits& l = limits_;
+  if (!(order.qty > 0) || !std::isfinite(order.qty)) return Denial::kInvalidOrder;
+  if (state_ == TradingState::kHalted) return Denial::kHalted;
+  if (state_ == TradingState::kReduceOnly && adds_risk) return Denial::kReduceOnly;
+  if (ids_.count(order.client_order_id)) return Denial::kDuplicate;
   const bool quoted = std::isfinite(v.bid) && std::isfinite(v.ask);
   const double mid = quoted ? 0.5 * (v.bid + v.ask) : v.last;
-  if (!std::isfinite(mid) || !(mid > 0)) return deny(Denial::kNoMarketData);
+  if (!std::isfinite(mid) || !(mid > 0)) return Denial::kNoMarketData;
   if (adds_risk && l.max_quote_age > 0 && v.now - v.quote_ts > l.max_quote_age)
-    return deny(Denial::kStaleQuote);
+    return Denial::kStaleQuote;
   const double price = order.type == OrderType::kLimit ? order.limit : mid;
   if (order.type == OrderType::kLimit) {
-    if (!std::isfinite(order.limit) || !(order.limit > 0)) return deny(Denial::kInvalidOrder);
+    if (!std::isfinite(order.limit) || !(order.limit > 0)) return Denial::kInvalidOrder;
     if (l.price_collar_bps > 0 && std::fabs(order.limit - mid) / mid * 1e4 > l.price_collar_bps)
-      return deny(Denial::kPriceCollar);
+      return Denial::kPriceCollar;
   }
-  if (l.max_order_qty > 0 && order.qty > l.max_order_qty) return deny(Denial::kOrderQty);
+  if (l.max_order_qty > 0 && order.qty > l.max_order_qty) return Denial::kOrderQty;
   const double notional = order.qty * price;
-  if (l.max_order_notional > 0 && notional > l.max_order_notional)
-    return deny(Denial::kOrderNotional);
+  if (l.max_order_notional > 0 && notional > l.max_order_notional) return Denial::kOrderNotional;
   const double signed_qty = order.side == Side::kBuy ? order.qty : -order.qty;
   const double after = v.position + signed_qty;
   if (adds_risk) {
     if (l.max_position_qty > 0 && std::fabs(after) > l.max_position_qty &&
         std::fabs(after) > std::fabs(v.position))
-      return deny(Denial::kPositionLimit);
+      return Denial::kPositionLimit;
     if (l.max_position_notional > 0 && std::fabs(after) * price > l.max_position_notional &&
         std::fabs(after) > std::fabs(v.position))
-      return deny(Denial::kPositionLimit);
+      return Denial::kPositionLimit;
     const double gross_after =
         v.gross_exposure - std::fabs(v.position) * price + std::fabs(after) * price;
     if (l.max_gross_exposure > 0 && gross_after > l.max_gross_exposure &&
         gross_after > v.gross_exposure)
-      return deny(Denial::kGrossExposure);
+      return Denial::kGrossExposure;
     const double net_after = v.net_exposure + signed_qty * price;
     if (l.max_net_exposure > 0 && std::fabs(net_after) > l.max_net_exposure &&
         std::fabs(net_after) > std::fabs(v.net_exposure))
-      return deny(Denial::kNetExposure);
+      return Denial::kNetExposure;
   }
   if (l.max_orders_per_second > 0) {
-    while (!recent_.empty() && recent_.front() <= v.now - kNanosPerSecond) recent_.pop_front();
-    if (static_cast<double>(recent_.size()) + 1 > l.max_orders_per_second)
-      return deny(Denial::kOrderRate);
+    int in_window = pending;
+    for (Timestamp t : recent_) in_window += t > v.now - kNanosPerSecond;
+    if (in_window + 1 > l.max_orders_per_second) return Denial::kOrderRate;
   }
   if (l.duplicate_window > 0) {
-    while (!recent_orders_.empty() && recent_orders_.front().ts <= v.now - l.duplicate_window)
-      recent_orders_.pop_front();
     for (const Recent& r : recent_orders_) {
-      if (r.symbol == order.symbol && r.side == order.side && r.qty == order.qty)
-        return deny(Denial::kDuplicate);
+      if (r.ts > v.now - l.duplicate_window && r.symbol == order.symbol && r.side == order.side &&
+          r.qty == order.qty)
+        return Denial::kDuplicate;
     }
-    recent_orders_.push_back({v.now, order.symbol, order.side, order.qty});
   }
-  if (l.max_orders_per_second > 0) recent_.push_back(v.now);
-  ids_.insert(order.client_order_id);
   return Denial::kNone;
 }
 

@@ -84,6 +84,9 @@ class RiskEngine {
   // position (exits, unwinds, flattening), which reduce-only and stale-quote rules let through.
   // Records the order for the rate and duplicate rules when it passes.
   Denial check(const Order& order, bool adds_risk, const RiskView& view);
+  // The same rules without recording or counting; `pending` orders are about to be sent with it
+  // (the other leg of an intent) and count against the order rate.
+  Denial evaluate(const Order& order, bool adds_risk, const RiskView& view, int pending = 0) const;
   // An intent's gross notional against max_pair_capital (checked once, before its legs).
   Denial check_intent(double gross_notional) const;
   // Equity after each mark: the daily loss limit and the drawdown. Returns true when this moved
@@ -98,6 +101,7 @@ class RiskEngine {
   std::uint64_t denials(Denial d) const { return counts_[static_cast<int>(d)]; }
   std::uint64_t denials_total() const;
   void count(Denial d) { ++counts_[static_cast<int>(d)]; }
+  void record(const Order& order, Timestamp now);
   const std::string& breach() const { return breach_; }
 
  private:
