@@ -8,9 +8,9 @@
 #include <cmath>
 #include <vector>
 
+#include "base/random.h"
 #include "pairs/actors.h"
 #include "screen/screener.h"
-#include "base/random.h"
 
 namespace pairflow {
 namespace {

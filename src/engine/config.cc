@@ -116,8 +116,8 @@ class TableReader {
 
 void apply_table(EngineConfig& c, const toml::table& root, const std::string& source) {
   static const std::set<std::string> kSections = {
-      "market", "bars",   "discovery", "screener", "pair_model", "portfolio",
-      "broker", "execution", "risk", "input"};
+      "market",    "bars",   "discovery", "screener", "pair_model",
+      "portfolio", "broker", "execution", "risk",     "input"};
   for (const auto& [key, node] : root) {
     if (!kSections.count(std::string(key.str())) || !node.is_table()) {
       throw UserError(
@@ -372,13 +372,14 @@ void validate(const EngineConfig& c) {
   require(c.sizing.capital_per_pair > 0, "portfolio.capital_per_pair must be > 0");
   require(c.initial_capital >= 0, "portfolio.initial_capital must be >= 0");
   const exec::PaperConfig& b = c.broker;
-  require(b.fees.commission_per_share >= 0 && b.fees.commission_bps >= 0 &&
-              b.fees.min_per_order >= 0,
-          "broker commissions and min_fee_per_order must be >= 0");
+  require(
+      b.fees.commission_per_share >= 0 && b.fees.commission_bps >= 0 && b.fees.min_per_order >= 0,
+      "broker commissions and min_fee_per_order must be >= 0");
   require(b.slippage_bps >= 0 && b.slippage_bps <= 1e4 && b.level_step_bps >= 0 &&
               b.level_step_bps <= 1e4,
           "broker.slippage_bps and level_step_bps must be in [0, 10000]");
-  require(b.depth_levels >= 1 && b.depth_levels <= 1000, "broker.depth_levels must be in [1, 1000]");
+  require(b.depth_levels >= 1 && b.depth_levels <= 1000,
+          "broker.depth_levels must be in [1, 1000]");
   const exec::LeggingConfig& l = c.execution.legging;
   require(l.max_attempts >= 1 && l.max_attempts <= 100,
           "execution.max_attempts must be in [1, 100]");

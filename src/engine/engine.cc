@@ -67,11 +67,11 @@ Engine::Engine(const EngineConfig& config, SymbolTable& symbols, EngineObserver*
     stage_ = std::make_unique<exec::ExecutionStage>(stage_config(config_), symbols_, events);
     const auto problems = stage_->start(0);
     if (!problems.empty()) {
-      throw UserError(fmt::format(
-          "{}: the journal and the broker disagree ({}{}); trading stays blocked until "
-          "an operator acknowledges it",
-          config_.journal, problems.front(),
-          problems.size() > 1 ? fmt::format(" and {} more", problems.size() - 1) : ""));
+      throw UserError(
+          fmt::format("{}: the journal and the broker disagree ({}{}); trading stays blocked until "
+                      "an operator acknowledges it",
+                      config_.journal, problems.front(),
+                      problems.size() > 1 ? fmt::format(" and {} more", problems.size() - 1) : ""));
     }
   }
 }
@@ -162,8 +162,8 @@ void Engine::on_slice(Timestamp start, std::span<const Bar> bars) {
   trade_slice(now);
   selections_.clear();
   selection_->select(
-      now, slices_,
-      [this](PairId id) { return actors_->state(id) == pairs::PairState::kFlat; }, selections_);
+      now, slices_, [this](PairId id) { return actors_->state(id) == pairs::PairState::kFlat; },
+      selections_);
   for (const Selection& s : selections_) apply(s);
   // Everything up to `now` is decided: the stage marks, publishes P&L, checks the loss limits.
   if (stage_) {

@@ -131,7 +131,7 @@ class Engine : private exec::StageEvents {
   exec::MarketBook market_;  // the quotes entries are sized at
   std::unique_ptr<exec::ExecutionStage> stage_;
   std::vector<std::pair<SymbolId, SymbolId>> pair_legs_;  // by pair id
-  std::unique_ptr<PairSelection> selection_;  // made when the first bar closes
+  std::unique_ptr<PairSelection> selection_;              // made when the first bar closes
   std::unique_ptr<pairs::PairActors> actors_;
   int actor_universe_ = 0;       // symbols the actors know (a prefix of the symbol table)
   std::vector<Signal> signals_;  // this slice's signals with an action, in pair id order

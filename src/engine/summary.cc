@@ -65,12 +65,12 @@ std::string Summary::to_table() const {
                          p.hedge_ratio, p.adj_pvalue, p.half_life, p.trades, p.net_pnl);
     }
   }
-  out += fmt::format("trades {}  intents {} ({} failed)  orders {}  fills {}  rejected {}\n", trades,
-                     intents, intents_failed, orders, fills, rejected_orders);
+  out += fmt::format("trades {}  intents {} ({} failed)  orders {}  fills {}  rejected {}\n",
+                     trades, intents, intents_failed, orders, fills, rejected_orders);
   out += fmt::format("gross P&L {:.2f}  fees {:.2f}  net P&L {:.2f}  on capital {:.0f}\n",
                      gross_pnl, fees, net_pnl, initial_capital);
-  out += fmt::format("cost of realism {:.2f}  (net P&L with ideal fills {:.2f})\n",
-                     realism_cost, ideal_net_pnl);
+  out += fmt::format("cost of realism {:.2f}  (net P&L with ideal fills {:.2f})\n", realism_cost,
+                     ideal_net_pnl);
   out += fmt::format("sharpe {:.2f}  max drawdown {:.2f} ({:.2f}%)\n", sharpe, max_drawdown,
                      100 * max_drawdown_pct);
   for (const auto& [reason, count] : denials) out += fmt::format("denied {} x {}\n", count, reason);

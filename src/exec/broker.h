@@ -22,7 +22,7 @@ struct BrokerReport {
   ReportKind kind = ReportKind::kAck;
   std::uint64_t client_order_id = 0;
   Timestamp ts = 0;
-  double qty = 0;    // kFill: this fill's shares
+  double qty = 0;  // kFill: this fill's shares
   double price = kNaN;
   double fee = 0;
   bool done = false;  // the order has nothing left (last fill, reject, cancel, expiry)

@@ -28,7 +28,8 @@ RiskView market_view(double bid = 99.9, double ask = 100.1) {
 }
 
 Order buy(double qty, std::uint64_t id = 1) {
-  return Order{.client_order_id = id, .ts = 10 * kSec, .symbol = kA, .side = Side::kBuy, .qty = qty};
+  return Order{
+      .client_order_id = id, .ts = 10 * kSec, .symbol = kA, .side = Side::kBuy, .qty = qty};
 }
 
 struct RuleCase {
@@ -52,21 +53,53 @@ TEST(Risk, EachRuleBlocksWhatItMustAndLetsTheRestThrough) {
   RiskView old_quote = market_view();
   old_quote.quote_ts = 1 * kSec;
   const std::vector<RuleCase> cases = {
-      {"max_order_qty", {.max_order_qty = 100}, buy(101), buy(100), market_view(),
+      {"max_order_qty",
+       {.max_order_qty = 100},
+       buy(101),
+       buy(100),
+       market_view(),
        Denial::kOrderQty},
-      {"max_order_notional", {.max_order_notional = 10'000}, buy(101), buy(99), market_view(),
+      {"max_order_notional",
+       {.max_order_notional = 10'000},
+       buy(101),
+       buy(99),
+       market_view(),
        Denial::kOrderNotional},
-      {"max_position_qty", {.max_position_qty = 1000}, buy(101), buy(100), long_position,
+      {"max_position_qty",
+       {.max_position_qty = 1000},
+       buy(101),
+       buy(100),
+       long_position,
        Denial::kPositionLimit},
-      {"max_position_notional", {.max_position_notional = 100'000}, buy(101), buy(99),
-       long_position, Denial::kPositionLimit},
-      {"max_gross_exposure", {.max_gross_exposure = 100'000}, buy(51), buy(49), exposed,
+      {"max_position_notional",
+       {.max_position_notional = 100'000},
+       buy(101),
+       buy(99),
+       long_position,
+       Denial::kPositionLimit},
+      {"max_gross_exposure",
+       {.max_gross_exposure = 100'000},
+       buy(51),
+       buy(49),
+       exposed,
        Denial::kGrossExposure},
-      {"max_net_exposure", {.max_net_exposure = 100'000}, buy(51), buy(49), exposed,
+      {"max_net_exposure",
+       {.max_net_exposure = 100'000},
+       buy(51),
+       buy(49),
+       exposed,
        Denial::kNetExposure},
-      {"price_collar_bps", {.price_collar_bps = 50}, limit_far, limit_near, market_view(),
+      {"price_collar_bps",
+       {.price_collar_bps = 50},
+       limit_far,
+       limit_near,
+       market_view(),
        Denial::kPriceCollar},
-      {"max_quote_age", {.max_quote_age = 5 * kSec}, buy(1), buy(1), old_quote,
+      {"max_quote_age",
+       {.max_quote_age = 5 * kSec},
+       buy(1),
+       buy(1),
+       old_quote,
        Denial::kStaleQuote},
       {"invalid quantity", {}, buy(-5), buy(5), market_view(), Denial::kInvalidOrder},
       {"NaN quantity", {}, buy(kNaN), buy(5), market_view(), Denial::kInvalidOrder},
@@ -104,7 +137,8 @@ TEST(Risk, PositionAndExposureLimitsLetReducingOrdersThrough) {
 TEST(Risk, OrderRateAndDuplicateGuards) {
   RiskEngine rate({.max_orders_per_second = 3});
   RiskView v = market_view();
-  for (std::uint64_t id = 1; id <= 3; ++id) EXPECT_EQ(rate.check(buy(1, id), true, v), Denial::kNone);
+  for (std::uint64_t id = 1; id <= 3; ++id)
+    EXPECT_EQ(rate.check(buy(1, id), true, v), Denial::kNone);
   EXPECT_EQ(rate.check(buy(1, 4), true, v), Denial::kOrderRate);
   v.now += kSec;  // a second later the window is empty again
   EXPECT_EQ(rate.check(buy(1, 5), true, v), Denial::kNone);
@@ -158,7 +192,9 @@ struct Recorder : ExecutionEvents {
   std::vector<AuditEntry> audit;
   void on_order(const Order& o) override { orders.push_back(o); }
   void on_execution(const Execution& e) override { executions.push_back(e); }
-  void on_intent_end(const SpreadIntent& i, bool complete) override { ended.push_back({i, complete}); }
+  void on_intent_end(const SpreadIntent& i, bool complete) override {
+    ended.push_back({i, complete});
+  }
   void on_kill_switch(const AuditEntry& e) override { audit.push_back(e); }
   int count(ExecStatus status, std::string_view reason = {}) const {
     int n = 0;
@@ -349,7 +385,7 @@ TEST(Legging, ALegUnfilledPastItsTimeLimitIsCancelledThenThePolicyApplies) {
   d.tick(kB, 3 * kSec, 49.0, 49.1, 500, 500);
   EXPECT_EQ(d.service.position(kB), -120);
   d.tick(kB, 6 * kSec, 49.0, 49.1, 500, 500);
-  EXPECT_EQ(d.service.position(kB), -120);  // 4 s: still inside the time limit
+  EXPECT_EQ(d.service.position(kB), -120);     // 4 s: still inside the time limit
   d.tick(kB, 8 * kSec, 49.0, 49.1, 500, 500);  // past it: cancelled, out of chases, unwound
   d.tick(kB, 9 * kSec, 49.0, 49.1, 500, 500);
   EXPECT_EQ(d.events.count(ExecStatus::kCancelled), 1);
@@ -437,10 +473,12 @@ TEST(PaperBroker, FillsAtTheQuoteAtArrivalAfterLatency) {
   b.send(Order{.client_order_id = 7, .ts = 1 * kSec, .symbol = kA, .side = Side::kBuy, .qty = 10},
          1 * kSec);
   std::vector<BrokerReport> r;
-  b.on_tick(Tick{.ts = 2 * kSec, .symbol = kA, .price = 101, .size = 1, .bid = 100.9, .ask = 101.1});
+  b.on_tick(
+      Tick{.ts = 2 * kSec, .symbol = kA, .price = 101, .size = 1, .bid = 100.9, .ask = 101.1});
   b.poll(r);
   EXPECT_TRUE(r.empty());  // still travelling
-  b.on_tick(Tick{.ts = 4 * kSec, .symbol = kA, .price = 102, .size = 1, .bid = 101.9, .ask = 102.1});
+  b.on_tick(
+      Tick{.ts = 4 * kSec, .symbol = kA, .price = 102, .size = 1, .bid = 101.9, .ask = 102.1});
   b.poll(r);
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0].kind, ReportKind::kAck);
@@ -451,8 +489,14 @@ TEST(PaperBroker, FillsAtTheQuoteAtArrivalAfterLatency) {
 
 TEST(PaperBroker, DisplayedSizeLimitsFillsAndTheRestWalksTheBook) {
   PaperBroker b({.depth_levels = 3, .level_step_bps = 10, .fees = {.commission_bps = 0}});
-  b.on_tick(Tick{.ts = 1, .symbol = kA, .price = 100, .size = 1, .bid = 99.9, .ask = 100,
-                 .bid_size = 50, .ask_size = 100});
+  b.on_tick(Tick{.ts = 1,
+                 .symbol = kA,
+                 .price = 100,
+                 .size = 1,
+                 .bid = 99.9,
+                 .ask = 100,
+                 .bid_size = 50,
+                 .ask_size = 100});
   b.send(Order{.client_order_id = 1, .symbol = kA, .side = Side::kBuy, .qty = 250}, 1);
   b.advance(1);
   std::vector<BrokerReport> r;
@@ -478,8 +522,12 @@ TEST(PaperBroker, DisplayedSizeLimitsFillsAndTheRestWalksTheBook) {
 TEST(PaperBroker, RestingLimitsFillOnlyWhenTheMarketTradesThrough) {
   PaperBroker b;
   b.on_tick(Tick{.ts = 1, .symbol = kA, .price = 100, .size = 1, .bid = 99.9, .ask = 100.1});
-  b.send(Order{.client_order_id = 1, .symbol = kA, .side = Side::kBuy, .qty = 30,
-               .type = OrderType::kLimit, .limit = 99.5},
+  b.send(Order{.client_order_id = 1,
+               .symbol = kA,
+               .side = Side::kBuy,
+               .qty = 30,
+               .type = OrderType::kLimit,
+               .limit = 99.5},
          1);
   b.advance(1);
   std::vector<BrokerReport> r;
@@ -590,7 +638,8 @@ TEST(Journal, ARestartResendsWhatNeverLeftAndNeverDuplicates) {
     // Dies here: both legs journaled and sent, still travelling, no report seen.
   }
   for (SymbolId s : {kA, kB})
-    broker.on_tick(Tick{.ts = 5 * kSec, .symbol = s, .price = 70, .size = 1, .bid = 69.9, .ask = 70.1});
+    broker.on_tick(
+        Tick{.ts = 5 * kSec, .symbol = s, .price = 70, .size = 1, .bid = 69.9, .ask = 70.1});
   {
     SymbolTable symbols = two_symbols();
     SqliteJournal journal(file.path, symbols);
@@ -650,7 +699,8 @@ TEST(Journal, APositionMismatchBlocksTradingUntilAcknowledged) {
     PaperBroker broker;
     Desk d({}, {}, &broker, &journal);
     d.quotes(1);
-    broker.on_tick(Tick{.ts = 1, .symbol = kA, .price = 100, .size = 1, .bid = 99.95, .ask = 100.05});
+    broker.on_tick(
+        Tick{.ts = 1, .symbol = kA, .price = 100, .size = 1, .bid = 99.95, .ask = 100.05});
     broker.on_tick(Tick{.ts = 1, .symbol = kB, .price = 50, .size = 1, .bid = 49.95, .ask = 50.05});
     d.service.submit(Desk::intent(0, 2, 100, -200), 2);
     EXPECT_EQ(d.service.position(kA), 100);
@@ -689,8 +739,8 @@ TEST(Stage, IntentsAreTargetsAndBooksFollowFills) {
   symbols.intern("BBB");
   for (SymbolId s : {kA, kB}) {
     const double mid = s == kA ? 100 : 50;
-    stage.on_tick(Tick{.ts = 1, .symbol = s, .price = mid, .size = 1, .bid = mid - 0.05,
-                       .ask = mid + 0.05});
+    stage.on_tick(
+        Tick{.ts = 1, .symbol = s, .price = mid, .size = 1, .bid = mid - 0.05, .ask = mid + 0.05});
   }
   SpreadIntent entry = Desk::intent(0, 2, 100, -200);
   EXPECT_TRUE(stage.on_intent(entry));

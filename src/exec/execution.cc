@@ -14,9 +14,9 @@ constexpr double kEps = 1e-9;
 // the order record and the journal.
 const char* reason_code(std::string_view broker_reason, const char* fallback) {
   static constexpr const char* kKnown[] = {
-      "invalid_order",    "no_market_data",       "unknown_symbol", "no_more_liquidity",
-      "cancelled",        "leg_timeout",          "throttled",      "session_down",
-      "unknown_order",    "too_late",             "limit_not_reached"};
+      "invalid_order", "no_market_data", "unknown_symbol",   "no_more_liquidity",
+      "cancelled",     "leg_timeout",    "throttled",        "session_down",
+      "unknown_order", "too_late",       "limit_not_reached"};
   for (const char* code : kKnown)
     if (broker_reason == code) return code;
   return fallback;
@@ -103,8 +103,8 @@ RiskView ExecutionService::view_of(SymbolId symbol, Timestamp now) const {
   return v;
 }
 
-Order ExecutionService::make_order(const IntentState& s, LegRole role, SymbolId symbol,
-                                   double qty, Timestamp now, bool marketable_limit) {
+Order ExecutionService::make_order(const IntentState& s, LegRole role, SymbolId symbol, double qty,
+                                   Timestamp now, bool marketable_limit) {
   const SpreadIntent& i = s.record.intent;
   Order o;
   o.client_order_id = client_order_id(i.id, role, s.record.attempts);
@@ -231,11 +231,11 @@ bool ExecutionService::submit(const SpreadIntent& intent, Timestamp now) {
   // Both legs are judged before either leaves.
   std::vector<std::pair<LegRole, Order>> legs;
   if (std::fabs(intent.y.qty) > kEps)
-    legs.push_back({LegRole::kY, make_order(s, LegRole::kY, intent.y.symbol, intent.y.qty, now,
-                                            false)});
+    legs.push_back(
+        {LegRole::kY, make_order(s, LegRole::kY, intent.y.symbol, intent.y.qty, now, false)});
   if (std::fabs(intent.x.qty) > kEps)
-    legs.push_back({LegRole::kX, make_order(s, LegRole::kX, intent.x.symbol, intent.x.qty, now,
-                                            false)});
+    legs.push_back(
+        {LegRole::kX, make_order(s, LegRole::kX, intent.x.symbol, intent.x.qty, now, false)});
   if (legs.empty()) return true;
   const char* denied = nullptr;
   double gross = 0;
@@ -298,8 +298,8 @@ void ExecutionService::handle(const BrokerReport& rep) {
     case ReportKind::kFill: {
       const double q = std::min(rep.qty, r.remaining());
       if (q <= 0) return;
-      r.avg_price = r.filled > 0 ? (r.avg_price * r.filled + rep.price * q) / (r.filled + q)
-                                 : rep.price;
+      r.avg_price =
+          r.filled > 0 ? (r.avg_price * r.filled + rep.price * q) / (r.filled + q) : rep.price;
       r.filled += q;
       r.fees += rep.fee;
       const bool done = r.remaining() <= kEps || rep.done;
@@ -309,9 +309,9 @@ void ExecutionService::handle(const BrokerReport& rep) {
       ++counts_.fills;
       book_fill(r, q);
       if (std::isfinite(r.ideal_price))
-        realism_cost_ += (r.order.side == Side::kBuy ? rep.price - r.ideal_price
-                                                     : r.ideal_price - rep.price) *
-                         q;
+        realism_cost_ +=
+            (r.order.side == Side::kBuy ? rep.price - r.ideal_price : r.ideal_price - rep.price) *
+            q;
       events_.on_execution(execution_of(
           r, r.remaining() <= kEps ? ExecStatus::kFilled : ExecStatus::kPartiallyFilled, ts, q,
           rep.price, rep.fee, ""));
@@ -345,12 +345,11 @@ void ExecutionService::handle(const BrokerReport& rep) {
   const char* code = reason_code(rep.reason, r.status == OrderStatus::kRejected    ? "broker_reject"
                                              : r.status == OrderStatus::kCancelled ? "cancelled"
                                                                                    : "expired");
-  events_.on_execution(
-      execution_of(r,
-                   r.status == OrderStatus::kRejected    ? ExecStatus::kRejected
-                   : r.status == OrderStatus::kCancelled ? ExecStatus::kCancelled
-                                                         : ExecStatus::kExpired,
-                   ts, 0, kNaN, rep.fee, code));
+  events_.on_execution(execution_of(r,
+                                    r.status == OrderStatus::kRejected    ? ExecStatus::kRejected
+                                    : r.status == OrderStatus::kCancelled ? ExecStatus::kCancelled
+                                                                          : ExecStatus::kExpired,
+                                    ts, 0, kNaN, rep.fee, code));
 }
 
 void ExecutionService::book_fill(const OrderRecord& r, double qty) {
@@ -584,8 +583,8 @@ std::vector<std::string> ExecutionService::recover(Timestamp now) {
       // process died in between) are booked now and go out as executions.
       const double missed = b->second.filled - r.filled;
       if (missed > kEps) {
-        const double paid = b->second.avg_price * b->second.filled -
-                            (r.filled > 0 ? r.avg_price * r.filled : 0);
+        const double paid =
+            b->second.avg_price * b->second.filled - (r.filled > 0 ? r.avg_price * r.filled : 0);
         handle({.kind = ReportKind::kFill,
                 .client_order_id = id,
                 .ts = now,

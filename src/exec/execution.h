@@ -164,16 +164,16 @@ class ExecutionService {
   OrderJournal* journal_;
   RiskEngine risk_;
   KillSwitch kill_;
-  std::map<std::uint64_t, OrderRecord> orders_;    // by client order id
-  std::map<std::uint64_t, IntentState> intents_;   // by intent id, live ones
+  std::map<std::uint64_t, OrderRecord> orders_;   // by client order id
+  std::map<std::uint64_t, IntentState> intents_;  // by intent id, live ones
   std::map<std::uint64_t, std::uint64_t> intent_of_;
-  std::vector<std::uint64_t> intent_order_;        // live intent ids, in submission order
+  std::vector<std::uint64_t> intent_order_;  // live intent ids, in submission order
   std::map<PairId, PairPosition> pairs_;
-  std::vector<double> positions_;                  // by symbol
+  std::vector<double> positions_;  // by symbol
   std::vector<BrokerReport> reports_;
   std::set<std::uint64_t> seen_intents_;
   mutable std::vector<double> exposure_;  // scratch of view_of()
-  std::vector<OrderRecord> history_;               // finished orders, for reports
+  std::vector<OrderRecord> history_;      // finished orders, for reports
   double realism_cost_ = 0;
   bool blocked_ = false;
   Counts counts_;

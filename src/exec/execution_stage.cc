@@ -27,8 +27,8 @@ std::unique_ptr<Broker> paper_or(std::unique_ptr<Broker> broker, const PaperConf
 }
 }  // namespace
 
-ExecutionStage::ExecutionStage(const StageConfig& config, SymbolTable& symbols,
-                               StageEvents& events, std::unique_ptr<Broker> broker)
+ExecutionStage::ExecutionStage(const StageConfig& config, SymbolTable& symbols, StageEvents& events,
+                               std::unique_ptr<Broker> broker)
     : config_(config),
       symbols_(symbols),
       events_(events),
@@ -42,8 +42,8 @@ ExecutionStage::ExecutionStage(const StageConfig& config, SymbolTable& symbols,
   if (!config.audit_path.empty()) {
     audit_ = std::fopen(config.audit_path.c_str(), "a");
     if (!audit_)
-      throw UserError(fmt::format("{}: cannot append to the kill switch audit log",
-                                  config.audit_path));
+      throw UserError(
+          fmt::format("{}: cannot append to the kill switch audit log", config.audit_path));
   }
 }
 
@@ -91,7 +91,8 @@ bool ExecutionStage::on_intent(const SpreadIntent& target) {
     return false;
   }
   const auto& pairs = books_.pairs();
-  if (target.pair < pairs.size() && (pairs[target.pair].qty_y != 0 || pairs[target.pair].qty_x != 0) &&
+  if (target.pair < pairs.size() &&
+      (pairs[target.pair].qty_y != 0 || pairs[target.pair].qty_x != 0) &&
       (pairs[target.pair].y != target.y.symbol || pairs[target.pair].x != target.x.symbol)) {
     ++refused_intents_;  // a pair id reused for other legs while it still holds a position
     return false;

@@ -1,9 +1,9 @@
 // ExecutionStage: the execution job's work, the same code in process (the engine of `pairflow
 // demo` and `backtest`) and as the built-in `execution` job on its own (on Kafka).
 //
-//   intents (target positions per pair) + slice marks ---\
+//   intents (target positions per pair) + slice marks ---.
 //   ticks (the market) -----------------------------------+--> execution service --> broker
-//   control commands (kill switch) -----------------------/        |
+//   control commands (kill switch) -----------------------'        |
 //                      executions, positions, pnl (per symbol, per pair, total) <--+
 //
 // An intent carries the pair's target position; the stage sends the difference from what the pair
@@ -115,7 +115,7 @@ class ExecutionStage : private ExecutionEvents {
   std::unique_ptr<OrderJournal> journal_;
   ExecutionService service_;
   portfolio::Portfolio books_;
-  std::map<PairId, SpreadIntent> pending_;  // waiting for the pair's working intent to end
+  std::map<PairId, SpreadIntent> pending_;           // waiting for the pair's working intent to end
   std::vector<char> traded_symbols_, traded_pairs_;  // since the last slice
   std::FILE* audit_ = nullptr;
   Timestamp now_ = 0;

@@ -101,8 +101,8 @@ void SqliteJournal::record(const OrderRecord& r) {
   sqlite3_bind_int64(st, 16, r.updated);
   sqlite3_bind_text(st, 17, r.reason.c_str(), static_cast<int>(r.reason.size()), SQLITE_STATIC);
   if (sqlite3_step(st) != SQLITE_DONE)
-    throw UserError(fmt::format("{}: writing the order journal failed: {}", path_,
-                                sqlite3_errmsg(db_)));
+    throw UserError(
+        fmt::format("{}: writing the order journal failed: {}", path_, sqlite3_errmsg(db_)));
 }
 
 void SqliteJournal::record(const IntentRecord& r) {
@@ -122,8 +122,8 @@ void SqliteJournal::record(const IntentRecord& r) {
   sqlite3_bind_int(st, 9, r.done ? 1 : 0);
   sqlite3_bind_int(st, 10, r.attempts);
   if (sqlite3_step(st) != SQLITE_DONE)
-    throw UserError(fmt::format("{}: writing the order journal failed: {}", path_,
-                                sqlite3_errmsg(db_)));
+    throw UserError(
+        fmt::format("{}: writing the order journal failed: {}", path_, sqlite3_errmsg(db_)));
 }
 
 std::vector<OrderRecord> SqliteJournal::orders() {

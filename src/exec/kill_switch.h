@@ -30,7 +30,7 @@ struct AuditEntry {
   Timestamp ts = 0;
   std::string action;  // "trigger" or "rearm" (or "ignored" for a weaker trigger while latched)
   KillMode mode = KillMode::kNone;
-  std::string by;      // who or what: "risk:daily_loss", "ctl", "control-topic", "signal:SIGUSR1"
+  std::string by;  // who or what: "risk:daily_loss", "ctl", "control-topic", "signal:SIGUSR1"
   std::string reason;
   std::string to_json() const;
 };

@@ -84,9 +84,9 @@ std::uint64_t intent_id(PairId pair, Timestamp ts, IntentKind kind) {
 
 std::uint64_t client_order_id(std::uint64_t intent, LegRole role, int attempt) {
   // 63 bits, never 0: positive in every language's signed 64-bit integer.
-  const std::uint64_t id =
-      mix(intent ^ (static_cast<std::uint64_t>(role) << 56) ^ static_cast<std::uint64_t>(attempt)) >>
-      1;
+  const std::uint64_t id = mix(intent ^ (static_cast<std::uint64_t>(role) << 56) ^
+                               static_cast<std::uint64_t>(attempt)) >>
+                           1;
   return id == 0 ? 1 : id;
 }
 

@@ -62,8 +62,8 @@ struct OrderRecord {
   std::uint64_t intent = 0;
   LegRole role = LegRole::kY;
   OrderStatus status = OrderStatus::kNew;
-  double filled = 0;         // shares filled so far
-  double avg_price = kNaN;   // of the filled shares
+  double filled = 0;        // shares filled so far
+  double avg_price = kNaN;  // of the filled shares
   double fees = 0;
   double ideal_price = kNaN;  // the touch when it was decided: the cost of realism is measured
                               // against it

@@ -35,7 +35,8 @@ void PaperBroker::on_tick(const Tick& tick) {
 Timestamp PaperBroker::arrival_time(Timestamp now) {
   Timestamp at = now + config_.latency;
   if (config_.latency_jitter > 0)
-    at += static_cast<Timestamp>(rng_.next_u64() % static_cast<std::uint64_t>(config_.latency_jitter));
+    at += static_cast<Timestamp>(rng_.next_u64() %
+                                 static_cast<std::uint64_t>(config_.latency_jitter));
   return at;
 }
 
@@ -95,8 +96,7 @@ void PaperBroker::arrive(const Arrival& a) {
   b.side = o.side;
   b.qty = o.qty;
   b.open = true;
-  if (!(o.qty > 0) || !std::isfinite(o.qty) ||
-      (o.type == OrderType::kLimit && !(o.limit > 0))) {
+  if (!(o.qty > 0) || !std::isfinite(o.qty) || (o.type == OrderType::kLimit && !(o.limit > 0))) {
     b.open = false;
     reports_.push_back({.kind = ReportKind::kReject,
                         .client_order_id = id,
@@ -187,7 +187,8 @@ void PaperBroker::end(Working& w, Timestamp at, ReportKind kind, std::string rea
   const std::uint64_t id = w.order.client_order_id;
   // The minimum fee of an order that filled partly is charged when it ends.
   double fee = 0;
-  if (w.filled > 0 && w.fees < config_.fees.min_per_order) fee = config_.fees.min_per_order - w.fees;
+  if (w.filled > 0 && w.fees < config_.fees.min_per_order)
+    fee = config_.fees.min_per_order - w.fees;
   BrokerOrder& b = book_.orders[id];
   b.open = false;
   b.fees += fee;
@@ -247,7 +248,8 @@ void PaperBroker::restore(const std::vector<OrderRecord>& journal) {
     b.avg_price = r.avg_price;
     b.fees = r.fees;
     b.open = false;  // what worked at the crash ended with the process
-    if (r.filled > 0) book_.positions[r.order.symbol] += r.order.side == Side::kBuy ? r.filled : -r.filled;
+    if (r.filled > 0)
+      book_.positions[r.order.symbol] += r.order.side == Side::kBuy ? r.filled : -r.filled;
   }
 }
 

@@ -54,9 +54,9 @@ struct PaperConfig {
   Timestamp latency = 0;         // ns from decision to arrival at the market
   Timestamp latency_jitter = 0;  // ns, uniform [0, jitter) added per message
   std::uint64_t seed = 1;
-  double slippage_bps = 0;       // every fill, against the touch
-  int depth_levels = 5;          // levels a market order may walk (with displayed sizes)
-  double level_step_bps = 1.0;   // each level this much worse than the one before
+  double slippage_bps = 0;      // every fill, against the touch
+  int depth_levels = 5;         // levels a market order may walk (with displayed sizes)
+  double level_step_bps = 1.0;  // each level this much worse than the one before
   FeeModel fees;
 };
 

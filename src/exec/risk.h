@@ -26,22 +26,22 @@ const char* to_string(TradingState state);
 
 enum class Denial : std::uint8_t {
   kNone,
-  kInvalidOrder,     // quantity not a positive number, unknown side
-  kNoMarketData,     // no quote or last price for the symbol
-  kStaleQuote,       // the quote is older than max_quote_age (for orders that add risk)
-  kOrderQty,         // max_order_qty
-  kOrderNotional,    // max_order_notional
-  kPositionLimit,    // max_position_qty or max_position_notional after the order
-  kGrossExposure,    // max_gross_exposure after the order
-  kNetExposure,      // max_net_exposure after the order
-  kPairCapital,      // an intent's gross notional over max_pair_capital
-  kPriceCollar,      // a limit price further from the mid than price_collar_bps
-  kOrderRate,        // more than max_orders_per_second in the last second of event time
-  kDuplicate,        // a client order id already used, or the same order again within the window
-  kReduceOnly,       // trading state reduce-only and the order adds risk
-  kHalted,           // trading state halted
-  kKillSwitch,       // the kill switch forbids it (paused: no entries; flatten: only closing)
-  kUnhedged,         // max_unhedged_notional reached: no new entries until legs complete
+  kInvalidOrder,   // quantity not a positive number, unknown side
+  kNoMarketData,   // no quote or last price for the symbol
+  kStaleQuote,     // the quote is older than max_quote_age (for orders that add risk)
+  kOrderQty,       // max_order_qty
+  kOrderNotional,  // max_order_notional
+  kPositionLimit,  // max_position_qty or max_position_notional after the order
+  kGrossExposure,  // max_gross_exposure after the order
+  kNetExposure,    // max_net_exposure after the order
+  kPairCapital,    // an intent's gross notional over max_pair_capital
+  kPriceCollar,    // a limit price further from the mid than price_collar_bps
+  kOrderRate,      // more than max_orders_per_second in the last second of event time
+  kDuplicate,      // a client order id already used, or the same order again within the window
+  kReduceOnly,     // trading state reduce-only and the order adds risk
+  kHalted,         // trading state halted
+  kKillSwitch,     // the kill switch forbids it (paused: no entries; flatten: only closing)
+  kUnhedged,       // max_unhedged_notional reached: no new entries until legs complete
   kCount
 };
 // "price_collar", "stale_quote", ...: the reason codes on rejected executions.

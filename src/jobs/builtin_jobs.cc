@@ -19,9 +19,15 @@ const std::vector<BuiltinJobInfo>& builtin_jobs() {
       {"pair_actors", {"window"}, {}, make_pair_actors_job},
       {"trader",
        {"config", "set"},
-       {std::string(topics::kSignals), std::string(topics::kControl), std::string(topics::kOrders),
-        std::string(topics::kExecutions), std::string(topics::kPnl)},
+       {std::string(topics::kSignals), std::string(topics::kPairsControl),
+        std::string(topics::kOrders)},
        make_trader_job},
+      {"execution",
+       {"config", "set", "journal", "audit_log", "ticks", "control", "control_socket", "sigusr1"},
+       {std::string(topics::kExecutions), std::string(topics::kPositions),
+        std::string(topics::kPnl), std::string(topics::kPairPnl),
+        std::string(topics::kControlStatus), std::string(topics::kAudit)},
+       make_execution_job},
   };
   return kJobs;
 }

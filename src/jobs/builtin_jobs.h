@@ -12,9 +12,14 @@
 //   pair_router  pairs.control + bars -> pairs.bars keyed by pair id; params {control}.
 //   pair_actors  pairs.bars -> pairs.signals: the engine's pair actors, pair by pair; params
 //                {window, hedge = "ols" | "kalman", kalman_delta, kalman_ve}.
-//   trader       ticks -> pairs.signals, pairs.control, orders, executions, pnl (and `out`: the
-//                run summary at the end): the whole engine as one job; params {config =
-//                "file.toml", set = ["section.key=value", ...]}.
+//   trader       ticks -> pairs.signals, pairs.control, orders (spread intents and slice marks;
+//                and `out`: the run summary at the end): the engine's decisions as one job;
+//                params {config = "file.toml", set = ["section.key=value", ...]}.
+//   execution    orders + ticks (+ control) -> executions, positions, pnl, pnl.pairs,
+//                control.status, control.audit (and `out`: its summary at the end): the execution
+//                stage (exec/execution_stage.h) with the paper broker; params {config, set,
+//                journal, audit_log, ticks = "ticks", control = "control", control_socket,
+//                sigusr1 = "halt"}.
 // Messages are the JSON forms of model/json.h, keyed by symbol (pair id for signals and control).
 // Each job is driven by one thread (see stream/job.h).
 #pragma once

@@ -14,5 +14,6 @@ std::unique_ptr<stream::Job> make_join_job();
 std::unique_ptr<stream::Job> make_pair_router_job();
 std::unique_ptr<stream::Job> make_pair_actors_job();
 std::unique_ptr<stream::Job> make_trader_job();
+std::unique_ptr<stream::Job> make_execution_job();
 
 }  // namespace pairflow::jobs

@@ -12,6 +12,7 @@
 
 #include "engine/config.h"
 #include "engine/engine.h"
+#include "exec/wire.h"
 #include "jobs/factories.h"
 #include "jobs/params.h"
 #include "model/json.h"
@@ -23,7 +24,7 @@
 namespace pairflow::jobs {
 namespace {
 
-class TraderJob : public stream::Job, private engine::EngineObserver {
+class TraderJob : public stream::Job, private engine::EngineObserver, private engine::IntentSink {
  public:
   bool needs_event_time_order() const override { return true; }
   void setup(stream::JobContext& ctx) override {
@@ -36,8 +37,10 @@ class TraderJob : public stream::Job, private engine::EngineObserver {
       throw stream::JobError(fmt::format("trader: {}", e.what()));
     }
     ctx_ = &ctx;
+    // Decisions go out as intents on `orders`; the `execution` job trades them.
     pipeline_ = std::make_unique<engine::Engine>(config_, symbols_,
-                                                 static_cast<engine::EngineObserver*>(this));
+                                                 static_cast<engine::EngineObserver*>(this),
+                                                 static_cast<engine::IntentSink*>(this));
   }
   void process(const stream::Message& m, stream::JobContext& ctx) override {
     ctx_ = &ctx;
@@ -56,15 +59,18 @@ class TraderJob : public stream::Job, private engine::EngineObserver {
   void on_signal(const Signal& s) override {
     ctx_->emit(topics::kSignals, std::to_string(s.pair), to_json(s));
   }
-  void on_order(const Order& o) override {
-    ctx_->emit(topics::kOrders, symbols_.name(o.symbol), to_json(o, symbols_));
+  void on_order(const Order&) override {}
+  void on_execution(const Execution&) override {}
+  void on_pnl(const PnL&) override {}
+  // One key: intents and slice marks stay in one partition, in decision order.
+  void on_intent(const exec::SpreadIntent& intent) override {
+    ctx_->emit(topics::kOrders, "trader", exec::intent_to_json(intent, symbols_));
   }
-  void on_execution(const Execution& e) override {
-    ctx_->emit(topics::kExecutions, symbols_.name(e.symbol), to_json(e, symbols_));
+  void on_slice(Timestamp now) override {
+    ctx_->emit(topics::kOrders, "trader", exec::slice_to_json(now));
   }
-  void on_pnl(const PnL& p) override { ctx_->emit(topics::kPnl, "portfolio", to_json(p)); }
   void on_control(const screen::PairControl& c) override {
-    ctx_->emit(topics::kControl, std::to_string(c.pair), screen::to_json(c, symbols_));
+    ctx_->emit(topics::kPairsControl, std::to_string(c.pair), screen::to_json(c, symbols_));
   }
 
   engine::EngineConfig config_;

@@ -69,7 +69,8 @@ Result<Tick> TickParser::parse(std::string_view json, SymbolTable& symbols) {
   for (auto [name, optional, target] :
        {std::tuple{"price", false, &tick.price}, std::tuple{"size", false, &tick.size},
         std::tuple{"bid", true, &tick.bid}, std::tuple{"ask", true, &tick.ask},
-        std::tuple{"bid_size", true, &tick.bid_size}, std::tuple{"ask_size", true, &tick.ask_size}}) {
+        std::tuple{"bid_size", true, &tick.bid_size},
+        std::tuple{"ask_size", true, &tick.ask_size}}) {
     Status s = number(obj, name, optional, *target);
     if (!s) return s;
   }

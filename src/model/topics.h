@@ -14,10 +14,15 @@ namespace pairflow::topics {
 
 inline constexpr std::string_view kTicks = "ticks";
 inline constexpr std::string_view kSignals = "pairs.signals";
-inline constexpr std::string_view kControl = "pairs.control";
-inline constexpr std::string_view kOrders = "orders";
+inline constexpr std::string_view kPairsControl = "pairs.control";  // pair (de)activations
+inline constexpr std::string_view kOrders = "orders";  // spread intents and slice marks
 inline constexpr std::string_view kExecutions = "executions";
-inline constexpr std::string_view kPnl = "pnl";
+inline constexpr std::string_view kPositions = "positions";  // per symbol, after each slice
+inline constexpr std::string_view kPnl = "pnl";              // the portfolio's, after each slice
+inline constexpr std::string_view kPairPnl = "pnl.pairs";    // per pair, after each slice
+inline constexpr std::string_view kControl = "control";      // kill switch commands
+inline constexpr std::string_view kControlStatus = "control.status";  // answers to them
+inline constexpr std::string_view kAudit = "control.audit";  // kill switch triggers, re-arms
 inline constexpr std::string_view kDeadLetterPrefix = "dlq.";
 
 // dlq.<job>: where a job's dead letters go.

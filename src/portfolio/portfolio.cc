@@ -45,8 +45,8 @@ Result<std::pair<double, double>> size_entry(const SizingConfig& sizing, const S
   if (!(mid_y > 0) || !(mid_x > 0) || !std::isfinite(signal.hedge_ratio)) {
     return Status(StatusCode::kInvalidArgument, "entry without usable prices or hedge ratio");
   }
-  const double w = sizing.hedge == HedgeMode::kBeta ? signal.hedge_ratio
-                                                    : (signal.hedge_ratio < 0 ? -1.0 : 1.0);
+  const double w =
+      sizing.hedge == HedgeMode::kBeta ? signal.hedge_ratio : (signal.hedge_ratio < 0 ? -1.0 : 1.0);
   const double dollars_y = sizing.capital_per_pair / (1 + std::fabs(w));
   const double direction = signal.action == SignalAction::kEnterLong ? 1.0 : -1.0;
   const double qty_y = direction * std::floor(dollars_y / mid_y);

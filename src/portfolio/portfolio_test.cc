@@ -74,8 +74,8 @@ TEST(Portfolio, PairBooksFollowTaggedFills) {
   book.set_pair(0, 0, 1);
   book.note_entry(0, 2.0);
   auto fill = [&](SymbolId s, Side side, double qty, double price, PairId pair) {
-    book.on_fill(Execution{.ts = 1, .symbol = s, .side = side, .qty = qty, .price = price,
-                           .fee = 0.5, .pair = pair});
+    book.on_fill(Execution{
+        .ts = 1, .symbol = s, .side = side, .qty = qty, .price = price, .fee = 0.5, .pair = pair});
   };
   fill(0, Side::kBuy, 100, 100.01, 0);
   fill(1, Side::kSell, 400, 49.99, 0);

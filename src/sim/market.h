@@ -18,10 +18,10 @@
 #include <string>
 #include <vector>
 
+#include "base/random.h"
 #include "base/symbols.h"
 #include "base/time.h"
 #include "model/messages.h"
-#include "base/random.h"
 
 namespace pairflow::sim {
 

@@ -8,6 +8,7 @@
 //                       snapshot_state()
 //   recover(ctx)        only on restart from a checkpoint, after restore_state, before processing
 //   process_batch(..)   per batch of messages (process(...) per message by default)
+//   on_wake(ctx)        after every poll, with or without messages
 //   snapshot_state()    at every checkpoint: the job's state as JSON text, stored atomically with
 //                       the input position
 //   finish(ctx)         when a finite input (file, stdin) has ended: flush what is pending
@@ -108,6 +109,10 @@ class Job {
   // time (runtime/kafka_transport.h) instead of interleaving them as they arrive.
   virtual bool needs_event_time_order() const { return false; }
   virtual void recover(JobContext& ctx) {}
+  // After every poll of the input, with or without messages (so at most a poll timeout apart
+  // while the job runs): a job with inputs from outside its topics (a control socket, a broker's
+  // session) acts on them here. Its emits are delivered like process()'s.
+  virtual void on_wake(JobContext& ctx) {}
   // Once, when the input has ended for good (a file replay, not a stop or a crash): emit what is
   // still pending, e.g. the last partial bar.
   virtual void finish(JobContext& ctx) {}

@@ -328,6 +328,11 @@ bool JobRunner::step() {
       if (suspects_->ranges.empty()) suspects_.reset();
     }
   }
+  try {
+    job_.on_wake(*context_);
+  } catch (const JobError& e) {
+    log_line(e.what());
+  }
   if (dirty_ && now - last_checkpoint_ >= options_.checkpoint_interval) {
     checkpoint();
     last_checkpoint_ = now;
