@@ -85,7 +85,6 @@ void Engine::on_execution(const Execution& execution) {
   if (log_) log_->on_execution(execution);
 }
 void Engine::on_pnl(const PnL& pnl) {
-  if (selection_ && selection_->ready()) equity_.push_back(pnl.equity);
   if (log_) log_->on_pnl(pnl);
 }
 void Engine::on_position(const Position& position) {
@@ -166,10 +165,11 @@ void Engine::on_slice(Timestamp start, std::span<const Bar> bars) {
       selections_);
   for (const Selection& s : selections_) apply(s);
   // Everything up to `now` is decided: the stage marks, publishes P&L, checks the loss limits.
+  const bool trading = selection_->ready();
   if (stage_) {
-    stage_->on_slice(now);
+    stage_->on_slice(now, trading);
   } else {
-    sink_->on_slice(now);
+    sink_->on_slice(now, trading);
   }
 }
 
@@ -234,6 +234,43 @@ void Engine::trade_slice(Timestamp now) {
   }
 }
 
+void add_execution(Summary& s, const exec::ExecutionStage& stage, const EngineConfig& config,
+                   Timestamp now) {
+  const exec::ExecutionService& service = stage.service();
+  const auto& c = service.counts();
+  s.orders = c.orders;
+  s.fills = c.fills;
+  s.rejected_orders = c.denials + c.broker_rejects;
+  s.intents_failed = c.intents_failed;
+  s.unwinds = c.unwinds;
+  s.chases = c.chases;
+  for (int d = 1; d < static_cast<int>(exec::Denial::kCount); ++d) {
+    const auto n = service.risk().denials(static_cast<exec::Denial>(d));
+    if (n) s.denials[exec::denial_name(static_cast<exec::Denial>(d))] = n;
+  }
+  s.kill_switch = exec::to_string(service.kill_switch().mode());
+  s.trading_state = exec::to_string(service.trading_state());
+  s.unhedged_notional = service.unhedged_notional();
+  const PnL pnl = stage.books().pnl(now);
+  s.gross_pnl = pnl.gross_pnl;
+  s.net_pnl = pnl.net_pnl;
+  s.fees = pnl.fees;
+  s.realism_cost = service.realism_cost();
+  s.ideal_net_pnl = stage.ideal_net_pnl(pnl.net_pnl);
+  s.initial_capital = config.capital();
+  s.trades = 0;
+  for (const portfolio::PairBook& b : stage.books().pairs()) s.trades += b.trades;
+  // Sharpe from per-bar equity changes relative to capital, annualised with 252 sessions of
+  // 6.5 hours of bars; drawdown from the same equity curve (starting at the initial capital).
+  const double bars_per_year =
+      252.0 * 6.5 * kNanosPerHour / static_cast<double>(config.bar_interval);
+  const portfolio::Performance perf =
+      portfolio::performance(stage.equity_curve(), config.capital(), bars_per_year);
+  s.sharpe = perf.sharpe;
+  s.max_drawdown = perf.max_drawdown;
+  s.max_drawdown_pct = perf.max_drawdown_pct;
+}
+
 Summary Engine::summary() const {
   Summary s;
   s.ticks = ticks_;
@@ -253,27 +290,9 @@ Summary Engine::summary() const {
   s.warmup_complete = discovered();
   s.initial_capital = config_.capital();
   if (stage_) {
-    const exec::ExecutionService& service = stage_->service();
-    const auto& c = service.counts();
-    s.orders = c.orders;
-    s.fills = c.fills;
-    s.rejected_orders = c.denials + c.broker_rejects;
-    s.intents_failed = c.intents_failed;
-    s.unwinds = c.unwinds;
-    s.chases = c.chases;
-    for (int d = 1; d < static_cast<int>(exec::Denial::kCount); ++d) {
-      const auto n = service.risk().denials(static_cast<exec::Denial>(d));
-      if (n) s.denials[exec::denial_name(static_cast<exec::Denial>(d))] = n;
-    }
-    s.kill_switch = exec::to_string(service.kill_switch().mode());
-    s.trading_state = exec::to_string(service.trading_state());
-    s.unhedged_notional = service.unhedged_notional();
-    const PnL pnl = stage_->books().pnl(std::max(last_slice_, stage_->now()));
-    s.gross_pnl = pnl.gross_pnl;
-    s.net_pnl = pnl.net_pnl;
-    s.fees = pnl.fees;
-    s.realism_cost = service.realism_cost();
-    s.ideal_net_pnl = stage_->ideal_net_pnl(pnl.net_pnl);
+    add_execution(s, *stage_, config_, std::max(last_slice_, stage_->now()));
+  } else {
+    s.part = Summary::Part::kDecisions;
   }
   s.discovery_tests = selection_ ? selection_->tests() : 0;
   s.discovery_passing = selection_ ? selection_->passing() : 0;
@@ -291,18 +310,8 @@ Summary Engine::summary() const {
       ps.trades = stage_->books().pairs()[p].trades;
       ps.net_pnl = stage_->books().pair_net_pnl(static_cast<PairId>(p));
     }
-    s.trades += ps.trades;
     s.pairs.push_back(ps);
   }
-  // Sharpe from per-bar equity changes relative to capital, annualised with 252 sessions of
-  // 6.5 hours of bars; drawdown from the same equity curve (starting at the initial capital).
-  const double bars_per_year =
-      252.0 * 6.5 * kNanosPerHour / static_cast<double>(config_.bar_interval);
-  const portfolio::Performance perf =
-      portfolio::performance(equity_, config_.capital(), bars_per_year);
-  s.sharpe = perf.sharpe;
-  s.max_drawdown = perf.max_drawdown;
-  s.max_drawdown_pct = perf.max_drawdown_pct;
   return s;
 }
 

@@ -84,8 +84,14 @@ class IntentSink {
  public:
   virtual ~IntentSink() = default;
   virtual void on_intent(const exec::SpreadIntent& intent) = 0;
-  virtual void on_slice(Timestamp now) = 0;
+  // trading: false during discovery's warm-up (its flat equity is not part of the Sharpe ratio).
+  virtual void on_slice(Timestamp now, bool trading) = 0;
 };
+
+// The execution stage's part of a run's summary: orders, fills, risk, P&L, Sharpe and drawdown of
+// its equity curve (the demo's engine and the `execution` job report the same way).
+void add_execution(Summary& summary, const exec::ExecutionStage& stage, const EngineConfig& config,
+                   Timestamp now);
 
 class Engine : private exec::StageEvents {
  public:
@@ -148,7 +154,6 @@ class Engine : private exec::StageEvents {
   std::string first_refused_signal_;
   std::array<std::uint64_t, static_cast<int>(RejectReason::kCount)> rejects_{};
   std::array<std::string, static_cast<int>(RejectReason::kCount)> first_reject_;
-  std::vector<double> equity_;  // after each trading slice
   Timestamp last_slice_ = 0;
 };
 

@@ -7,42 +7,52 @@
 namespace pairflow::engine {
 
 std::string Summary::to_json() const {
+  const bool decisions = part != Part::kExecution, execution = part != Part::kDecisions;
   std::string out;
   JsonWriter w(out);
-  w.begin_object().field("trades", trades).field("gross_pnl", gross_pnl);
-  w.field("net_pnl", net_pnl).field("fees", fees).field("sharpe", sharpe);
-  w.field("max_drawdown", max_drawdown).field("max_drawdown_pct", max_drawdown_pct);
-  w.field("initial_capital", initial_capital).field("ticks", ticks);
-  w.field("rejected_ticks", rejected_ticks).field("bars", bars).field("symbols", symbols);
-  w.field("orders", orders).field("fills", fills).field("rejected_orders", rejected_orders);
-  w.field("intents", intents).field("intents_failed", intents_failed);
-  w.field("unwinds", unwinds).field("chases", chases);
-  w.key("denials").begin_object();
-  for (const auto& [reason, count] : denials) w.field(reason, count);
-  w.end_object().field("kill_switch", kill_switch).field("trading_state", trading_state);
-  w.field("unhedged_notional", unhedged_notional).field("realism_cost", realism_cost);
-  w.field("ideal_net_pnl", ideal_net_pnl);
-  w.field("refused_signals", refused_signals).key("discovery").begin_object();
-  w.field("warmup_bars", warmup_bars).field("warmup_complete", warmup_complete);
-  w.field("tests", discovery_tests).field("passing", discovery_passing).end_object();
-  w.key("rejects").begin_object();
-  for (const auto& [reason, count] : denials) out += fmt::format("denied {} x {}\n", count, reason);
-  if (kill_switch != "none" || trading_state != "active") {
-    out += fmt::format("kill switch {}  trading {}  unhedged notional {:.2f}\n", kill_switch,
-                       trading_state, unhedged_notional);
+  w.begin_object();
+  if (execution) {
+    w.field("trades", trades).field("gross_pnl", gross_pnl);
+    w.field("net_pnl", net_pnl).field("fees", fees).field("sharpe", sharpe);
+    w.field("max_drawdown", max_drawdown).field("max_drawdown_pct", max_drawdown_pct);
+    w.field("initial_capital", initial_capital);
   }
-  for (const auto& [reason, count] : rejects) {
-    w.key(reason).begin_object().field("count", count).field("first", first_reject.at(reason));
-    w.end_object();
+  if (decisions) {
+    w.field("ticks", ticks).field("rejected_ticks", rejected_ticks).field("bars", bars);
+    w.field("symbols", symbols);
   }
-  w.end_object().key("pairs").begin_array();
-  for (const auto& p : pairs) {
-    w.begin_object().field("y", p.y).field("x", p.x).field("hedge_ratio", p.hedge_ratio);
-    w.field("intercept", p.intercept).field("pvalue", p.pvalue).field("adj_pvalue", p.adj_pvalue);
-    w.field("half_life", p.half_life).field("trades", p.trades).field("net_pnl", p.net_pnl);
-    w.end_object();
+  if (execution) {
+    w.field("orders", orders).field("fills", fills).field("rejected_orders", rejected_orders);
   }
-  w.end_array().end_object();
+  w.field("intents", intents);
+  if (execution) {
+    w.field("intents_failed", intents_failed).field("unwinds", unwinds).field("chases", chases);
+    w.key("denials").begin_object();
+    for (const auto& [reason, count] : denials) w.field(reason, count);
+    w.end_object().field("kill_switch", kill_switch).field("trading_state", trading_state);
+    w.field("unhedged_notional", unhedged_notional).field("realism_cost", realism_cost);
+    w.field("ideal_net_pnl", ideal_net_pnl);
+  }
+  if (decisions) {
+    w.field("refused_signals", refused_signals).key("discovery").begin_object();
+    w.field("warmup_bars", warmup_bars).field("warmup_complete", warmup_complete);
+    w.field("tests", discovery_tests).field("passing", discovery_passing).end_object();
+    w.key("rejects").begin_object();
+    for (const auto& [reason, count] : rejects) {
+      w.key(reason).begin_object().field("count", count).field("first", first_reject.at(reason));
+      w.end_object();
+    }
+    w.end_object().key("pairs").begin_array();
+    for (const auto& p : pairs) {
+      w.begin_object().field("y", p.y).field("x", p.x).field("hedge_ratio", p.hedge_ratio);
+      w.field("intercept", p.intercept).field("pvalue", p.pvalue);
+      w.field("adj_pvalue", p.adj_pvalue).field("half_life", p.half_life);
+      if (execution) w.field("trades", p.trades).field("net_pnl", p.net_pnl);
+      w.end_object();
+    }
+    w.end_array();
+  }
+  w.end_object();
   return out;
 }
 

@@ -22,6 +22,9 @@ struct PairSummary {
 };
 
 struct Summary {
+  // Which stages this summary covers: the whole engine (demo, backtest), the trader's decisions
+  // alone (its intents go to an `execution` job), or the execution job alone (orders, fills, P&L).
+  enum class Part : std::uint8_t { kAll, kDecisions, kExecution } part = Part::kAll;
   std::uint64_t ticks = 0, rejected_ticks = 0, bars = 0, slices = 0;
   int symbols = 0;
   int trades = 0;  // pair entries

@@ -784,15 +784,20 @@ TEST(Wire, IntentsRoundTripAndBadOnesNameTheirField) {
   EXPECT_EQ(back->intent.id, i.id);
   EXPECT_EQ(back->intent.y.qty, 100);
   EXPECT_EQ(back->intent.x.symbol, kB);
-  auto slice = parser.parse_orders(slice_to_json(42), symbols);
+  auto slice = parser.parse_orders(slice_to_json(42, false), symbols);
   ASSERT_TRUE(slice);
   EXPECT_EQ(slice->type, OrdersMessage::Type::kSlice);
   EXPECT_EQ(slice->ts, 42);
+  EXPECT_FALSE(slice->trading);
+  auto plain = parser.parse_orders(R"({"type":"slice","ts":7})", symbols);
+  ASSERT_TRUE(plain);
+  EXPECT_TRUE(plain->trading);  // optional, default true
   const std::vector<std::pair<std::string, std::string>> bad = {
       {"{", "not JSON"},
       {"[]", "not a JSON object"},
       {R"({"type":"intent","ts":1})", "pair"},
       {R"({"type":"order","ts":1})", "type"},
+      {R"({"type":"slice","ts":1,"trading":1})", "trading"},
       {R"({"type":"intent","ts":1,"pair":-1})", "pair"},
       {R"({"type":"intent","ts":1,"pair":0,"kind":"buy"})", "kind"},
       {R"({"type":"intent","ts":1,"pair":0,"kind":"entry","y":"AAA","x":"AAA"})", "x"},

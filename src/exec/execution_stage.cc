@@ -136,7 +136,7 @@ void ExecutionStage::pump(Timestamp now) {
   }
 }
 
-void ExecutionStage::on_slice(Timestamp now) {
+void ExecutionStage::on_slice(Timestamp now, bool trading) {
   if (now > now_) now_ = now;
   pump(now_);
   const std::size_t n = symbols_.size();
@@ -146,6 +146,7 @@ void ExecutionStage::on_slice(Timestamp now) {
   }
   const PnL pnl = books_.pnl(now_);
   service_.on_equity(now_, pnl.equity);
+  if (trading) equity_.push_back(pnl.equity);
   events_.on_pnl(pnl);
   const auto& positions = books_.positions();
   for (std::size_t s = 0; s < traded_symbols_.size(); ++s) {

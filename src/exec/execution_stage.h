@@ -80,7 +80,8 @@ class ExecutionStage : private ExecutionEvents {
   void on_tick(const Tick& tick);
   // Invalid intents (unknown legs, a pair's legs changed) are counted and refused: false.
   bool on_intent(const SpreadIntent& target);
-  void on_slice(Timestamp now);
+  // trading: false while the trader warms up; the equity curve (Sharpe, drawdown) starts after it.
+  void on_slice(Timestamp now, bool trading = true);
   // Applies a command; the answer is a one-line JSON status ({"ok":..,"error":..,...}).
   std::string on_command(const ControlCommand& command);
   // End of a finite input: what travels arrives, the legging policy runs out, a last mark.
@@ -98,6 +99,8 @@ class ExecutionStage : private ExecutionEvents {
   // Net P&L had every order filled whole at the touch when it was decided (the naive fill model):
   // net P&L + the cost of realism.
   double ideal_net_pnl(double net_pnl) const;
+  // Equity after each trading slice.
+  const std::vector<double>& equity_curve() const { return equity_; }
 
  private:
   void on_order(const Order& order) override;
@@ -119,6 +122,7 @@ class ExecutionStage : private ExecutionEvents {
   std::vector<char> traded_symbols_, traded_pairs_;  // since the last slice
   std::FILE* audit_ = nullptr;
   Timestamp now_ = 0;
+  std::vector<double> equity_;
   std::uint64_t refused_intents_ = 0, duplicate_intents_ = 0;
 };
 

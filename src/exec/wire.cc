@@ -36,10 +36,10 @@ std::string intent_to_json(const SpreadIntent& i, const SymbolTable& symbols) {
   return out;
 }
 
-std::string slice_to_json(Timestamp ts) {
+std::string slice_to_json(Timestamp ts, bool trading) {
   std::string out;
   JsonWriter w(out);
-  w.begin_object().field("type", "slice").field("ts", ts).end_object();
+  w.begin_object().field("type", "slice").field("ts", ts).field("trading", trading).end_object();
   return out;
 }
 
@@ -118,6 +118,9 @@ Result<OrdersMessage> WireParser::parse_orders(std::string_view json, SymbolTabl
   if (Status s = time_field(*obj, m.ts); !s) return s;
   if (type == "slice") {
     m.type = OrdersMessage::Type::kSlice;
+    simdjson::dom::element e;
+    if (!(*obj)["trading"].get(e) && e.get_bool().get(m.trading))
+      return bad("trading", "is not true or false");
     return m;
   }
   if (type != "intent") return bad("type", "must be \"intent\" or \"slice\"");

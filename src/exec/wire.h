@@ -6,9 +6,11 @@
 //   {"type":"intent","ts":NS,"pair":N,"kind":"entry"|"exit","y":"SYM","y_qty":Q,"x":"SYM",
 //    "x_qty":Q,"hedge_ratio":H,"id":ID}   the pair's target position after the intent (exit: 0, 0);
 //                                         id optional (default intent_id(pair, ts, kind))
-//   {"type":"slice","ts":NS}             the trader decided everything up to ts: ticks before it
+//   {"type":"slice","ts":NS,"trading":B} the trader decided everything up to ts: ticks before it
 //                                         can go to the broker, positions are marked and P&L is
-//                                         published
+//                                         published; trading (optional, default true) is false
+//                                         during discovery's warm-up, whose flat equity does not
+//                                         count in the run's Sharpe ratio
 // control:
 //   {"command":"kill","mode":"pause"|"flatten"|"halt","by":"...","reason":"..."}
 //   {"command":"pause"|"flatten"|"halt"|"resume"|"rearm"|"acknowledge"|"status","by":"...",
@@ -32,6 +34,7 @@ struct OrdersMessage {
   enum class Type : std::uint8_t { kIntent, kSlice } type = Type::kSlice;
   SpreadIntent intent;  // kIntent: legs are the pair's target shares
   Timestamp ts = 0;
+  bool trading = true;  // kSlice
 };
 
 enum class CommandKind : std::uint8_t { kKill, kResume, kRearm, kAcknowledge, kStatus };
@@ -45,7 +48,7 @@ struct ControlCommand {
 };
 
 std::string intent_to_json(const SpreadIntent& intent, const SymbolTable& symbols);
-std::string slice_to_json(Timestamp ts);
+std::string slice_to_json(Timestamp ts, bool trading);
 std::string to_json(const ControlCommand& command);
 
 class WireParser {

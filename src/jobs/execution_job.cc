@@ -10,6 +10,7 @@
 
 #include "base/json_writer.h"
 #include "engine/config.h"
+#include "engine/engine.h"
 #include "exec/execution_stage.h"
 #include "exec/wire.h"
 #include "jobs/factories.h"
@@ -37,7 +38,7 @@ class ExecutionJob : public stream::Job, private exec::StageEvents {
   void setup(stream::JobContext& ctx) override {
     ctx_ = &ctx;
     Params params("execution", ctx.params_json());
-    engine::EngineConfig config;
+    engine::EngineConfig& config = config_;
     const std::string config_path = params.string("config", "");
     try {
       if (!config_path.empty()) config = engine::load_config(config_path);
@@ -107,7 +108,7 @@ class ExecutionJob : public stream::Job, private exec::StageEvents {
     if (!message) throw stream::JobError(fmt::format("orders: {}", message.status().message()));
     release_before(message->ts);
     if (message->type == exec::OrdersMessage::Type::kSlice) {
-      stage_->on_slice(message->ts);
+      stage_->on_slice(message->ts, message->trading);
       return;
     }
     if (!stage_->on_intent(message->intent))
@@ -126,6 +127,7 @@ class ExecutionJob : public stream::Job, private exec::StageEvents {
     ctx_ = &ctx;
     release_before(std::numeric_limits<Timestamp>::max());
     stage_->finish();
+    if (stage_->duplicate_intents()) ctx.metric("duplicate_intents", stage_->duplicate_intents());
     ctx.emit("", "summary", summary());
   }
 
@@ -166,28 +168,13 @@ class ExecutionJob : public stream::Job, private exec::StageEvents {
     }
   }
 
+  // The execution part of the run's summary (the trader's summary has the decisions).
   std::string summary() const {
-    const exec::ExecutionService& s = stage_->service();
-    const auto& c = s.counts();
-    const PnL pnl = stage_->books().pnl(stage_->now());
-    std::string out;
-    JsonWriter w(out);
-    w.begin_object().field("intents", c.intents).field("intents_failed", c.intents_failed);
-    w.field("duplicate_intents", stage_->duplicate_intents());
-    w.field("orders", c.orders).field("fills", c.fills);
-    w.field("rejected_orders", c.denials + c.broker_rejects).field("unwinds", c.unwinds);
-    w.field("chases", c.chases).key("denials").begin_object();
-    for (int d = 1; d < static_cast<int>(exec::Denial::kCount); ++d) {
-      const auto n = s.risk().denials(static_cast<exec::Denial>(d));
-      if (n) w.field(exec::denial_name(static_cast<exec::Denial>(d)), n);
-    }
-    w.end_object().field("kill_switch", exec::to_string(s.kill_switch().mode()));
-    w.field("trading_state", exec::to_string(s.trading_state()));
-    w.field("unhedged_notional", s.unhedged_notional());
-    w.field("gross_pnl", pnl.gross_pnl).field("fees", pnl.fees).field("net_pnl", pnl.net_pnl);
-    w.field("realism_cost", s.realism_cost());
-    w.field("ideal_net_pnl", stage_->ideal_net_pnl(pnl.net_pnl)).end_object();
-    return out;
+    engine::Summary s;
+    s.part = engine::Summary::Part::kExecution;
+    s.intents = stage_->service().counts().intents;
+    engine::add_execution(s, *stage_, config_, stage_->now());
+    return s.to_json();
   }
 
   void on_execution(const Execution& e) override {
@@ -205,6 +192,7 @@ class ExecutionJob : public stream::Job, private exec::StageEvents {
   }
 
   stream::JobContext* ctx_ = nullptr;
+  engine::EngineConfig config_;
   SymbolTable symbols_;
   TickParser tick_parser_;
   exec::WireParser parser_;

@@ -66,8 +66,8 @@ class TraderJob : public stream::Job, private engine::EngineObserver, private en
   void on_intent(const exec::SpreadIntent& intent) override {
     ctx_->emit(topics::kOrders, "trader", exec::intent_to_json(intent, symbols_));
   }
-  void on_slice(Timestamp now) override {
-    ctx_->emit(topics::kOrders, "trader", exec::slice_to_json(now));
+  void on_slice(Timestamp now, bool trading) override {
+    ctx_->emit(topics::kOrders, "trader", exec::slice_to_json(now, trading));
   }
   void on_control(const screen::PairControl& c) override {
     ctx_->emit(topics::kPairsControl, std::to_string(c.pair), screen::to_json(c, symbols_));

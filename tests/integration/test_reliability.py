@@ -262,10 +262,9 @@ def test_integers_beyond_64_bits_reach_python_jobs_whole(tmp_path):
                                      '{"b":[1,-99999999999999999999999],"via":"passthrough"}']
 
 
-# ---- The trader on a partitioned topic ---------------------------------------------------------
+# ---- The trader and the execution job on partitioned topics ------------------------------------
 
-def test_distributed_trader_on_a_partitioned_topic_decides_what_the_embedded_one_does(
-        make_cluster, tmp_path):
+def test_distributed_trader_and_execution_trade_what_the_embedded_ones_do(make_cluster, tmp_path):
     settings = ["market.symbols=12", "market.sessions=2", "market.planted_pairs=2",
                 "discovery.top_k=2"]
     pipeline = tmp_path / "p.toml"
@@ -280,12 +279,20 @@ builtin = "trader"
 in = "ticks"
 out = "summary"
 params = {{ set = {json.dumps(settings)} }}
+
+[[job]]
+name = "execution"
+builtin = "execution"
+in = ["orders", "ticks"]
+out = "execution.summary"
+params = {{ set = {json.dumps(settings)} }}
 ''')
     r = subprocess.run([PAIRFLOW, "run", str(pipeline), "--out-dir", str(tmp_path / "out")],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     c = make_cluster("ticks:4,summary:1,pairs.signals:2,pairs.control:1,orders:2,executions:2,"
-                     "pnl:1,dlq.trader:1")
+                     "positions:2,pnl:1,pnl.pairs:1,control:1,control.status:1,control.audit:1,"
+                     "execution.summary:1,dlq.trader:1,dlq.execution:1")
     src = subprocess.run([PAIRFLOW, "run", str(pipeline), "--job", "source", "--brokers",
                           c.bootstrap], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert src.returncode == 0, src.stderr
@@ -297,17 +304,29 @@ params = {{ set = {json.dumps(settings)} }}
     m = metrics_of(trader.stderr)
     embedded_ticks = sum(1 for _ in open(tmp_path / "out" / "ticks.jsonl"))
     assert m["processed"] == embedded_ticks and m["dead_lettered"] == 0
+    execution = subprocess.run([PAIRFLOW, "run", str(pipeline), "--job", "execution",
+                                "--brokers", c.bootstrap, "--idle-exit", "3"],
+                               capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert execution.returncode == 0, execution.stderr
+    assert c.consume("dlq.execution") == []
 
     def lines(name):
         return (tmp_path / "out" / f"{name}.jsonl").read_text().splitlines()
-    # Orders, fills and signals in the order they were decided, to the byte.
-    for topic in ("orders", "executions", "pairs.signals"):
+    # Fills and signals as they were decided, to the byte.
+    for topic in ("executions", "pairs.signals", "positions"):
         distributed = [v for _, v in c.consume(topic)]
         assert sorted(distributed) == sorted(lines(topic)), topic
+    # Intents and slice marks in decision order (one key); the embedded run's input ends, so it
+    # also marks the last, partial bar, which on a live topic is still open.
+    orders = [v for _, v in c.consume("orders")]
+    assert orders == lines("orders")[:-1] and '"trading":true' in lines("orders")[-1]
+    assert any('"status":"filled"' in v for v in lines("executions"))
     # P&L in order (one partition). The embedded run's input ends, so it also marks the last,
     # partial bar; on a live topic that bar is still open.
     pnl = [v for _, v in c.consume("pnl")]
     assert len(pnl) > 100 and pnl == lines("pnl")[:-1]
+    pair_pnl = [v for _, v in c.consume("pnl.pairs")]
+    assert pair_pnl == lines("pnl.pairs")[:len(pair_pnl)] and len(pair_pnl) > 0
 
 
 def test_cpp_job_outputs_are_checked_as_json():

@@ -82,9 +82,10 @@ def test_bad_python_file_fails_at_start_naming_file_and_line(tmp_path):
     assert r.returncode == 2 and "process" in r.stderr and str(missing) in r.stderr
 
 
-def test_pipeline_trader_job_equals_the_direct_pipeline(tmp_path):
-    """The trading pipeline wired as a job over in-process topics decides exactly what the direct
-    pipeline decides on the same market."""
+def test_pipeline_trader_and_execution_jobs_equal_the_direct_pipeline(tmp_path):
+    """The trading pipeline wired as jobs over in-process topics (the trader decides, the execution
+    job trades) decides, fills and books exactly what the direct pipeline does on the same
+    market."""
     pipeline = tmp_path / "p.toml"
     settings = ["market.symbols=12", "market.sessions=2", "market.planted_pairs=2",
                 "discovery.top_k=2"]
@@ -111,6 +112,13 @@ builtin = "trader"
 in = "ticks"
 out = "summary"
 params = {{ set = {json.dumps(settings)} }}
+
+[[job]]
+name = "execution"
+builtin = "execution"
+in = ["orders", "ticks"]
+out = "execution.summary"
+params = {{ set = {json.dumps(settings)} }}
 ''')
     out_dir = tmp_path / "out"
     r = subprocess.run([PAIRFLOW, "run", str(pipeline), "--out-dir", str(out_dir), "--report",
@@ -120,17 +128,34 @@ params = {{ set = {json.dumps(settings)} }}
     assert report["jobs"]["returns"]["processed"] == report["topics"]["bars.1m"] > 0
     tagged = [json.loads(line) for line in (out_dir / "features.tagged.jsonl").read_text().splitlines()]
     assert all(t["via"] == "returns" for t in tagged)
-    summary = json.loads((out_dir / "summary.jsonl").read_text())
+    decisions = json.loads((out_dir / "summary.jsonl").read_text())
+    execution = json.loads((out_dir / "execution.summary.jsonl").read_text())
     direct = subprocess.run([PAIRFLOW, "demo", "--summary", str(tmp_path / "direct.json")] +
                             sum([["--set", s] for s in settings], []),
                             capture_output=True, text=True, timeout=120)
     assert direct.returncode == 0, direct.stderr
     expected = json.loads((tmp_path / "direct.json").read_text())
-    # The same decisions, fills and P&L to the last bit, although the job numbers symbols in
+    # The same decisions, fills and P&L to the last bit, although the jobs number symbols in
     # arrival order and the generator by name.
-    assert summary == expected
-    orders = (out_dir / "orders.jsonl").read_text().splitlines()
-    assert len(orders) == summary["orders"]
+    assert execution["fills"] > 0
+    for key, value in execution.items():
+        assert expected[key] == value, key
+    expected_pairs = [{k: v for k, v in p.items() if k not in ("trades", "net_pnl")}
+                      for p in expected["pairs"]]
+    assert decisions == {**{k: v for k, v in expected.items() if k in decisions},
+                         "pairs": expected_pairs}
+    assert set(decisions) | set(execution) == set(expected)
+    # Per-pair P&L on pnl.pairs ends where the direct run's pairs end.
+    last = {}
+    for line in (out_dir / "pnl.pairs.jsonl").read_text().splitlines():
+        p = json.loads(line)
+        last[(p["y"], p["x"])] = p
+    for p in expected["pairs"]:
+        assert last[(p["y"], p["x"])]["net_pnl"] == pytest.approx(p["net_pnl"], rel=1e-12)
+        assert last[(p["y"], p["x"])]["trades"] == p["trades"]
+    fills = [json.loads(line) for line in (out_dir / "executions.jsonl").read_text().splitlines()]
+    assert sum(1 for f in fills if f["qty"] > 0) == execution["fills"]
+    assert len({f["client_order_id"] for f in fills}) == execution["orders"]
 
 
 def test_pipeline_file_errors_name_the_file(tmp_path):
