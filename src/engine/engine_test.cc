@@ -341,3 +341,31 @@ TEST(EndToEnd, KalmanHedgeFromTheConfigTrades) {
 
 }  // namespace
 }  // namespace pairflow::engine
+
+namespace pairflow::engine {
+namespace {
+
+// A run whose risk rules denied orders and whose kill switch fired still writes one JSON object
+// (the table's lines belong to to_table alone).
+TEST(Summary, JsonStaysJsonWithDenialsAndAKillSwitch) {
+  Summary s;
+  s.denials["max_order_qty"] = 3;
+  s.kill_switch = "halt";
+  s.trading_state = "halted";
+  s.rejects["nan_price"] = 1;
+  s.first_reject["nan_price"] = "line 3";
+  const std::string json = s.to_json();
+  EXPECT_EQ(json.find('\n'), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("denials":{"max_order_qty":3})"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("rejects":{"nan_price":{"count":1,"first":"line 3"}})"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(s.to_table().find("denied 3 x max_order_qty"), std::string::npos);
+  s.part = Summary::Part::kDecisions;
+  EXPECT_EQ(s.to_json().find("denials"), std::string::npos);
+  s.part = Summary::Part::kExecution;
+  EXPECT_EQ(s.to_json().find("rejects"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pairflow::engine
