@@ -67,6 +67,7 @@ JobMetrics launch_job(stream::Job& job, const LaunchOptions& o) {
     KafkaSource::Options ko;
     ko.event_time_order = o.event_time_order;
     ko.max_idle_ms = o.max_idle_ms;
+    ko.out_of_band = o.out_of_band_topics;
     auto kafka = std::make_unique<KafkaSource>(o.brokers, group, o.inputs, ko);
     if (o.reset_checkpoint) kafka->rewind();  // start over: from the log start, not the group's
     source = std::move(kafka);

@@ -31,6 +31,7 @@ struct LaunchOptions {
   bool binary_codec = false;
   bool event_time_order = false;  // merge input partitions by event time (KafkaSource::Options)
   int max_idle_ms = 500;
+  std::vector<std::string> out_of_band_topics;  // skip the event-time merge (operator commands)
   std::size_t batch_size = 500;
   double checkpoint_interval_s = 1.0, idle_exit_s = 0;
   std::vector<std::string> forbidden_outputs;  // besides the inputs (which are always forbidden)

@@ -374,6 +374,7 @@ JobMetrics run_on_kafka(const PipelineSpec& spec, const std::string& job_name,
   options.output = spec_job->out;
   options.params_json = spec_job->params_json;
   if (job->needs_event_time_order()) options.event_time_order = true;
+  options.out_of_band_topics = job->out_of_band_topics(spec_job->params_json);
   return launch_job(*job, options);
 }
 

@@ -16,5 +16,6 @@ void register_kafka_mock(CLI::App& app);
 void register_run(CLI::App& app);
 void register_features(CLI::App& app);
 void register_screen(CLI::App& app);
+void register_ctl(CLI::App& app);
 
 }  // namespace pairflow::cli

@@ -545,8 +545,9 @@ bool ExecutionService::kill(KillMode mode, Timestamp now, std::string by, std::s
   return true;
 }
 
-void ExecutionService::rearm(Timestamp now, std::string by, double equity) {
-  kill_.rearm(now, std::move(by));
+void ExecutionService::rearm(Timestamp now, std::string by, double equity, std::string reason,
+                             std::string action) {
+  kill_.rearm(now, std::move(by), std::move(reason), std::move(action));
   risk_.rearm(equity);
 }
 

@@ -86,7 +86,8 @@ class ExecutionService {
   void on_equity(Timestamp now, double equity);
 
   bool kill(KillMode mode, Timestamp now, std::string by, std::string reason);
-  void rearm(Timestamp now, std::string by, double equity);
+  void rearm(Timestamp now, std::string by, double equity, std::string reason = "",
+             std::string action = "rearm");
   const KillSwitch& kill_switch() const { return kill_; }
   TradingState trading_state() const { return risk_.state(); }
   const RiskEngine& risk() const { return risk_; }

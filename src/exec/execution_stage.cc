@@ -248,10 +248,10 @@ std::string ExecutionStage::on_command(const ControlCommand& c) {
                                        to_string(service_.kill_switch().mode()),
                                        to_string(service_.trading_state())));
       }
-      service_.rearm(now_, by, books_.pnl(now_).equity);
+      service_.rearm(now_, by, books_.pnl(now_).equity, c.reason, "resume");
       return status_json(true);
     case CommandKind::kRearm:
-      service_.rearm(now_, by, books_.pnl(now_).equity);
+      service_.rearm(now_, by, books_.pnl(now_).equity, c.reason);
       return status_json(true);
     case CommandKind::kAcknowledge:
       service_.acknowledge(now_, by);

@@ -52,9 +52,9 @@ bool KillSwitch::trigger(KillMode mode, Timestamp ts, std::string by, std::strin
   return true;
 }
 
-void KillSwitch::rearm(Timestamp ts, std::string by, std::string reason) {
+void KillSwitch::rearm(Timestamp ts, std::string by, std::string reason, std::string action) {
   mode_ = KillMode::kNone;
-  record({ts, "rearm", KillMode::kNone, std::move(by), std::move(reason)});
+  record({ts, std::move(action), KillMode::kNone, std::move(by), std::move(reason)});
 }
 
 }  // namespace pairflow::exec

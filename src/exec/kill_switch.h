@@ -28,7 +28,8 @@ bool parse_kill_mode(std::string_view text, KillMode& mode);
 
 struct AuditEntry {
   Timestamp ts = 0;
-  std::string action;  // "trigger" or "rearm" (or "ignored" for a weaker trigger while latched)
+  std::string
+      action;  // "trigger", "rearm", "resume" (or "ignored": a weaker trigger while latched)
   KillMode mode = KillMode::kNone;
   std::string by;  // who or what: "risk:daily_loss", "ctl", "control-topic", "signal:SIGUSR1"
   std::string reason;
@@ -42,7 +43,8 @@ class KillSwitch {
 
   // Returns true when the mode changed (the caller acts on it: cancels, flattens).
   bool trigger(KillMode mode, Timestamp ts, std::string by, std::string reason);
-  void rearm(Timestamp ts, std::string by, std::string reason = "");
+  // action: "rearm", or "resume" when an operator lifts their own pause (the audit tells them apart).
+  void rearm(Timestamp ts, std::string by, std::string reason = "", std::string action = "rearm");
   KillMode mode() const { return mode_; }
   bool allows_entries() const { return mode_ == KillMode::kNone; }
   const std::vector<AuditEntry>& audit() const { return audit_; }

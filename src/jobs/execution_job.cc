@@ -34,6 +34,10 @@ constexpr std::size_t kMaxWaitingTicks = 1 << 20;
 class ExecutionJob : public stream::Job, private exec::StageEvents {
  public:
   bool needs_event_time_order() const override { return true; }
+  std::vector<std::string> out_of_band_topics(std::string_view params_json) const override {
+    return {Params("execution", std::string(params_json))
+                .string("control", std::string(topics::kControl))};
+  }
 
   void setup(stream::JobContext& ctx) override {
     ctx_ = &ctx;

@@ -108,6 +108,12 @@ class Job {
   // every symbol). On a partitioned Kafka topic the runtime then merges the partitions by event
   // time (runtime/kafka_transport.h) instead of interleaving them as they arrive.
   virtual bool needs_event_time_order() const { return false; }
+  // Of the inputs merged by event time, those that bypass the merge and go to the job as soon as
+  // they arrive: operator commands, stamped with wall-clock time, must not wait behind a replay
+  // of older market data. `params_json` is the job's params (the topic may be renamed there).
+  virtual std::vector<std::string> out_of_band_topics(std::string_view params_json) const {
+    return {};
+  }
   virtual void recover(JobContext& ctx) {}
   // After every poll of the input, with or without messages (so at most a poll timeout apart
   // while the job runs): a job with inputs from outside its topics (a control socket, a broker's

@@ -235,7 +235,10 @@ void KafkaSource::on_rebalance(rd_kafka_s* rk, int err, void* partitions, void* 
       } else if (self->rewind_) {
         parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
       }
-      if (self->options_.event_time_order) self->buffers_[id] = std::make_unique<Buffer>();
+      const auto& oob = self->options_.out_of_band;
+      if (self->options_.event_time_order &&
+          std::find(oob.begin(), oob.end(), parts->elems[i].topic) == oob.end())
+        self->buffers_[id] = std::make_unique<Buffer>();
     }
     rd_kafka_assign(rk, parts);
     self->assigned_ = parts->cnt > 0;
@@ -306,6 +309,11 @@ bool KafkaSource::poll_ordered(MessageBatch& out, std::size_t max, int timeout_m
     fill(msg, m);
     rd_kafka_message_destroy(m);
     if (auto ts = event_time_of(msg.payload)) msg.ts = *ts;
+    if (std::find(options_.out_of_band.begin(), options_.out_of_band.end(), msg.topic) !=
+        options_.out_of_band.end()) {
+      out.push_back(std::move(msg));
+      continue;
+    }
     auto at = buffers_.find(msg.partition);
     if (at == buffers_.end()) continue;  // revoked meanwhile: the next owner reads it
     Buffer& b = *at->second;

@@ -41,9 +41,11 @@ namespace pairflow::stream {
 // schemas and JSON, integer ns or ISO-8601), else the Kafka timestamp; ties go to the lower
 // partition. Buffers are bounded: a partition far ahead is paused at the client until the others
 // catch up.
+// Topics in `out_of_band` skip the merge: their messages go out as soon as they are read.
 struct KafkaSourceOptions {
   bool event_time_order = false;
   int max_idle_ms = 500;
+  std::vector<std::string> out_of_band;
 };
 
 class KafkaSource : public Source {

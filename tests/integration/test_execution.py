@@ -1,0 +1,140 @@
+"""The execution job as operators meet it: `pairflow ctl` against a running job (its control
+socket), the `control` topic, SIGUSR1, and the audit trail each leaves."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+from conftest import PAIRFLOW, finish
+
+CLUSTER_TOPICS = ("ticks:2,orders:1,control:1,control.status:1,control.audit:1,executions:1,"
+                  "positions:1,pnl:1,pnl.pairs:1,execution.summary:1,dlq.execution:1")
+
+
+def pipeline_file(tmp_path, sock):
+    p = tmp_path / "p.toml"
+    p.write_text(f'''
+external_topics = ["control"]
+[source]
+kind = "generator"
+set = ["market.symbols=6", "market.sessions=1"]
+
+[[job]]
+name = "trader"
+builtin = "trader"
+in = "ticks"
+out = "summary"
+
+[[job]]
+name = "execution"
+builtin = "execution"
+in = ["orders", "ticks", "control"]
+out = "execution.summary"
+params = {{ control_socket = "{sock}", audit_log = "{tmp_path}/audit.jsonl", journal = "{tmp_path}/journal.db" }}
+''')
+    return p
+
+
+def ctl(*args):
+    return subprocess.run([PAIRFLOW, "ctl", *args], capture_output=True, text=True, timeout=60)
+
+
+def wait_until(predicate, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_ctl_sigusr1_and_the_control_topic_drive_a_running_execution_job(make_cluster, tmp_path):
+    c = make_cluster(CLUSTER_TOPICS)
+    sock = str(tmp_path / "exec.sock")
+    pipeline = pipeline_file(tmp_path, sock)
+    job = subprocess.Popen([PAIRFLOW, "run", str(pipeline), "--job", "execution", "--brokers",
+                            c.bootstrap], cwd=tmp_path, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        if not wait_until(lambda: os.path.exists(sock)):
+            job.kill()
+            pytest.fail(f"the control socket never appeared: {job.communicate()[1]}")
+
+        def status():
+            r = ctl("status", "--socket", sock)
+            assert r.returncode == 0, r.stderr
+            return json.loads(r.stdout)
+        assert status()["kill_switch"] == "none"
+        r = ctl("pause", "--socket", sock, "--by", "alice", "--reason", "news at 14:00")
+        assert r.returncode == 0 and json.loads(r.stdout)["kill_switch"] == "pause"
+        r = ctl("resume", "--socket", sock, "--by", "alice")
+        assert r.returncode == 0 and json.loads(r.stdout)["kill_switch"] == "none"
+        r = ctl("kill", "flatten", "--socket", sock, "--by", "bob")
+        assert r.returncode == 0 and json.loads(r.stdout)["kill_switch"] == "flatten"
+        # Latched: resume does not lift a flatten, and a weaker trigger does not weaken it.
+        r = ctl("resume", "--socket", sock, "--by", "bob")
+        assert r.returncode == 1 and "use rearm" in r.stderr
+        assert r.stderr.count("\n") == 1 and json.loads(r.stdout)["ok"] is False
+        r = ctl("pause", "--socket", sock)
+        assert r.returncode == 0 and json.loads(r.stdout)["kill_switch"] == "flatten"
+        r = ctl("rearm", "--socket", sock, "--by", "risk-officer", "--reason", "checked")
+        assert r.returncode == 0 and json.loads(r.stdout)["kill_switch"] == "none"
+        # SIGUSR1 halts (the job's sigusr1 param).
+        job.send_signal(signal.SIGUSR1)
+        assert wait_until(lambda: status()["kill_switch"] == "halt")
+        ctl("rearm", "--socket", sock, "--by", "carol")
+        # The control topic, for the dashboard and other processes.
+        r = ctl("kill", "pause", "--brokers", c.bootstrap, "--by", "dashboard")
+        assert r.returncode == 0, r.stderr
+        assert wait_until(lambda: status()["kill_switch"] == "pause", timeout=60)
+    finally:
+        job.send_signal(signal.SIGTERM)
+        out, err = job.communicate(timeout=60)
+    assert job.returncode == 0, err
+    assert not os.path.exists(sock)  # removed on exit
+    audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    trail = [(a["action"], a["mode"], a["by"]) for a in audit]
+    assert trail == [("trigger", "pause", "alice"), ("resume", "none", "alice"),
+                     ("trigger", "flatten", "bob"), ("ignored", "pause", trail[3][2]),
+                     ("rearm", "none", "risk-officer"), ("trigger", "halt", "signal:SIGUSR1"),
+                     ("rearm", "none", "carol"), ("trigger", "pause", "dashboard")]
+    assert audit[0]["reason"] == "news at 14:00" and audit[4]["reason"] == "checked"
+    # The same trail on control.audit, and every command's answer on control.status.
+    assert [json.loads(v) for _, v in c.consume("control.audit")] == audit
+    statuses = [json.loads(v) for _, v in c.consume("control.status")]
+    assert [s["kill_switch"] for s in statuses] == ["pause", "none", "flatten", "flatten",
+                                                     "flatten", "none", "halt", "none", "pause"]
+    assert c.consume("dlq.execution") == []
+
+
+def test_ctl_errors_are_one_line_and_non_zero(tmp_path):
+    missing = str(tmp_path / "none.sock")
+    r = ctl("status", "--socket", missing)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert missing in r.stderr and "no execution job is listening" in r.stderr
+    r = ctl("explode", "--socket", missing)
+    assert r.returncode == 2 and "unknown action 'explode'" in r.stderr
+    r = ctl("kill", "gently", "--socket", missing)
+    assert r.returncode == 2 and "mode 'gently'" in r.stderr
+    r = ctl("status")
+    assert r.returncode == 2 and "exactly one of --socket" in r.stderr
+
+
+def test_a_bad_control_message_is_dead_lettered_not_fatal(make_cluster, tmp_path):
+    c = make_cluster(CLUSTER_TOPICS)
+    sock = str(tmp_path / "exec.sock")
+    pipeline = pipeline_file(tmp_path, sock)
+    c.produce("control", [("x", '{"command":"explode"}'), ("x", "not json"),
+                          ("x", '{"command":"kill","mode":"halt","by":"test"}')])
+    r = subprocess.run([PAIRFLOW, "run", str(pipeline), "--job", "execution", "--brokers",
+                        c.bootstrap, "--idle-exit", "3"], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    dlq = [json.loads(v) for _, v in c.consume("dlq.execution")]
+    assert len(dlq) == 2
+    assert "command" in dlq[0]["error"] and "not JSON" in dlq[1]["error"]
+    # The good command after them was applied.
+    statuses = [json.loads(v) for _, v in c.consume("control.status")]
+    assert [s["kill_switch"] for s in statuses] == ["halt"]
