@@ -48,7 +48,7 @@ FUZZ_TARGETS := csv_ticks json_tick binary_codec config pipeline_file table_csv
 fuzz: bootstrap
 	@test -f build-fuzz/build.ninja || CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPAIRFLOW_FUZZ=ON -DPAIRFLOW_BUILD_TESTS=OFF \
-	  -DPAIRFLOW_BUILD_BENCH=OFF -DPAIRFLOW_COMPONENTS="base;model;stream;stats;sim;features;screen;pairs;portfolio;exec;engine;jobs;app"
+	  -DPAIRFLOW_BUILD_BENCH=OFF -DPAIRFLOW_COMPONENTS="base;model;stream;stats;sim;features;screen;pairs;portfolio;exec;fix;engine;jobs;app"
 	cmake --build build-fuzz -j $(JOBS)
 	@for t in $(FUZZ_TARGETS); do echo "== fuzz_$$t ($(FUZZ_SECONDS) s)"; \
 	  build-fuzz/bin/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \

@@ -53,8 +53,9 @@ class Broker {
   // Appends the reports produced since the last poll.
   virtual void poll(std::vector<BrokerReport>& out) = 0;
   // The broker's own record, for reconciliation at start-up: what it knows of these orders (the
-  // journal's; a broker may report more) and its positions.
-  virtual BrokerView view(const std::vector<std::uint64_t>& client_order_ids) = 0;
+  // journal's; a broker may report more) and its positions. Throws UserError when the broker
+  // cannot be asked (a FIX session that does not log on).
+  virtual BrokerView view(const std::vector<Order>& orders) = 0;
 };
 
 }  // namespace pairflow::exec

@@ -227,7 +227,7 @@ class RejectingBroker : public Broker {
     out.insert(out.end(), rejects_.begin(), rejects_.end());
     rejects_.clear();
   }
-  BrokerView view(const std::vector<std::uint64_t>& ids) override { return paper_.view(ids); }
+  BrokerView view(const std::vector<Order>& orders) override { return paper_.view(orders); }
 
  private:
   PaperBroker& paper_;

@@ -555,9 +555,9 @@ std::vector<std::string> ExecutionService::recover(Timestamp now) {
   std::vector<std::string> problems;
   if (!journal_) return problems;
   const std::vector<OrderRecord> journaled = journal_->orders();
-  std::vector<std::uint64_t> ids;
-  for (const OrderRecord& r : journaled) ids.push_back(r.order.client_order_id);
-  const BrokerView broker = broker_.view(ids);
+  std::vector<Order> asked;
+  for (const OrderRecord& r : journaled) asked.push_back(r.order);
+  const BrokerView broker = broker_.view(asked);
   for (const IntentRecord& ir : journal_->intents()) {
     PairPosition& p = pairs_[ir.intent.pair];  // every pair that ever traded: its position
     p.y = ir.intent.y.symbol;

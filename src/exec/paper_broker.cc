@@ -83,6 +83,7 @@ void PaperBroker::arrive(const Arrival& a) {
   ++received_;
   const Order& o = a.order;
   if (book_.orders.count(id)) {  // a resend of an order it already has: never executed twice
+    ++duplicates_;
     reports_.push_back({.kind = ReportKind::kReject,
                         .client_order_id = id,
                         .ts = a.at,
@@ -234,7 +235,7 @@ void PaperBroker::poll(std::vector<BrokerReport>& out) {
   reports_.clear();
 }
 
-BrokerView PaperBroker::view(const std::vector<std::uint64_t>&) { return book_; }
+BrokerView PaperBroker::view(const std::vector<Order>&) { return book_; }
 
 void PaperBroker::restore(const std::vector<OrderRecord>& journal) {
   for (const OrderRecord& r : journal) {

@@ -69,7 +69,7 @@ class PaperBroker : public Broker {
   void cancel(std::uint64_t client_order_id, Timestamp now) override;
   void advance(Timestamp now) override;
   void poll(std::vector<BrokerReport>& out) override;
-  BrokerView view(const std::vector<std::uint64_t>& client_order_ids) override;
+  BrokerView view(const std::vector<Order>& orders) override;
   // The paper broker lives and dies with its process: at a restart, the journal's orders that
   // had fills or ended are its record again (what was still travelling is lost with the process
   // and the journal resends it).
@@ -84,6 +84,8 @@ class PaperBroker : public Broker {
   const PaperConfig& config() const { return config_; }
   const FeeModel& fees() const { return config_.fees; }
   std::uint64_t orders_received() const { return received_; }
+  // Orders that arrived with a client order id it already had (refused, never executed twice).
+  std::uint64_t duplicates() const { return duplicates_; }
 
  private:
   struct Working {
@@ -117,7 +119,7 @@ class PaperBroker : public Broker {
   BrokerView book_;
   std::vector<BrokerReport> reports_;
   std::vector<std::pair<double, double>> taken_;  // by symbol: bid and ask size taken this quote
-  std::uint64_t received_ = 0;
+  std::uint64_t received_ = 0, duplicates_ = 0;
 };
 
 }  // namespace pairflow::exec
