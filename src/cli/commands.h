@@ -17,5 +17,6 @@ void register_run(CLI::App& app);
 void register_features(CLI::App& app);
 void register_screen(CLI::App& app);
 void register_ctl(CLI::App& app);
+void register_fix_sim(CLI::App& app);
 
 }  // namespace pairflow::cli

@@ -116,13 +116,13 @@ class TableReader {
 
 void apply_table(EngineConfig& c, const toml::table& root, const std::string& source) {
   static const std::set<std::string> kSections = {
-      "market",    "bars",   "discovery", "screener", "pair_model",
-      "portfolio", "broker", "execution", "risk",     "input"};
+      "market", "bars",      "discovery", "screener", "pair_model", "portfolio",
+      "broker", "execution", "risk",      "input",    "fix"};
   for (const auto& [key, node] : root) {
     if (!kSections.count(std::string(key.str())) || !node.is_table()) {
       throw UserError(
           fmt::format("{}: unknown section '{}' (sections: market, bars, discovery, "
-                      "screener, pair_model, portfolio, broker, execution, risk, input)",
+                      "screener, pair_model, portfolio, broker, execution, risk, fix, input)",
                       source, key.str()));
     }
   }
@@ -220,6 +220,10 @@ void apply_table(EngineConfig& c, const toml::table& root, const std::string& so
   if (auto t = section("broker")) {
     TableReader r(*t, source, "broker");
     exec::PaperConfig& b = c.broker;
+    r.read("kind", c.broker_kind);
+    if (c.broker_kind != "paper" && c.broker_kind != "fix")
+      throw UserError(
+          fmt::format("{}: broker.kind must be 'paper' or 'fix', got '{}'", source, c.broker_kind));
     r.read("commission_per_share", b.fees.commission_per_share);
     r.read("commission_bps", b.fees.commission_bps);
     r.read("min_fee_per_order", b.fees.min_per_order);
@@ -253,6 +257,28 @@ void apply_table(EngineConfig& c, const toml::table& root, const std::string& so
                                   source, sync));
     c.journal_full_sync = sync == "full";
     r.read("audit_log", c.audit_log);
+    r.finish();
+  }
+  if (auto t = section("fix")) {
+    TableReader r(*t, source, "fix");
+    fix::GatewayConfig& f = c.fix;
+    r.read("host", f.session.host);
+    r.read("port", f.session.port);
+    r.read("sender_comp_id", f.session.sender_comp_id);
+    r.read("target_comp_id", f.session.target_comp_id);
+    r.read("heartbeat_s", f.session.heartbeat_s);
+    r.read("reconnect_s", f.session.reconnect_s);
+    r.read("store", f.session.store);
+    r.read("store_path", f.session.store_path);
+    r.read("log_path", f.session.log_path);
+    r.read("throttle_per_s", f.throttle_per_s);
+    std::int64_t queue = static_cast<std::int64_t>(f.queue_limit);
+    r.read("queue_limit", queue);
+    if (queue < 1) throw UserError(fmt::format("{}: fix.queue_limit must be >= 1", source));
+    f.queue_limit = static_cast<std::size_t>(queue);
+    r.read("logon_timeout_s", f.logon_timeout_s);
+    r.read("status_timeout_s", f.status_timeout_s);
+    r.read("account", f.account);
     r.finish();
   }
   if (auto t = section("risk")) {
@@ -400,6 +426,19 @@ void validate(const EngineConfig& c) {
                          {"max_unhedged_notional", k.max_unhedged_notional}}) {
     require(v >= 0, fmt::format("risk.{} must be >= 0 (0 = no limit), got {}", name, v));
   }
+  const fix::GatewayConfig& f = c.fix;
+  require(f.session.port >= 1 && f.session.port <= 65535, "fix.port must be in [1, 65535]");
+  require(!f.session.sender_comp_id.empty() && !f.session.target_comp_id.empty(),
+          "fix.sender_comp_id and target_comp_id must not be empty");
+  require(f.session.heartbeat_s >= 1 && f.session.reconnect_s >= 1,
+          "fix.heartbeat_s and reconnect_s must be >= 1");
+  require(f.session.store == "memory" || f.session.store == "file",
+          "fix.store must be 'memory' or 'file'");
+  require(f.session.store != "file" || !f.session.store_path.empty(),
+          "fix.store = 'file' needs fix.store_path");
+  require(f.throttle_per_s >= 0, "fix.throttle_per_s must be >= 0 (0 = no limit)");
+  require(f.logon_timeout_s > 0 && f.status_timeout_s > 0,
+          "fix.logon_timeout_s and status_timeout_s must be > 0");
   require(c.max_rejects >= -1, "input.max_rejects must be >= -1");
   require(c.screen_every >= 1, "screener.screen_every must be >= 1");
   require(c.actor_threads >= 1 && c.actor_threads <= 64, "screener.threads must be in [1, 64]");

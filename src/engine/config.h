@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "exec/execution_stage.h"
+#include "fix/fix_config.h"
 #include "pairs/actors.h"
 #include "pairs/pair_model.h"
 #include "portfolio/portfolio.h"
@@ -36,6 +37,8 @@ struct EngineConfig {
   portfolio::SizingConfig sizing;            // [portfolio]
   double initial_capital = 0;                // [portfolio] 0 = capital_per_pair * top_k
   exec::PaperConfig broker;                  // [broker]: fees and the paper fill model
+  std::string broker_kind = "paper";         // [broker] kind: "paper" | "fix" (execution job)
+  fix::GatewayConfig fix;                    // [fix]: the FIX session (broker.kind = "fix")
   exec::ExecConfig execution;                // [execution] legging, [risk] limits
   std::string journal;                       // [execution] journal: SQLite file ("" = none)
   bool journal_full_sync = true;             // [execution] journal_sync = "full" | "normal"

@@ -63,6 +63,10 @@ Engine::Engine(const EngineConfig& config, SymbolTable& symbols, EngineObserver*
     : config_(config), symbols_(symbols), log_(log), sink_(sink), bars_(config.bar_interval) {
   validate(config_);
   if (!sink_) {
+    if (config_.broker_kind != "paper")
+      throw UserError(
+          "broker.kind = 'fix' is for the execution job (pairflow run PIPELINE.toml --job "
+          "execution); demo and backtest trade with the paper broker");
     exec::StageEvents& events = *this;
     stage_ = std::make_unique<exec::ExecutionStage>(stage_config(config_), symbols_, events);
     const auto problems = stage_->start(0);
@@ -235,7 +239,9 @@ void Engine::trade_slice(Timestamp now) {
 }
 
 void add_execution(Summary& s, const exec::ExecutionStage& stage, const EngineConfig& config,
-                   Timestamp now) {
+                   const SymbolTable& symbols, Timestamp now) {
+  for (const Position& p : stage.books().positions())
+    if (p.qty != 0) s.positions[symbols.name(p.symbol)] = p.qty;
   const exec::ExecutionService& service = stage.service();
   const auto& c = service.counts();
   s.orders = c.orders;
@@ -290,7 +296,7 @@ Summary Engine::summary() const {
   s.warmup_complete = discovered();
   s.initial_capital = config_.capital();
   if (stage_) {
-    add_execution(s, *stage_, config_, std::max(last_slice_, stage_->now()));
+    add_execution(s, *stage_, config_, symbols_, std::max(last_slice_, stage_->now()));
   } else {
     s.part = Summary::Part::kDecisions;
   }

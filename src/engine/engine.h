@@ -91,7 +91,7 @@ class IntentSink {
 // The execution stage's part of a run's summary: orders, fills, risk, P&L, Sharpe and drawdown of
 // its equity curve (the demo's engine and the `execution` job report the same way).
 void add_execution(Summary& summary, const exec::ExecutionStage& stage, const EngineConfig& config,
-                   Timestamp now);
+                   const SymbolTable& symbols, Timestamp now);
 
 class Engine : private exec::StageEvents {
  public:

@@ -31,7 +31,9 @@ std::string Summary::to_json() const {
     for (const auto& [reason, count] : denials) w.field(reason, count);
     w.end_object().field("kill_switch", kill_switch).field("trading_state", trading_state);
     w.field("unhedged_notional", unhedged_notional).field("realism_cost", realism_cost);
-    w.field("ideal_net_pnl", ideal_net_pnl);
+    w.field("ideal_net_pnl", ideal_net_pnl).key("positions").begin_object();
+    for (const auto& [symbol, qty] : positions) w.field(symbol, qty);
+    w.end_object();
   }
   if (decisions) {
     w.field("refused_signals", refused_signals).key("discovery").begin_object();

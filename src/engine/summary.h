@@ -30,7 +30,8 @@ struct Summary {
   int trades = 0;  // pair entries
   std::uint64_t orders = 0, fills = 0, rejected_orders = 0;
   std::uint64_t intents = 0, intents_failed = 0, unwinds = 0, chases = 0;  // spread intents
-  std::map<std::string, std::uint64_t> denials;                // pre-trade risk reason -> count
+  std::map<std::string, std::uint64_t> denials;  // pre-trade risk reason -> count
+  std::map<std::string, double> positions;       // open at the end: symbol -> signed shares
   std::string kill_switch = "none", trading_state = "active";  // at the end of the run
   double unhedged_notional = 0;                                // at the end of the run
   double realism_cost = 0;   // fills against the touch when decided (slippage, latency, depth)

@@ -22,6 +22,12 @@ CsvTickSource::CsvTickSource(const std::string& path, SymbolTable& symbols)
     throw UserError(fmt::format("{}:1: has '{}' without '{}': quotes need both bid and ask", path,
                                 bid_ < 0 ? "ask" : "bid", bid_ < 0 ? "bid" : "ask"));
   }
+  bid_size_ = header.index("bid_size");
+  ask_size_ = header.index("ask_size");
+  if ((bid_size_ < 0) != (ask_size_ < 0) || (bid_size_ >= 0 && bid_ < 0)) {
+    throw UserError(fmt::format(
+        "{}:1: displayed sizes need bid_size and ask_size together, with bid and ask", path));
+  }
   columns_ = header.names().size();
 }
 
@@ -69,6 +75,10 @@ ReadResult CsvTickSource::next(Tick& tick, std::string& error) {
     return ReadResult::kBadRow;
   tick.bid = tick.ask = kNaN;
   if (bid_ >= 0 && (!number(bid_, "bid", tick.bid, true) || !number(ask_, "ask", tick.ask, true)))
+    return ReadResult::kBadRow;
+  tick.bid_size = tick.ask_size = kNaN;
+  if (bid_size_ >= 0 && (!number(bid_size_, "bid_size", tick.bid_size, true) ||
+                         !number(ask_size_, "ask_size", tick.ask_size, true)))
     return ReadResult::kBadRow;
   tick.symbol = symbols_.intern(f[symbol_]);
   return ReadResult::kTick;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "base/crash_point.h"
+
 namespace pairflow::exec {
 namespace {
 
@@ -180,13 +182,16 @@ bool ExecutionService::send(IntentState& s, const Order& order, LegRole role, bo
   r.status = OrderStatus::kNew;
   r.ideal_price = market_.touch(order.symbol, order.side);
   r.updated = now;
+  crash_point("before_journal");
   journal(r);  // write-ahead: a crash from here on finds the order in the journal
+  crash_point("before_send");
   orders_[order.client_order_id] = r;
   intent_of_[order.client_order_id] = s.record.intent.id;
   s.orders.push_back(order.client_order_id);
   ++counts_.orders;
   events_.on_order(order);
   broker_.send(order, now);
+  crash_point("after_send");  // the first hit: between the two legs of an entry
   OrderRecord& sent = orders_[order.client_order_id];
   sent.status = OrderStatus::kSent;
   journal(sent);
@@ -293,6 +298,7 @@ void ExecutionService::handle(const BrokerReport& rep) {
     case ReportKind::kAck:
       if (can_move(r.status, OrderStatus::kAcknowledged)) r.status = OrderStatus::kAcknowledged;
       journal(r);
+      crash_point("after_ack");
       events_.on_execution(execution_of(r, ExecStatus::kAcknowledged, ts, 0, kNaN, 0, ""));
       return;
     case ReportKind::kFill: {
@@ -305,7 +311,9 @@ void ExecutionService::handle(const BrokerReport& rep) {
       const bool done = r.remaining() <= kEps || rep.done;
       r.status = done ? OrderStatus::kFilled : OrderStatus::kPartiallyFilled;
       if (done && r.remaining() > kEps) r.status = OrderStatus::kExpired;
+      crash_point("before_fill_journal");
       journal(r);
+      if (r.status == OrderStatus::kPartiallyFilled) crash_point("between_fills");
       ++counts_.fills;
       book_fill(r, q);
       if (std::isfinite(r.ideal_price))

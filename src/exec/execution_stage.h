@@ -82,6 +82,9 @@ class ExecutionStage : private ExecutionEvents {
   bool on_intent(const SpreadIntent& target);
   // trading: false while the trader warms up; the equity curve (Sharpe, drawdown) starts after it.
   void on_slice(Timestamp now, bool trading = true);
+  // Takes the broker's reports now, at the stage's time (a live broker's reports arrive between
+  // messages).
+  void poll_broker() { pump(now_); }
   // Applies a command; the answer is a one-line JSON status ({"ok":..,"error":..,...}).
   std::string on_command(const ControlCommand& command);
   // End of a finite input: what travels arrives, the legging policy runs out, a last mark.

@@ -2,10 +2,12 @@
 // exec/execution_stage.h on its own, between the trader's intents and the broker.
 #include <fmt/format.h>
 
+#include <chrono>
 #include <deque>
 #include <limits>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/json_writer.h"
@@ -13,6 +15,7 @@
 #include "engine/engine.h"
 #include "exec/execution_stage.h"
 #include "exec/wire.h"
+#include "fix/fix_gateway.h"
 #include "jobs/factories.h"
 #include "jobs/params.h"
 #include "model/json.h"
@@ -59,8 +62,14 @@ class ExecutionJob : public stream::Job, private exec::StageEvents {
     if (!exec::parse_kill_mode(on_signal, sigusr1_mode_) || sigusr1_mode_ == exec::KillMode::kNone)
       params.fail("sigusr1", "pause, flatten or halt");
     try {
-      stage_ = std::make_unique<exec::ExecutionStage>(stage, symbols_,
-                                                      static_cast<exec::StageEvents&>(*this));
+      std::unique_ptr<exec::Broker> broker;
+      if (config_.broker_kind == "fix") {
+        auto gateway = std::make_unique<fix::FixGateway>(config_.fix, symbols_);
+        gateway_ = gateway.get();
+        broker = std::move(gateway);
+      }
+      stage_ = std::make_unique<exec::ExecutionStage>(
+          stage, symbols_, static_cast<exec::StageEvents&>(*this), std::move(broker));
       const std::string socket = params.string("control_socket", "");
       if (!socket.empty()) control_ = std::make_unique<stream::ControlSocket>(socket);
     } catch (const UserError& e) {
@@ -125,11 +134,25 @@ class ExecutionJob : public stream::Job, private exec::StageEvents {
   void on_wake(stream::JobContext& ctx) override {
     ctx_ = &ctx;
     serve_operators();
+    if (gateway_) {
+      stage_->poll_broker();
+      report_gateway();
+    }
   }
 
   void finish(stream::JobContext& ctx) override {
     ctx_ = &ctx;
     release_before(std::numeric_limits<Timestamp>::max());
+    if (gateway_) {
+      // A live broker answers in its own time: wait (bounded) for the working orders to end.
+      const auto until = std::chrono::steady_clock::now() +
+                         std::chrono::duration<double>(config_.fix.status_timeout_s);
+      while (!stage_->service().idle() && std::chrono::steady_clock::now() < until) {
+        stage_->poll_broker();
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      report_gateway();
+    }
     stage_->finish();
     if (stage_->duplicate_intents()) ctx.metric("duplicate_intents", stage_->duplicate_intents());
     ctx.emit("", "summary", summary());
@@ -141,6 +164,29 @@ class ExecutionJob : public stream::Job, private exec::StageEvents {
       stage_->on_tick(waiting_.front());
       waiting_.pop_front();
     }
+  }
+
+  // The gateway's counters as job metrics (fix_*), and its problems in the log.
+  void report_gateway() {
+    const fix::GatewayCounts c = gateway_->counts();
+    const std::pair<const char*, std::uint64_t fix::GatewayCounts::*> fields[] = {
+        {"fix_orders_sent", &fix::GatewayCounts::orders_sent},
+        {"fix_cancels_sent", &fix::GatewayCounts::cancels_sent},
+        {"fix_throttled", &fix::GatewayCounts::throttled},
+        {"fix_queue_full", &fix::GatewayCounts::queue_full},
+        {"fix_duplicate_reports", &fix::GatewayCounts::duplicate_reports},
+        {"fix_bad_reports", &fix::GatewayCounts::bad_reports},
+        {"fix_unknown_reports", &fix::GatewayCounts::unknown_reports},
+        {"fix_session_problems", &fix::GatewayCounts::session_problems},
+        {"fix_logons", &fix::GatewayCounts::logons},
+        {"fix_logouts", &fix::GatewayCounts::logouts}};
+    for (const auto& [name, field] : fields) {
+      if (c.*field != reported_.*field)
+        ctx_->metric(name, static_cast<double>(c.*field - reported_.*field));
+    }
+    reported_ = c;
+    for (const std::string& problem : gateway_->take_problems())
+      ctx_->log(stream::LogLevel::kWarning, fmt::format("execution: fix: {}", problem));
   }
 
   // Commands from `pairflow ctl` and SIGUSR1, between messages.
@@ -177,7 +223,7 @@ class ExecutionJob : public stream::Job, private exec::StageEvents {
     engine::Summary s;
     s.part = engine::Summary::Part::kExecution;
     s.intents = stage_->service().counts().intents;
-    engine::add_execution(s, *stage_, config_, stage_->now());
+    engine::add_execution(s, *stage_, config_, symbols_, stage_->now());
     return s.to_json();
   }
 
@@ -202,6 +248,8 @@ class ExecutionJob : public stream::Job, private exec::StageEvents {
   exec::WireParser parser_;
   std::unique_ptr<exec::ExecutionStage> stage_;
   std::unique_ptr<stream::ControlSocket> control_;
+  fix::FixGateway* gateway_ = nullptr;  // owned by stage_, when broker.kind = "fix"
+  fix::GatewayCounts reported_;
   std::deque<Tick> waiting_;
   Timestamp last_tick_ts_ = std::numeric_limits<Timestamp>::min();
   std::string ticks_topic_, control_topic_;
