@@ -357,8 +357,7 @@ TEST(Summary, JsonStaysJsonWithDenialsAndAKillSwitch) {
   const std::string json = s.to_json();
   EXPECT_EQ(json.find('\n'), std::string::npos) << json;
   EXPECT_NE(json.find(R"("denials":{"max_order_qty":3})"), std::string::npos) << json;
-  EXPECT_NE(json.find(R"("rejects":{"nan_price":{"count":1,"first":"line 3"}})"),
-            std::string::npos)
+  EXPECT_NE(json.find(R"("rejects":{"nan_price":{"count":1,"first":"line 3"}})"), std::string::npos)
       << json;
   EXPECT_NE(s.to_table().find("denied 3 x max_order_qty"), std::string::npos);
   s.part = Summary::Part::kDecisions;

@@ -31,6 +31,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "base/symbols.h"
@@ -172,7 +173,7 @@ class ExecutionService {
   std::map<PairId, PairPosition> pairs_;
   std::vector<double> positions_;  // by symbol
   std::vector<BrokerReport> reports_;
-  std::set<std::uint64_t> seen_intents_;
+  std::unordered_set<std::uint64_t> seen_intents_;
   mutable std::vector<double> exposure_;  // scratch of view_of()
   std::vector<OrderRecord> history_;      // finished orders, for reports
   double realism_cost_ = 0;

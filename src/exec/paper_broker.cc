@@ -74,7 +74,7 @@ void PaperBroker::arrive(const Arrival& a) {
       reports_.push_back({.kind = ReportKind::kCancelReject,
                           .client_order_id = id,
                           .ts = a.at,
-                          .reason = book_.orders.count(id) ? "too_late" : "unknown_order"});
+                          .reason = orders_.count(id) ? "too_late" : "unknown_order"});
       return;
     }
     end(it->second, a.at, ReportKind::kCancelled, "cancelled");
@@ -82,7 +82,8 @@ void PaperBroker::arrive(const Arrival& a) {
   }
   ++received_;
   const Order& o = a.order;
-  if (book_.orders.count(id)) {  // a resend of an order it already has: never executed twice
+  auto [slot, inserted] = orders_.try_emplace(id);
+  if (!inserted) {  // a resend of an order it already has: never executed twice
     ++duplicates_;
     reports_.push_back({.kind = ReportKind::kReject,
                         .client_order_id = id,
@@ -91,7 +92,7 @@ void PaperBroker::arrive(const Arrival& a) {
                         .reason = "duplicate_client_order_id"});
     return;
   }
-  BrokerOrder& b = book_.orders[id];
+  BrokerOrder& b = slot->second;
   b.client_order_id = id;
   b.symbol = o.symbol;
   b.side = o.side;
@@ -165,11 +166,11 @@ void PaperBroker::fill(Working& w, Timestamp at, double qty, double price, bool 
   if (last && w.fees + fee < config_.fees.min_per_order) fee = config_.fees.min_per_order - w.fees;
   w.fees += fee;
   const std::uint64_t id = w.order.client_order_id;
-  BrokerOrder& b = book_.orders[id];
+  BrokerOrder& b = orders_[id];
   b.filled = w.filled;
   b.avg_price = w.notional / w.filled;
   b.fees = w.fees;
-  book_.positions[w.order.symbol] += w.order.side == Side::kBuy ? qty : -qty;
+  positions_[w.order.symbol] += w.order.side == Side::kBuy ? qty : -qty;
   reports_.push_back({.kind = ReportKind::kFill,
                       .client_order_id = id,
                       .ts = at,
@@ -190,7 +191,7 @@ void PaperBroker::end(Working& w, Timestamp at, ReportKind kind, std::string rea
   double fee = 0;
   if (w.filled > 0 && w.fees < config_.fees.min_per_order)
     fee = config_.fees.min_per_order - w.fees;
-  BrokerOrder& b = book_.orders[id];
+  BrokerOrder& b = orders_[id];
   b.open = false;
   b.fees += fee;
   reports_.push_back({.kind = kind,
@@ -235,12 +236,17 @@ void PaperBroker::poll(std::vector<BrokerReport>& out) {
   reports_.clear();
 }
 
-BrokerView PaperBroker::view(const std::vector<Order>&) { return book_; }
+BrokerView PaperBroker::view(const std::vector<Order>&) {
+  BrokerView view;
+  view.orders.insert(orders_.begin(), orders_.end());
+  view.positions = positions_;
+  return view;
+}
 
 void PaperBroker::restore(const std::vector<OrderRecord>& journal) {
   for (const OrderRecord& r : journal) {
     if (!is_terminal(r.status) && !(r.filled > 0)) continue;  // never reached the broker
-    BrokerOrder& b = book_.orders[r.order.client_order_id];
+    BrokerOrder& b = orders_[r.order.client_order_id];
     b.client_order_id = r.order.client_order_id;
     b.symbol = r.order.symbol;
     b.side = r.order.side;
@@ -250,7 +256,7 @@ void PaperBroker::restore(const std::vector<OrderRecord>& journal) {
     b.fees = r.fees;
     b.open = false;  // what worked at the crash ended with the process
     if (r.filled > 0)
-      book_.positions[r.order.symbol] += r.order.side == Side::kBuy ? r.filled : -r.filled;
+      positions_[r.order.symbol] += r.order.side == Side::kBuy ? r.filled : -r.filled;
   }
 }
 

@@ -28,6 +28,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <queue>
 #include <string>
 #include <unordered_map>
@@ -114,9 +115,10 @@ class PaperBroker : public Broker {
   MarketBook market_;
   std::priority_queue<Arrival, std::vector<Arrival>, std::greater<>> travelling_;
   std::uint64_t seq_ = 0;
-  std::unordered_map<std::uint64_t, Working> working_;  // by client order id, live orders
-  std::vector<std::uint64_t> resting_;                  // ids of resting limit orders, in order
-  BrokerView book_;
+  std::unordered_map<std::uint64_t, Working> working_;     // by client order id, live orders
+  std::vector<std::uint64_t> resting_;                     // ids of resting limit orders, in order
+  std::unordered_map<std::uint64_t, BrokerOrder> orders_;  // every order received, by id
+  std::map<SymbolId, double> positions_;
   std::vector<BrokerReport> reports_;
   std::vector<std::pair<double, double>> taken_;  // by symbol: bid and ask size taken this quote
   std::uint64_t received_ = 0, duplicates_ = 0;

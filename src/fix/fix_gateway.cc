@@ -68,6 +68,7 @@ void FixGateway::on_message(const FixMessage& m) {
     return;
   }
   inbox_.push_back(std::move(*r));
+  changed_.notify_all();
 }
 
 bool FixGateway::wait_for_logon(double timeout_s) {
@@ -235,6 +236,11 @@ exec::BrokerView FixGateway::view(const std::vector<Order>& orders) {
     if (!b.open) done_.insert(o.client_order_id);
   }
   return view;
+}
+
+bool FixGateway::wait_for_reports(std::chrono::microseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] { return !inbox_.empty(); });
 }
 
 GatewayCounts FixGateway::counts() const {

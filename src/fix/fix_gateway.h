@@ -67,6 +67,9 @@ class FixGateway : public exec::Broker, private BridgeEvents {
   exec::BrokerView view(const std::vector<Order>& orders) override;
 
   bool logged_on() const { return bridge_->logged_on(); }
+  // Blocks until a report is waiting or `timeout` passes (a thread that only executes waits here
+  // instead of spinning on poll()).
+  bool wait_for_reports(std::chrono::microseconds timeout);
   std::size_t queued() const { return outbox_.size(); }
   GatewayCounts counts() const;
   // The first reason of each kind of unreadable report, for the log.
