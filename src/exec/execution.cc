@@ -272,6 +272,7 @@ bool ExecutionService::submit(const SpreadIntent& intent, Timestamp now) {
   }
   if (denied) {
     for (const auto& [role, o] : legs) deny(o, denied, now);
+    ++counts_.intents_failed;  // decided, never traded: counted with the intents that failed
     return false;
   }
   ++counts_.intents;

@@ -114,8 +114,9 @@ void ExecutionStage::submit_target(const SpreadIntent& target) {
   SpreadIntent delta = target;
   delta.y.qty = target.y.qty - held_y;
   delta.x.qty = target.x.qty - held_x;
-  if (target.kind == IntentKind::kEntry) books_.note_entry(target.pair, target.hedge_ratio);
-  service_.submit(delta, now_);
+  // A pair trade counts when its entry passed risk and went to the broker.
+  if (service_.submit(delta, now_) && target.kind == IntentKind::kEntry)
+    books_.note_entry(target.pair, target.hedge_ratio);
 }
 
 void ExecutionStage::pump(Timestamp now) {
