@@ -2,9 +2,11 @@
 // for trying the FIX gateway without a broker. Its market is the generated market of the config
 // (the one `pairflow demo` trades) or a ticks CSV file. SIGUSR1 drops the connection (the gateway
 // reconnects and recovers by resend); SIGINT or SIGTERM stops it and prints its state.
+#include <fcntl.h>
 #include <fmt/format.h>
-#include <pthread.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -19,6 +21,13 @@
 
 namespace pairflow::cli {
 namespace {
+
+int g_signal_pipe[2] = {-1, -1};
+
+void on_signal(int signal) {
+  const unsigned char byte = static_cast<unsigned char>(signal);
+  [[maybe_unused]] const ssize_t n = ::write(g_signal_pipe[1], &byte, 1);
+}
 
 struct SimOptions {
   CommonOptions common;
@@ -46,13 +55,14 @@ void run_sim(const SimOptions& o) {
   if (o.store == "file" && o.store_path.empty())
     throw UserError("fix-sim: --store file needs --store-path DIR");
 
-  // Block the stop signals and SIGUSR1 before QuickFIX starts its threads; this thread waits.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGUSR1);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Signals are handled by whichever thread receives them (QuickFIX's, a sanitizer's): the
+  // handler only writes the signal's number to a pipe, and this thread reads it.
+  if (::pipe2(g_signal_pipe, O_CLOEXEC) != 0) throw UserError("fix-sim: pipe failed");
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (int s : {SIGINT, SIGTERM, SIGUSR1}) sigaction(s, &sa, nullptr);
 
   SymbolTable symbols;
   std::function<bool(Tick&)> feed;
@@ -87,9 +97,10 @@ void run_sim(const SimOptions& o) {
               o.target.c_str());
   std::fflush(stdout);
   while (true) {
-    int signal = 0;
-    sigwait(&signals, &signal);
-    if (signal != SIGUSR1) break;
+    unsigned char signal = 0;
+    const ssize_t n = ::read(g_signal_pipe[0], &signal, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != 1 || signal != SIGUSR1) break;
     simulator.drop();
     std::fprintf(stderr, "pairflow: fix-sim: SIGUSR1: connection dropped\n");
   }

@@ -155,7 +155,9 @@ void PaperBroker::take(Working& w, Timestamp at, double limit) {
     const double available = (level + 1) * shown - taken;
     const double qty = std::min(left, available);
     taken += qty;
-    fill(w, at, qty, price, qty >= left);
+    const bool last = qty >= left;
+    fill(w, at, qty, price, last);
+    if (last) return;  // fill() ended the order: `w` is gone
   }
 }
 

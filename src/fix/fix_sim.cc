@@ -45,6 +45,7 @@ void FixSimulator::drop() {
     ++state_.drops;
   }
   bridge_->drop();
+  save_state();
 }
 
 SimState FixSimulator::state() const {
@@ -278,6 +279,7 @@ void FixSimulator::reject_message(const FixMessage& m, const std::string& why) {
 
 void FixSimulator::save_state() {
   if (config_.state_path.empty()) return;
+  std::lock_guard lock(save_mutex_);  // drop() saves from another thread
   const std::string json = state().to_json();
   const std::string tmp = config_.state_path + ".tmp";
   if (std::FILE* f = std::fopen(tmp.c_str(), "w")) {

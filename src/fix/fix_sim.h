@@ -90,6 +90,7 @@ class FixSimulator : private BridgeEvents {
   std::map<std::uint64_t, std::string> cancel_ids_;
   mutable std::mutex mutex_;
   SimState state_;
+  std::mutex save_mutex_;
   std::unique_ptr<QuickFixBridge> bridge_;  // last: stopped first
 };
 

@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -265,6 +267,118 @@ TEST(FixGateway, NoCounterpartyIsAOneLineErrorNotAHang) {
   } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("no logon to 127.0.0.1:"), std::string::npos) << e.what();
   }
+}
+
+// A counterparty that answers every order with whatever `reply` makes of it (garbled reports).
+struct RawCounterparty : BridgeEvents {
+  explicit RawCounterparty(int port, std::function<FixMessage(const FixMessage&)> reply)
+      : reply_(std::move(reply)) {
+    BridgeSettings s;
+    s.acceptor = true;
+    s.port = port;
+    s.sender_comp_id = "FIXSIM";
+    s.target_comp_id = "PAIRFLOW";
+    bridge = std::make_unique<QuickFixBridge>(s, *this);
+    bridge->start();
+  }
+  ~RawCounterparty() override { bridge->stop(); }
+  void on_message(const FixMessage& m) override {
+    if (m.type == "D") bridge->send(reply_(m), true);
+  }
+  std::function<FixMessage(const FixMessage&)> reply_;
+  std::unique_ptr<QuickFixBridge> bridge;
+};
+
+TEST(FixGateway, GarbledReportsAreCountedNeverBooked) {
+  const int port = free_port();
+  RawCounterparty counterparty(port, [](const FixMessage& order) {
+    FixMessage r;
+    r.type = "8";
+    r.add(37, "1").add(17, "E1").add(11, *order.get(11)).add(150, "F").add(39, "2");
+    r.add(14, "lots").add(151, "0").add(32, "10").add(31, "100");  // CumQty garbled
+    return r;
+  });
+  GatewayConfig g;
+  g.session.port = port;
+  g.logon_timeout_s = 20;
+  SymbolTable symbols;
+  const SymbolId a = symbols.intern("AAA");
+  FixGateway gateway(g, symbols);
+  gateway.view({});
+  gateway.send(market(1, a, Side::kBuy, 10, kT0), kT0);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (gateway.counts().bad_reports == 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::vector<exec::BrokerReport> reports;
+  gateway.poll(reports);
+  EXPECT_TRUE(reports.empty());
+  EXPECT_EQ(gateway.counts().bad_reports, 1u);
+  const auto problems = gateway.take_problems();
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("CumQty (14) is not a number: 'lots'"), std::string::npos)
+      << problems[0];
+}
+
+// Orders fix-sim cannot read get a reject naming the field, are counted, and change nothing.
+struct RawInitiator : BridgeEvents {
+  explicit RawInitiator(int port) {
+    BridgeSettings s;
+    s.port = port;
+    bridge = std::make_unique<QuickFixBridge>(s, *this);
+    bridge->start();
+  }
+  ~RawInitiator() override { bridge->stop(); }
+  void on_message(const FixMessage& m) override {
+    std::lock_guard lock(mutex);
+    received.push_back(m);
+  }
+  std::vector<FixMessage> take() {
+    std::lock_guard lock(mutex);
+    return received;
+  }
+  std::mutex mutex;
+  std::vector<FixMessage> received;
+  std::unique_ptr<QuickFixBridge> bridge;
+};
+
+TEST(FixSim, UnreadableOrdersAreRejectedNamingTheField) {
+  const int port = free_port();
+  SymbolTable sim_symbols;
+  SimConfig sim;
+  sim.session.port = port;
+  sim.session.sender_comp_id = "FIXSIM";
+  sim.session.target_comp_id = "PAIRFLOW";
+  FixSimulator simulator(sim, Feed{sim_symbols}, sim_symbols);
+  RawInitiator client(port);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!client.bridge->logged_on() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(client.bridge->logged_on());
+  SymbolTable symbols;
+  Order o = market(5, symbols.intern("AAA"), Side::kBuy, 10, kT0 + 1'000'000);
+  FixMessage bad_qty = new_order_single(o, symbols, "");
+  for (auto& f : bad_qty.fields)
+    if (f.first == tag::kOrderQty) f.second = "NaN";
+  FixMessage no_symbol = new_order_single(o, symbols, "");
+  std::erase_if(no_symbol.fields, [](const auto& f) { return f.first == tag::kSymbol; });
+  FixMessage unknown;
+  unknown.type = "Z";
+  unknown.add(tag::kText, "what is this");
+  ASSERT_TRUE(client.bridge->send(bad_qty));
+  ASSERT_TRUE(client.bridge->send(no_symbol));
+  ASSERT_TRUE(client.bridge->send(unknown));
+  while (client.take().size() < 3 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const auto replies = client.take();
+  ASSERT_EQ(replies.size(), 3u);
+  for (const FixMessage& r : replies) EXPECT_EQ(r.type, "j");
+  EXPECT_NE(replies[0].get(tag::kText)->find("OrderQty (38) is not a number"), std::string::npos);
+  EXPECT_NE(replies[1].get(tag::kText)->find("Symbol (55) is missing"), std::string::npos);
+  EXPECT_NE(replies[2].get(tag::kText)->find("message type Z is not handled"), std::string::npos);
+  const SimState state = simulator.state();
+  EXPECT_EQ(state.bad_messages, 3u);
+  EXPECT_EQ(state.fills, 0u);
+  EXPECT_TRUE(state.positions.empty());
 }
 
 }  // namespace

@@ -184,8 +184,8 @@ class Sim:
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
-        out, err = self.proc.communicate(timeout=60)
-        assert self.proc.returncode == 0, err
+        out, self.stderr = self.proc.communicate(timeout=60)
+        assert self.proc.returncode == 0, self.stderr
         return json.loads(out.strip().splitlines()[-1])
 
 
@@ -263,3 +263,45 @@ def test_kill_9_at_any_point_duplicates_no_order(sized_market, tmp_path, point):
     summary = json.loads((tmp_path / "restarted" / "execution.summary.jsonl").read_text())
     assert summary["kill_switch"] == "none" and summary["trading_state"] == "active"
     assert {k: v for k, v in state["positions"].items() if v} == summary["positions"]
+
+
+def test_fix_sim_drops_the_connection_on_sigusr1_and_stops_cleanly(sized_market, tmp_path):
+    sim = Sim(tmp_path, sized_market)
+    sim.proc.send_signal(signal.SIGUSR1)
+    assert wait_until(lambda: sim.state()["drops"] == 1)
+    state = sim.stop()
+    assert state["drops"] == 1
+    assert "SIGUSR1: connection dropped" in sim.stderr
+
+
+def test_fix_is_for_the_execution_job_and_its_settings_are_checked(tmp_path):
+    r = subprocess.run([PAIRFLOW, "demo", "--set", "broker.kind=fix"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert "broker.kind = 'fix' is for the execution job" in r.stderr
+    for setting, message in [("broker.kind=telex", "broker.kind must be 'paper' or 'fix'"),
+                             ("fix.port=0", "fix.port must be in [1, 65535]"),
+                             ("fix.store=tape", "fix.store must be 'memory' or 'file'"),
+                             ("fix.store=file", "fix.store = 'file' needs fix.store_path"),
+                             ("fix.queue_limit=0", "fix.queue_limit must be >= 1")]:
+        r = subprocess.run([PAIRFLOW, "demo", "--set", setting], capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode == 2 and message in r.stderr, (setting, r.stderr)
+    # No counterparty: the execution job with a journal stops with one line, it does not hang.
+    port = free_port()
+    p = tmp_path / "p.toml"
+    p.write_text(f'''
+[source]
+kind = "generator"
+set = ["market.symbols=4", "market.sessions=1"]
+
+[[job]]
+name = "execution"
+builtin = "execution"
+in = ["ticks"]
+out = "execution.summary"
+params = {{ set = ["broker.kind=fix", "fix.port={port}", "fix.logon_timeout_s=1"], journal = "{tmp_path}/j.db" }}
+''')
+    r = subprocess.run([PAIRFLOW, "run", str(p)], capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0
+    assert f"no logon to 127.0.0.1:{port}" in r.stderr, r.stderr
