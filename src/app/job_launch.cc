@@ -87,6 +87,7 @@ JobMetrics launch_job(stream::Job& job, const LaunchOptions& o) {
   options.job_name = o.name;
   options.output_topic = o.output;
   options.params_json = o.params_json;
+  options.brokers = o.brokers;
   options.checkpoint_key = o.name + "@" + group;
   options.batch_size = o.batch_size;
   options.checkpoint_interval =

@@ -28,12 +28,14 @@ std::unique_ptr<Broker> paper_or(std::unique_ptr<Broker> broker, const PaperConf
 }  // namespace
 
 ExecutionStage::ExecutionStage(const StageConfig& config, SymbolTable& symbols, StageEvents& events,
-                               std::unique_ptr<Broker> broker)
+                               std::unique_ptr<Broker> broker,
+                               std::unique_ptr<OrderJournal> journal)
     : config_(config),
       symbols_(symbols),
       events_(events),
       broker_(paper_or(std::move(broker), config.paper, paper_)),
-      journal_(config.journal_path.empty()
+      journal_(journal ? std::move(journal)
+               : config.journal_path.empty()
                    ? nullptr
                    : std::make_unique<SqliteJournal>(config.journal_path, symbols,
                                                      config.journal_full_sync)),

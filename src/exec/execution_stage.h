@@ -67,8 +67,11 @@ class StageEvents {
 class ExecutionStage : private ExecutionEvents {
  public:
   // Throws UserError when the journal or audit log cannot be opened.
+  // `broker`: null for the paper broker of config.paper. `journal`: null for the SQLite journal
+  // at config.journal_path (none when empty); the execution job on Kafka passes a topic's.
   ExecutionStage(const StageConfig& config, SymbolTable& symbols, StageEvents& events,
-                 std::unique_ptr<Broker> broker = nullptr);
+                 std::unique_ptr<Broker> broker = nullptr,
+                 std::unique_ptr<OrderJournal> journal = nullptr);
   ~ExecutionStage() override;
   ExecutionStage(const ExecutionStage&) = delete;
   ExecutionStage& operator=(const ExecutionStage&) = delete;

@@ -17,6 +17,7 @@
 #include "exec/wire.h"
 #include "fix/fix_gateway.h"
 #include "jobs/factories.h"
+#include "jobs/kafka_journal.h"
 #include "jobs/params.h"
 #include "model/json.h"
 #include "model/json_parse.h"
@@ -62,14 +63,26 @@ class ExecutionJob : public stream::Job, private exec::StageEvents {
     if (!exec::parse_kill_mode(on_signal, sigusr1_mode_) || sigusr1_mode_ == exec::KillMode::kNone)
       params.fail("sigusr1", "pause, flatten or halt");
     try {
+      // journal = "kafka:TOPIC": the journal on a compacted topic of the job's cluster, so the job
+      // can restart on another machine.
+      std::unique_ptr<exec::OrderJournal> journal;
+      if (stage.journal_path.starts_with("kafka:")) {
+        if (ctx.brokers().empty())
+          throw UserError(fmt::format("journal = \"{}\" needs the job on Kafka (--brokers)",
+                                      stage.journal_path));
+        journal =
+            std::make_unique<KafkaJournal>(ctx.brokers(), stage.journal_path.substr(6), symbols_);
+        stage.journal_path.clear();
+      }
       std::unique_ptr<exec::Broker> broker;
       if (config_.broker_kind == "fix") {
         auto gateway = std::make_unique<fix::FixGateway>(config_.fix, symbols_);
         gateway_ = gateway.get();
         broker = std::move(gateway);
       }
-      stage_ = std::make_unique<exec::ExecutionStage>(
-          stage, symbols_, static_cast<exec::StageEvents&>(*this), std::move(broker));
+      stage_ = std::make_unique<exec::ExecutionStage>(stage, symbols_,
+                                                      static_cast<exec::StageEvents&>(*this),
+                                                      std::move(broker), std::move(journal));
       const std::string socket = params.string("control_socket", "");
       if (!socket.empty()) control_ = std::make_unique<stream::ControlSocket>(socket);
     } catch (const UserError& e) {
@@ -124,7 +137,10 @@ class ExecutionJob : public stream::Job, private exec::StageEvents {
       stage_->on_slice(message->ts, message->trading);
       return;
     }
-    if (!stage_->on_intent(message->intent))
+    const std::uint64_t duplicates = stage_->duplicate_intents();
+    const bool accepted = stage_->on_intent(message->intent);
+    if (stage_->duplicate_intents() != duplicates) ctx.metric("duplicate_intents", 1);
+    if (!accepted)
       throw stream::JobError(fmt::format(
           "orders: intent for pair {} refused: its legs ({}, {}) differ from the position it holds",
           message->intent.pair, symbols_.name(message->intent.y.symbol),
@@ -154,7 +170,6 @@ class ExecutionJob : public stream::Job, private exec::StageEvents {
       report_gateway();
     }
     stage_->finish();
-    if (stage_->duplicate_intents()) ctx.metric("duplicate_intents", stage_->duplicate_intents());
     ctx.emit("", "summary", summary());
   }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "jobs/builtin_jobs.h"
+#include "jobs/kafka_journal.h"
 #include "model/json.h"
 
 namespace pairflow::jobs {
@@ -100,6 +101,69 @@ TEST(PairActorsJob, RestartFromItsCheckpointContinuesExactly) {
   }
   EXPECT_THROW(other->restore_state(R"([{"pair":1}])"), stream::JobError);
   EXPECT_THROW(other->restore_state("{}"), stream::JobError);
+}
+
+}  // namespace
+}  // namespace pairflow::jobs
+
+namespace pairflow::jobs {
+namespace {
+
+TEST(KafkaJournalRecords, RoundTripAndRefuseGarbage) {
+  SymbolTable symbols;
+  exec::OrderRecord r;
+  r.order = Order{.client_order_id = 18'000'000'000'000'000'001ULL,
+                  .ts = 1'700'000'000'000'000'000,
+                  .symbol = symbols.intern("KO"),
+                  .side = Side::kSell,
+                  .qty = 150,
+                  .type = OrderType::kMarket,
+                  .pair = 3};
+  r.intent = 42;
+  r.role = exec::LegRole::kChase;
+  r.status = exec::OrderStatus::kPartiallyFilled;
+  r.filled = 50;
+  r.avg_price = 61.25;
+  r.fees = 0.5;
+  r.updated = r.order.ts + 7;
+  r.reason = "say \"why\"";
+  SymbolTable other;  // a restart numbers symbols afresh
+  other.intern("PEP");
+  auto back = order_record_from_json(to_json(r, symbols), other);
+  ASSERT_TRUE(back) << back.status().message();
+  EXPECT_EQ(back->order.client_order_id, r.order.client_order_id);
+  EXPECT_EQ(other.name(back->order.symbol), "KO");
+  EXPECT_EQ(back->order.side, Side::kSell);
+  EXPECT_TRUE(std::isnan(back->order.limit));
+  EXPECT_TRUE(std::isnan(back->ideal_price));
+  EXPECT_EQ(back->order.pair, 3u);
+  EXPECT_EQ(back->role, exec::LegRole::kChase);
+  EXPECT_EQ(back->status, exec::OrderStatus::kPartiallyFilled);
+  EXPECT_EQ(back->filled, 50);
+  EXPECT_EQ(back->avg_price, 61.25);
+  EXPECT_EQ(back->reason, r.reason);
+  exec::IntentRecord i;
+  i.intent = exec::SpreadIntent{.id = 9,
+                                .pair = 3,
+                                .ts = 5,
+                                .kind = exec::IntentKind::kExit,
+                                .y = {symbols.intern("KO"), 0},
+                                .x = {symbols.intern("PEP"), 0}};
+  i.done = true;
+  i.attempts = 2;
+  auto ib = intent_record_from_json(to_json(i, symbols), other);
+  ASSERT_TRUE(ib) << ib.status().message();
+  EXPECT_EQ(ib->intent.kind, exec::IntentKind::kExit);
+  EXPECT_TRUE(ib->done);
+  EXPECT_EQ(ib->attempts, 2);
+  EXPECT_EQ(other.name(ib->intent.x.symbol), "PEP");
+  for (const char* bad : {"", "[]", R"({"id":1})", R"({"id":-1,"ts":0})"})
+    EXPECT_FALSE(order_record_from_json(bad, other)) << bad;
+  std::string wrong = to_json(r, symbols);
+  wrong.replace(wrong.find("\"status\":3"), 10, "\"status\":99");
+  auto w = order_record_from_json(wrong, other);
+  ASSERT_FALSE(w);
+  EXPECT_NE(w.status().message().find("out of range"), std::string::npos);
 }
 
 }  // namespace

@@ -69,6 +69,11 @@ class JobContext {
   virtual const std::string& output_topic() const = 0;
   // Parameters from the pipeline file or the command line (`--param k=v`), as JSON object text.
   virtual const std::string& params_json() const = 0;
+  // The Kafka cluster the job runs against, "" in process.
+  virtual const std::string& brokers() const {
+    static const std::string kNone;
+    return kNone;
+  }
   // True when outputs travel in the binary codec (model/binary_codec.h): a job may then emit
   // binary payloads (a fixed schema for topics that have one, else a record) and save the sink
   // its JSON parse. JSON payloads are always accepted.

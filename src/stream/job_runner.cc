@@ -34,6 +34,7 @@ class JobRunner::Context : public stream::JobContext {
   const std::string& job_name() const override { return runner_.options_.job_name; }
   const std::string& output_topic() const override { return runner_.options_.output_topic; }
   const std::string& params_json() const override { return runner_.options_.params_json; }
+  const std::string& brokers() const override { return runner_.options_.brokers; }
   bool binary_outputs() const override { return runner_.options_.binary_outputs; }
   const stream::Message* current_ = nullptr;
 

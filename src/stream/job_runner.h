@@ -33,6 +33,9 @@ struct JobRunOptions {
   std::string job_name;
   std::string output_topic;
   std::string params_json = "{}";
+  // The Kafka cluster the job runs against ("" in process): for jobs that keep state of their
+  // own there (the execution job's order journal on a compacted topic).
+  std::string brokers;
   std::string checkpoint_key;  // default: job_name
   std::size_t batch_size = 500;
   std::chrono::milliseconds checkpoint_interval{1000};

@@ -501,9 +501,11 @@ void KafkaCheckpointStore::save(const std::string& key, const Checkpoint& checkp
   producer_.flush();  // durable (acks=all) before the runner commits the offsets
 }
 
-std::optional<Checkpoint> KafkaCheckpointStore::load(const std::string& key) {
-  rd_kafka_conf_t* conf = make_conf({{"bootstrap.servers", brokers_},
-                                     {"group.id", "pairflow.checkpoint-reader"},
+void read_topic(
+    const std::string& brokers, const std::string& topic, const std::string& what,
+    const std::function<void(std::string_view key, const std::string_view* payload)>& each) {
+  rd_kafka_conf_t* conf = make_conf({{"bootstrap.servers", brokers},
+                                     {"group.id", "pairflow.topic-reader"},
                                      {"enable.auto.commit", "false"},
                                      {"enable.partition.eof", "true"}});
   rd_kafka_conf_set_log_cb(conf, on_log);
@@ -511,20 +513,19 @@ std::optional<Checkpoint> KafkaCheckpointStore::load(const std::string& key) {
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
   if (!rk) {
     rd_kafka_conf_destroy(conf);
-    throw UserError(fmt::format("kafka: checkpoint reader: {}", error));
+    throw UserError(fmt::format("kafka: {} reader: {}", what, error));
   }
   std::unique_ptr<rd_kafka_t, void (*)(rd_kafka_t*)> guard(rk, [](rd_kafka_t* h) {
     rd_kafka_consumer_close(h);
     rd_kafka_destroy(h);
   });
-  rd_kafka_topic_t* handle = rd_kafka_topic_new(rk, topic_.c_str(), nullptr);
+  rd_kafka_topic_t* handle = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
   const rd_kafka_metadata_t* metadata = nullptr;
   rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, handle, &metadata, 10'000);
   rd_kafka_topic_destroy(handle);
   if (err || !metadata || metadata->topic_cnt != 1 || metadata->topics[0].err) {
     if (metadata) rd_kafka_metadata_destroy(metadata);
-    throw UserError(
-        fmt::format("kafka: checkpoint topic '{}' is not available (create it)", topic_));
+    throw UserError(fmt::format("kafka: {} topic '{}' is not available (create it)", what, topic));
   }
   const int partitions = metadata->topics[0].partition_cnt;
   rd_kafka_metadata_destroy(metadata);
@@ -532,17 +533,37 @@ std::optional<Checkpoint> KafkaCheckpointStore::load(const std::string& key) {
   std::map<std::int32_t, std::int64_t> high;
   for (int p = 0; p < partitions; ++p) {
     std::int64_t lo = 0, hi = 0;
-    err = rd_kafka_query_watermark_offsets(rk, topic_.c_str(), p, &lo, &hi, 10'000);
+    err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &lo, &hi, 10'000);
     if (err) {
       rd_kafka_topic_partition_list_destroy(assignment);
-      throw UserError(
-          fmt::format("kafka: checkpoint topic '{}': {}", topic_, rd_kafka_err2str(err)));
+      throw UserError(fmt::format("kafka: {} topic '{}': {}", what, topic, rd_kafka_err2str(err)));
     }
     if (hi > lo) {
       high[p] = hi;
-      rd_kafka_topic_partition_list_add(assignment, topic_.c_str(), p)->offset = lo;
+      rd_kafka_topic_partition_list_add(assignment, topic.c_str(), p)->offset = lo;
     }
   }
+  if (!high.empty()) rd_kafka_assign(rk, assignment);
+  rd_kafka_topic_partition_list_destroy(assignment);
+  while (!high.empty()) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 10'000);
+    if (!m) throw UserError(fmt::format("kafka: timed out reading {} topic '{}'", what, topic));
+    std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> message(
+        m, rd_kafka_message_destroy);
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      high.erase(m->partition);
+      continue;
+    }
+    if (m->err) continue;
+    if (m->offset + 1 >= high[m->partition]) high.erase(m->partition);
+    if (!m->key) continue;
+    const std::string_view message_key(static_cast<const char*>(m->key), m->key_len);
+    const std::string_view payload(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
+    each(message_key, m->payload ? &payload : nullptr);
+  }
+}
+
+std::optional<Checkpoint> KafkaCheckpointStore::load(const std::string& key) {
   std::optional<Checkpoint> latest;
   struct Manifest {
     std::uint64_t sequence = 0;
@@ -557,64 +578,54 @@ std::optional<Checkpoint> KafkaCheckpointStore::load(const std::string& key) {
     return UserError(
         fmt::format("kafka: checkpoint topic '{}': {} of '{}' is corrupt", topic_, what, key));
   };
-  if (!high.empty()) rd_kafka_assign(rk, assignment);
-  rd_kafka_topic_partition_list_destroy(assignment);
-  while (!high.empty()) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 10'000);
-    if (!m) throw UserError(fmt::format("kafka: timed out reading checkpoint topic '{}'", topic_));
-    std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> message(
-        m, rd_kafka_message_destroy);
-    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      high.erase(m->partition);
-      continue;
-    }
-    if (m->err) continue;
-    if (m->offset + 1 >= high[m->partition]) high.erase(m->partition);
-    if (!m->key) continue;
-    const std::string_view message_key(static_cast<const char*>(m->key), m->key_len);
-    const std::string_view payload(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
-    if (!m->payload && message_key == key) {  // a reset (--reset-checkpoint): nothing before counts
-      latest.reset();
-      manifest.reset();
-      continue;
-    }
-    if (message_key.starts_with(part_prefix)) {  // "<key>\x1fpart<slot>.<part>"
-      std::uint64_t slot = 0, seq = 0;
-      std::size_t part = 0;
-      const std::string_view rest = message_key.substr(part_prefix.size());
-      const std::size_t dot = rest.find('.'), newline = payload.find('\n');
-      if (dot == std::string_view::npos || newline == std::string_view::npos ||
-          std::from_chars(rest.data(), rest.data() + dot, slot).ec != std::errc() ||
-          std::from_chars(rest.data() + dot + 1, rest.data() + rest.size(), part).ec !=
-              std::errc() ||
-          std::from_chars(payload.data(), payload.data() + newline, seq).ec != std::errc()) {
-        throw corrupt("a part");
-      }
-      auto& held = parts[{slot, part}];
-      if (held.second.empty() || seq >= held.first) {
-        held = {seq, std::string(payload.substr(newline + 1))};
-      }
-      continue;
-    }
-    if (message_key != key) continue;
-    if (payload.starts_with(kManifest)) {
-      Manifest man;
-      const std::size_t space = payload.find(' ', kManifest.size());
-      const std::size_t newline = payload.find('\n');
-      if (space == std::string_view::npos || newline == std::string_view::npos || space > newline ||
-          std::from_chars(payload.data() + kManifest.size(), payload.data() + space, man.sequence)
-                  .ec != std::errc() ||
-          std::from_chars(payload.data() + space + 1, payload.data() + newline, man.parts).ec !=
-              std::errc()) {
-        throw corrupt("the manifest");
-      }
-      man.last = std::string(payload.substr(newline + 1));
-      if (!manifest || man.sequence >= manifest->sequence) manifest = std::move(man);
-      continue;
-    }
-    Checkpoint c = checkpoint_from_json(payload);
-    if (!latest || c.sequence >= latest->sequence) latest = std::move(c);
-  }
+  read_topic(
+      brokers_, topic_, "checkpoint",
+      [&](std::string_view message_key, const std::string_view* value) {
+        const std::string_view payload = value ? *value : std::string_view();
+        if (!value && message_key == key) {  // a reset (--reset-checkpoint): nothing before counts
+          latest.reset();
+          manifest.reset();
+          return;
+        }
+        if (message_key.starts_with(part_prefix)) {  // "<key>\x1fpart<slot>.<part>"
+          std::uint64_t slot = 0, seq = 0;
+          std::size_t part = 0;
+          const std::string_view rest = message_key.substr(part_prefix.size());
+          const std::size_t dot = rest.find('.'), newline = payload.find('\n');
+          if (dot == std::string_view::npos || newline == std::string_view::npos ||
+              std::from_chars(rest.data(), rest.data() + dot, slot).ec != std::errc() ||
+              std::from_chars(rest.data() + dot + 1, rest.data() + rest.size(), part).ec !=
+                  std::errc() ||
+              std::from_chars(payload.data(), payload.data() + newline, seq).ec != std::errc()) {
+            throw corrupt("a part");
+          }
+          auto& held = parts[{slot, part}];
+          if (held.second.empty() || seq >= held.first) {
+            held = {seq, std::string(payload.substr(newline + 1))};
+          }
+          return;
+        }
+        if (message_key != key) return;
+        if (payload.starts_with(kManifest)) {
+          Manifest man;
+          const std::size_t space = payload.find(' ', kManifest.size());
+          const std::size_t newline = payload.find('\n');
+          if (space == std::string_view::npos || newline == std::string_view::npos ||
+              space > newline ||
+              std::from_chars(payload.data() + kManifest.size(), payload.data() + space,
+                              man.sequence)
+                      .ec != std::errc() ||
+              std::from_chars(payload.data() + space + 1, payload.data() + newline, man.parts).ec !=
+                  std::errc()) {
+            throw corrupt("the manifest");
+          }
+          man.last = std::string(payload.substr(newline + 1));
+          if (!manifest || man.sequence >= manifest->sequence) manifest = std::move(man);
+          return;
+        }
+        Checkpoint c = checkpoint_from_json(payload);
+        if (!latest || c.sequence >= latest->sequence) latest = std::move(c);
+      });
   if (manifest && (!latest || manifest->sequence > latest->sequence)) {
     std::string text;
     for (std::size_t i = 0; i + 1 < manifest->parts; ++i) {

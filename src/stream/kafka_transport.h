@@ -13,6 +13,7 @@
 // in-process mock cluster for tests and for `pairflow kafka-mock`.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -134,6 +135,14 @@ class KafkaCheckpointStore : public CheckpointStore {
   std::string brokers_, topic_;
   KafkaSink producer_;
 };
+
+// Reads every partition of `topic` from its log start to its high watermark at the call, handing
+// each keyed message to `each` (payload nullptr: a tombstone); messages without a key are skipped.
+// For state kept on (compacted) topics: checkpoints, the execution job's order journal. Throws
+// UserError naming `what` and the topic when it is missing or cannot be read.
+void read_topic(
+    const std::string& brokers, const std::string& topic, const std::string& what,
+    const std::function<void(std::string_view key, const std::string_view* payload)>& each);
 
 struct TopicSpec {
   std::string name;

@@ -7,7 +7,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import PAIRFLOW, finish
+from conftest import PAIRFLOW, finish, metrics_of
 
 CLUSTER_TOPICS = ("ticks:2,orders:1,control:1,control.status:1,control.audit:1,executions:1,"
                   "positions:1,pnl:1,pnl.pairs:1,execution.summary:1,dlq.execution:1")
@@ -305,3 +305,64 @@ params = {{ set = ["broker.kind=fix", "fix.port={port}", "fix.logon_timeout_s=1"
     r = subprocess.run([PAIRFLOW, "run", str(p)], capture_output=True, text=True, timeout=120)
     assert r.returncode != 0
     assert f"no logon to 127.0.0.1:{port}" in r.stderr, r.stderr
+
+
+def test_journal_on_a_compacted_topic_lets_the_job_restart_elsewhere(make_cluster, tmp_path):
+    """The distributed execution job keeps its order journal on a Kafka topic: started again on
+    another machine (no local files) over the same input, it recognises every decision it already
+    traded and sends no order again."""
+    settings = ["market.symbols=12", "market.sessions=2", "market.planted_pairs=2",
+                "discovery.top_k=2"]
+    p = tmp_path / "p.toml"
+    p.write_text(f'''
+[source]
+kind = "generator"
+set = {json.dumps(settings)}
+
+[[job]]
+name = "trader"
+builtin = "trader"
+in = "ticks"
+out = "summary"
+params = {{ set = {json.dumps(settings)} }}
+
+[[job]]
+name = "execution"
+builtin = "execution"
+in = ["orders", "ticks"]
+out = "execution.summary"
+params = {{ set = {json.dumps(settings)}, journal = "kafka:execution.journal" }}
+''')
+    c = make_cluster("ticks:4,summary:1,pairs.signals:1,pairs.control:1,orders:1,executions:1,"
+                     "positions:1,pnl:1,pnl.pairs:1,control.status:1,control.audit:1,"
+                     "execution.summary:1,dlq.trader:1,dlq.execution:1,execution.journal:1")
+    for job in (["source"], ["trader", "--idle-exit", "3"]):
+        r = subprocess.run([PAIRFLOW, "run", str(p), "--job", *job, "--brokers", c.bootstrap],
+                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+    first, second = tmp_path / "machine1", tmp_path / "machine2"
+    first.mkdir()
+    second.mkdir()
+    r = subprocess.run([PAIRFLOW, "run", str(p), "--job", "execution", "--brokers", c.bootstrap,
+                        "--idle-exit", "3"], capture_output=True, text=True, timeout=300,
+                       cwd=first)
+    assert r.returncode == 0, r.stderr
+    fills = [v for _, v in c.consume("executions") if '"status":"filled"' in v]
+    assert len(fills) > 10, (r.stderr, [v for _, v in c.consume("executions")][:6])
+    journal = dict(c.consume("execution.journal"))
+    assert sum(k.startswith("order:") for k in journal) == len(fills)
+    assert any(k.startswith("intent:") for k in journal)
+    # Another machine, the input read again from the start: every intent is known, nothing is
+    # sent twice.
+    r = subprocess.run([PAIRFLOW, "run", str(p), "--job", "execution", "--brokers", c.bootstrap,
+                        "--idle-exit", "3", "--reset-checkpoint"], capture_output=True, text=True,
+                       timeout=300, cwd=second)
+    assert r.returncode == 0, r.stderr
+    assert "reconciliation" not in r.stderr
+    assert metrics_of(r.stderr)["user"]["duplicate_intents"] > 0
+    assert len([v for _, v in c.consume("executions") if '"status":"filled"' in v]) == len(fills)
+    assert c.consume("dlq.execution") == []
+    # In process there is no cluster for it: one line.
+    r = subprocess.run([PAIRFLOW, "run", str(p)], capture_output=True, text=True, timeout=120,
+                       cwd=second)
+    assert r.returncode != 0 and "needs the job on Kafka (--brokers)" in r.stderr, r.stderr
