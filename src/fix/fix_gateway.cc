@@ -196,12 +196,11 @@ exec::BrokerView FixGateway::view(const std::vector<Order>& orders) {
                             std::chrono::duration<double>(config_.status_timeout_s));
   for (const Order& o : orders) {
     orders_[o.client_order_id] = o;
-    while (!bridge_->send(order_status_request(o, symbols_))) {
-      if (std::chrono::steady_clock::now() > deadline || !wait_for_logon(0.1)) {
-        if (std::chrono::steady_clock::now() > deadline)
-          throw UserError(fmt::format("fix: the session to {}:{} dropped during reconciliation",
-                                      s.host, s.port));
-      }
+    while (!bridge_->send(order_status_request(o, symbols_))) {  // a drop: wait for the logon
+      if (std::chrono::steady_clock::now() > deadline)
+        throw UserError(
+            fmt::format("fix: the session to {}:{} dropped during reconciliation", s.host, s.port));
+      wait_for_logon(0.1);
     }
   }
   std::unique_lock lock(mutex_);

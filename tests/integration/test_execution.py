@@ -189,31 +189,37 @@ class Sim:
         return json.loads(out.strip().splitlines()[-1])
 
 
-def fix_pipeline(tmp_path, ticks, port, name="p.toml"):
-    p = tmp_path / name
-    settings = ["discovery.top_k=2"]
-    execution = settings + ["broker.kind=fix", f"fix.port={port}", "fix.logon_timeout_s=30",
-                            "fix.status_timeout_s=30"]
-    p.write_text(f'''
+def trading_pipeline(path, source, trader_set, execution_params):
+    """A pipeline file: `source` (TOML lines), the trader, and the execution job on orders + ticks
+    with `execution_params` (TOML inline-table body)."""
+    path.write_text(f'''
 [source]
-kind = "csv"
-path = "{ticks}"
+{source}
 
 [[job]]
 name = "trader"
 builtin = "trader"
 in = "ticks"
 out = "summary"
-params = {{ set = {json.dumps(settings)} }}
+params = {{ set = {json.dumps(trader_set)} }}
 
 [[job]]
 name = "execution"
 builtin = "execution"
 in = ["orders", "ticks"]
 out = "execution.summary"
-params = {{ set = {json.dumps(execution)}, journal = "{tmp_path}/journal.db" }}
+params = {{ {execution_params} }}
 ''')
-    return p
+    return path
+
+
+def fix_pipeline(tmp_path, ticks, port, name="p.toml"):
+    p = tmp_path / name
+    settings = ["discovery.top_k=2"]
+    execution = settings + ["broker.kind=fix", f"fix.port={port}", "fix.logon_timeout_s=30",
+                            "fix.status_timeout_s=30"]
+    return trading_pipeline(p, f'kind = "csv"\npath = "{ticks}"', settings,
+                            f'set = {json.dumps(execution)}, journal = "{tmp_path}/journal.db"')
 
 
 def run_pipeline(pipeline, out_dir, env=None):
@@ -313,26 +319,8 @@ def test_journal_on_a_compacted_topic_lets_the_job_restart_elsewhere(make_cluste
     traded and sends no order again."""
     settings = ["market.symbols=12", "market.sessions=2", "market.planted_pairs=2",
                 "discovery.top_k=2"]
-    p = tmp_path / "p.toml"
-    p.write_text(f'''
-[source]
-kind = "generator"
-set = {json.dumps(settings)}
-
-[[job]]
-name = "trader"
-builtin = "trader"
-in = "ticks"
-out = "summary"
-params = {{ set = {json.dumps(settings)} }}
-
-[[job]]
-name = "execution"
-builtin = "execution"
-in = ["orders", "ticks"]
-out = "execution.summary"
-params = {{ set = {json.dumps(settings)}, journal = "kafka:execution.journal" }}
-''')
+    p = trading_pipeline(tmp_path / "p.toml", f'kind = "generator"\nset = {json.dumps(settings)}',
+                         settings, f'set = {json.dumps(settings)}, journal = "kafka:execution.journal"')
     c = make_cluster("ticks:4,summary:1,pairs.signals:1,pairs.control:1,orders:1,executions:1,"
                      "positions:1,pnl:1,pnl.pairs:1,control.status:1,control.audit:1,"
                      "execution.summary:1,dlq.trader:1,dlq.execution:1,execution.journal:1")
