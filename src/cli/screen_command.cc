@@ -24,9 +24,12 @@ struct ScreenArgs {
   std::string prices;
   bool log = false, json = false;
   int window = 0, top = 0;
-  std::string correction = "bonferroni";
+  std::string correction = "bh";
   double max_pvalue = 0.05, min_abs_corr = -1;
-  int per_symbol = 1;
+  int per_symbol = 0, neighbours = -1;
+  bool rank_all = false;
+  double prescreen_pvalue = -1, max_hurst = -1, min_half_life = -1, max_half_life = -1;
+  int min_crossings = -1, stability_splits = -1;
 };
 
 // Symbols the screen cannot test, with why: no value in the window, or one value throughout.
@@ -75,6 +78,14 @@ void run_screen(const ScreenArgs& a) {
   if (a.min_abs_corr >= 0) config.min_abs_corr = a.min_abs_corr;
   config.max_pairs_per_symbol = a.per_symbol;
   config.max_candidates = a.top;
+  config.rank_all = a.rank_all;
+  if (a.neighbours >= 0) config.neighbours = a.neighbours;
+  if (a.prescreen_pvalue >= 0) config.prescreen_pvalue = a.prescreen_pvalue;
+  if (a.max_hurst >= 0) config.max_hurst = a.max_hurst;
+  if (a.min_half_life >= 0) config.min_half_life = a.min_half_life;
+  if (a.max_half_life >= 0) config.max_half_life = a.max_half_life;
+  if (a.min_crossings >= 0) config.min_crossings = a.min_crossings;
+  if (a.stability_splits >= 0) config.stability_splits = a.stability_splits;
   config.update_block = 64;
   config.rebuild_every = 1 << 30;  // one pass: the window is rebuilt only at the end
   if (auto s = screen::Screener::validate(config); !s.ok())
@@ -102,35 +113,53 @@ void run_screen(const ScreenArgs& a) {
                  "pairflow screen: %zu of %zu columns cannot be tested and are left out: %s\n",
                  left_out.size(), names.size(), list.c_str());
   }
+  const std::string family =
+      config.neighbours > 0 ? fmt::format("each symbol's {} nearest neighbours", config.neighbours)
+                            : std::string("every pair");
+  const std::string level =
+      config.correction == screen::Correction::kBenjaminiHochberg
+          ? fmt::format("false-discovery rate {:g} (Benjamini-Hochberg)", config.max_pvalue)
+      : config.correction == screen::Correction::kBonferroni
+          ? fmt::format("family-wise error {:g} (Bonferroni)", config.max_pvalue)
+          : fmt::format("raw p-value {:g} (no correction)", config.max_pvalue);
+  const std::string summary = fmt::format(
+      "{} pairs selected of {} ({} symbols): {} tested ({}), {} past |corr|, {} past the DF "
+      "pre-screen, {} significant at {}, {} past the spread filters",
+      result.candidates.size(), result.pairs, result.symbols_ready, result.tests, family,
+      result.corr_passed, result.prescreen_passed, result.significant, level,
+      result.filtered_passed);
   if (a.json) {
     std::string out;
     JsonWriter w(out);
     w.begin_array();
-    for (const auto& c : result.candidates) {
+    for (const auto& c : a.rank_all ? result.ranked : result.candidates) {
       w.begin_object().field("y", names[c.y]).field("x", names[c.x]).field("corr", c.corr);
       w.field("stat", c.stat).field("pvalue", c.pvalue).field("hedge_ratio", c.hedge_ratio);
       w.field("half_life", c.half_life).field("hurst", c.hurst).field("crossings", c.crossings);
-      w.field("score", c.score).field("adj_pvalue", c.adj_pvalue).end_object();
+      w.field("score", c.score).field("adj_pvalue", c.adj_pvalue);
+      w.field("pvalue_reverse", c.pvalue_reverse).field("pair_pvalue", c.pair_pvalue);
+      w.field("df_stat", c.df_stat);
+      w.field("leg_stat", c.leg_stat).field("stability_pvalue", c.stability_pvalue);
+      w.field("stage", screen::stage_name(c.stage));
+      w.field("selected", c.stage == screen::ScreenStage::kSelected).end_object();
     }
     w.end_array();
     std::printf("%s\n", out.c_str());
+    std::fprintf(stderr, "%s\n", summary.c_str());
     return;
   }
-  std::printf("%-4s %-10s %-10s %7s %8s %10s %8s %8s %6s %5s %7s\n", "rank", "y", "x", "corr",
-              "stat", "adj_p", "hedge", "halflife", "hurst", "cross", "score");
-  for (std::size_t k = 0; k < result.candidates.size(); ++k) {
-    const auto& c = result.candidates[k];
-    std::printf("%-4zu %-10s %-10s %7.3f %8.3f %10.3g %8.4f %8.2f %6.3f %5d %7.3f\n", k + 1,
-                names[c.y].c_str(), names[c.x].c_str(), c.corr, c.stat, c.adj_pvalue, c.hedge_ratio,
-                c.half_life, c.hurst, c.crossings, c.score);
+  const auto& listed = a.rank_all ? result.ranked : result.candidates;
+  std::printf("%-4s %-10s %-10s %7s %8s %10s %10s %8s %8s %6s %5s %s\n", "rank", "y", "x", "corr",
+              "stat", "pair_p", "adj_p", "hedge", "halflife", "hurst", "cross",
+              a.rank_all ? "stage" : "");
+  for (std::size_t k = 0; k < listed.size(); ++k) {
+    const auto& c = listed[k];
+    std::printf("%-4zu %-10s %-10s %7.3f %8.3f %10.3g %10.3g %8.4f %8.2f %6.3f %5d %s\n", k + 1,
+                names[c.y].c_str(), names[c.x].c_str(), c.corr, c.stat, c.pair_pvalue,
+                c.adj_pvalue, c.hedge_ratio, c.half_life, c.hurst, c.crossings,
+                a.rank_all ? screen::stage_name(c.stage) : "");
   }
-  std::printf(
-      "%zu pairs pass of %lld (%lld symbols, %lld tests; %lld past |corr|, %lld past the "
-      "DF pre-screen, %lld significant)\n",
-      result.candidates.size(), static_cast<long long>(result.pairs),
-      static_cast<long long>(result.symbols_ready), static_cast<long long>(result.tests),
-      static_cast<long long>(result.corr_passed), static_cast<long long>(result.prescreen_passed),
-      static_cast<long long>(result.significant));
+  std::printf("%s\n", summary.c_str());
 }
 
 }  // namespace
@@ -145,13 +174,33 @@ void register_screen(CLI::App& app) {
   cmd->add_option("--top", a->top, "print at most K pairs (default: all that pass)")
       ->check(CLI::Range(0, 100000000));
   cmd->add_flag("--json", a->json, "JSON array instead of a table");
-  cmd->add_option("--correction", a->correction, "bonferroni, bh or none (default bonferroni)");
-  cmd->add_option("--max-pvalue", a->max_pvalue, "adjusted p-value cut (default 0.05)")
+  cmd->add_option("--correction", a->correction,
+                  "bh (false-discovery rate), bonferroni or none (default bh)");
+  cmd->add_option("--max-pvalue", a->max_pvalue,
+                  "adjusted p-value cut: the false-discovery level with bh (default 0.05)")
       ->check(CLI::Range(1e-300, 1.0));
-  cmd->add_option("--min-corr", a->min_abs_corr, "|correlation| of returns to test (default 0.1)")
-      ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--per-symbol", a->per_symbol, "pairs per symbol, best first (0 = no limit)")
+  cmd->add_option("--neighbours", a->neighbours,
+                  "test each symbol with its N most correlated symbols (default 3; 0 = every pair)")
       ->check(CLI::Range(0, 1000000));
+  cmd->add_option("--min-corr", a->min_abs_corr, "|correlation| of returns to test (default 0)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--per-symbol", a->per_symbol, "pairs per symbol, best first (default 0 = no limit)")
+      ->check(CLI::Range(0, 1000000));
+  cmd->add_flag("--rank-all", a->rank_all,
+                "list every pair, best first, with the stage that stopped it and a selected flag");
+  cmd->add_option("--prescreen-pvalue", a->prescreen_pvalue,
+                  "lag-0 Dickey-Fuller p-value to reach Engle-Granger (1 = test every pair)")
+      ->check(CLI::Range(1e-300, 1.0));
+  cmd->add_option("--max-hurst", a->max_hurst, "Hurst exponent of the spread")
+      ->check(CLI::Range(1e-9, 100.0));
+  cmd->add_option("--min-half-life", a->min_half_life, "bars")->check(CLI::Range(0.0, 1e12));
+  cmd->add_option("--max-half-life", a->max_half_life, "bars (0 = a quarter of the window)")
+      ->check(CLI::Range(0.0, 1e12));
+  cmd->add_option("--min-crossings", a->min_crossings, "mean crossings of the spread")
+      ->check(CLI::Range(0, 100000000));
+  cmd->add_option("--stability-splits", a->stability_splits,
+                  "sub-windows the pair must also be significant in (0 or 1 = none)")
+      ->check(CLI::Range(0, 1000));
   cmd->callback([a] { run_screen(*a); });
 }
 

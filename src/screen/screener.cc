@@ -34,6 +34,7 @@ double df_threshold_for(double p) {
 
 bool ranks_before(const ScreenCandidate& a, const ScreenCandidate& b) {
   if (a.adj_pvalue != b.adj_pvalue) return a.adj_pvalue < b.adj_pvalue;
+  if (a.pair_pvalue != b.pair_pvalue) return a.pair_pvalue < b.pair_pvalue;
   if (a.score != b.score) return a.score > b.score;
   if (a.y != b.y) return a.y < b.y;
   return a.x < b.x;
@@ -78,6 +79,7 @@ void adjust_pvalues(std::span<const double> pvalues, Correction correction, doub
 Status Screener::validate(const ScreenerConfig& c) {
   auto bad = [](std::string m) { return Status(StatusCode::kInvalidArgument, std::move(m)); };
   if (c.window < 20) return bad(fmt::format("screen window must be >= 20, got {}", c.window));
+  if (c.neighbours < 0) return bad("neighbours must be >= 0 (0 = every pair)");
   if (!(c.min_abs_corr >= 0 && c.min_abs_corr <= 1)) return bad("min_abs_corr must be in [0, 1]");
   if (!(c.prescreen_pvalue > 0 && c.prescreen_pvalue <= 1))
     return bad("prescreen_pvalue must be in (0, 1]");
@@ -263,13 +265,47 @@ double Screener::lag0_df(int y, int x, double b, double a) const {
   return se > 0 ? gamma / se : (gamma < 0 ? -kInf : kInf);
 }
 
+const char* stage_name(ScreenStage stage) {
+  switch (stage) {
+    case ScreenStage::kFamily:
+      return "family";
+    case ScreenStage::kCorrelation:
+      return "correlation";
+    case ScreenStage::kPrescreen:
+      return "prescreen";
+    case ScreenStage::kEngleGranger:
+      return "engle-granger";
+    case ScreenStage::kSignificance:
+      return "significance";
+    case ScreenStage::kHalfLife:
+      return "half-life";
+    case ScreenStage::kHurst:
+      return "hurst";
+    case ScreenStage::kCrossings:
+      return "crossings";
+    case ScreenStage::kLegMargin:
+      return "leg-margin";
+    case ScreenStage::kStability:
+      return "stability";
+    case ScreenStage::kLegSharing:
+      return "leg-sharing";
+    case ScreenStage::kLimit:
+      return "limit";
+    case ScreenStage::kSelected:
+      return "selected";
+  }
+  return "?";
+}
+
 void Screener::screen(ScreenResult& out) {
   flush();
   out.candidates.clear();
+  out.ranked.clear();
   out.symbols_ready = out.pairs = out.tests = 0;
   out.corr_passed = out.prescreen_passed = out.eg_failed = out.significant = 0;
   const std::size_t n = n_;
   const double m = w_, nl = w_ + 1;
+  const bool rank_all = config_.rank_all;
 
   // Per symbol: 1 / centred return norm (0 when not ready or constant), centred level SS.
   std::vector<double> inv_norm(n, 0.0), lvar(n, 0.0);
@@ -285,13 +321,58 @@ void Screener::screen(ScreenResult& out) {
   }
   leg_stat_.assign(n, std::numeric_limits<double>::quiet_NaN());
   out.pairs = out.symbols_ready * (out.symbols_ready - 1) / 2;
-  out.tests = 2 * out.pairs;
 
   struct Survivor {
     int i, j;
     double corr;
   };
   std::vector<Survivor> survivors;
+  std::vector<ScreenCandidate> stopped;  // rank_all: pairs that never reach Engle-Granger
+  auto stop = [&](int i, int j, double corr, double df_stat, ScreenStage stage) {
+    ScreenCandidate c;
+    c.y = static_cast<SymbolId>(i);
+    c.x = static_cast<SymbolId>(j);
+    c.corr = corr;
+    c.df_stat = df_stat;
+    c.stat = c.score = c.half_life = c.hurst = c.hedge_ratio = c.intercept = c.leg_stat =
+        std::numeric_limits<double>::quiet_NaN();
+    c.pvalue = c.pvalue_reverse = c.pair_pvalue = c.adj_pvalue =
+        std::numeric_limits<double>::quiet_NaN();
+    c.stage = stage;
+    stopped.push_back(c);
+  };
+  auto corr_of = [&](std::size_t i, std::size_t j) {
+    const std::size_t lo = std::min(i, j), hi = std::max(i, j);
+    return (s_[lo * n + hi] - rsum_[lo] * rsum_[hi] / m) * inv_norm[lo] * inv_norm[hi];
+  };
+
+  // The family: each ready symbol with its `neighbours` most correlated ready symbols (ties by
+  // id), as partner lists j > i; every pair when neighbours = 0.
+  const int k = config_.neighbours;
+  if (k > 0) {
+    partners_.assign(n, {});
+    std::vector<std::pair<double, int>> row;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!ready[i]) continue;
+      row.clear();
+      for (std::size_t j = 0; j < n; ++j)
+        if (j != i && ready[j]) row.emplace_back(-std::fabs(corr_of(i, j)), static_cast<int>(j));
+      const std::size_t take = std::min<std::size_t>(row.size(), static_cast<std::size_t>(k));
+      std::partial_sort(row.begin(), row.begin() + static_cast<std::ptrdiff_t>(take), row.end());
+      for (std::size_t r = 0; r < take; ++r) {
+        const std::size_t j = static_cast<std::size_t>(row[r].second);
+        partners_[std::min(i, j)].push_back(static_cast<int>(std::max(i, j)));
+      }
+    }
+    for (auto& list : partners_) {
+      std::sort(list.begin(), list.end());
+      list.erase(std::unique(list.begin(), list.end()), list.end());
+      out.tests += static_cast<std::int64_t>(list.size());
+    }
+  } else {
+    out.tests = out.pairs;
+  }
+
   const double th = config_.min_abs_corr;
   for (std::size_t i = 0; i < n; ++i) {
     if (!ready[i]) continue;
@@ -301,8 +382,31 @@ void Screener::screen(ScreenResult& out) {
     for (std::size_t j = i + 1; j < n; ++j)
       corr_row_[j] = (srow[j] - ri * rsum_[j]) * ni * inv_norm[j];
     js_.clear();
-    for (std::size_t j = i + 1; j < n; ++j)
-      if (ready[j] && std::fabs(corr_row_[j]) >= th) js_.push_back(static_cast<int>(j));
+    if (k > 0) {
+      std::size_t next = 0;
+      const auto& family = partners_[i];
+      for (std::size_t j = i + 1; j < n; ++j) {
+        if (!ready[j]) continue;
+        const bool member = next < family.size() && family[next] == static_cast<int>(j);
+        if (member) ++next;
+        if (member && std::fabs(corr_row_[j]) >= th) {
+          js_.push_back(static_cast<int>(j));
+        } else if (rank_all) {
+          stop(static_cast<int>(i), static_cast<int>(j), corr_row_[j], kInf,
+               member ? ScreenStage::kCorrelation : ScreenStage::kFamily);
+        }
+      }
+    } else {
+      for (std::size_t j = i + 1; j < n; ++j) {
+        if (!ready[j]) continue;
+        if (std::fabs(corr_row_[j]) >= th) {
+          js_.push_back(static_cast<int>(j));
+        } else if (rank_all) {
+          stop(static_cast<int>(i), static_cast<int>(j), corr_row_[j], kInf,
+               ScreenStage::kCorrelation);
+        }
+      }
+    }
     out.corr_passed += static_cast<std::int64_t>(js_.size());
     const double* grow = &g_[i * n];
     for (int j : js_) {
@@ -311,8 +415,11 @@ void Screener::screen(ScreenResult& out) {
       const double b2 = cij / lvar[i], a2 = (lsum_[j] - b2 * lsum_[i]) / nl;
       const double t1 = lag0_df(static_cast<int>(i), j, b1, a1);
       const double t2 = lag0_df(j, static_cast<int>(i), b2, a2);
-      if (std::min(t1, t2) <= df_threshold_)
+      if (std::min(t1, t2) <= df_threshold_) {
         survivors.push_back({static_cast<int>(i), j, corr_row_[j]});
+      } else if (rank_all) {
+        stop(static_cast<int>(i), j, corr_row_[j], std::min(t1, t2), ScreenStage::kPrescreen);
+      }
     }
   }
   out.prescreen_passed = static_cast<std::int64_t>(survivors.size());
@@ -326,6 +433,7 @@ void Screener::screen(ScreenResult& out) {
     window_levels(sv.j, wj);
     ScreenCandidate best;
     bool have = false;
+    double pvalues[2] = {1.0, 1.0};
     for (int dir = 0; dir < 2; ++dir) {
       const auto& y = dir == 0 ? wi : wj;
       const auto& x = dir == 0 ? wj : wi;
@@ -334,6 +442,7 @@ void Screener::screen(ScreenResult& out) {
         ++out.eg_failed;
         continue;
       }
+      pvalues[dir] = r->pvalue;
       if (!have || r->pvalue < best.pvalue || (r->pvalue == best.pvalue && r->stat < best.stat)) {
         have = true;
         best.y = static_cast<SymbolId>(dir == 0 ? sv.i : sv.j);
@@ -347,7 +456,12 @@ void Screener::screen(ScreenResult& out) {
         best_resid.assign(res.begin(), res.end());
       }
     }
-    if (!have) continue;
+    if (!have) {
+      if (rank_all) stop(sv.i, sv.j, sv.corr, kInf, ScreenStage::kEngleGranger);
+      continue;
+    }
+    best.pvalue_reverse = static_cast<int>(best.y) == sv.i ? pvalues[1] : pvalues[0];
+    best.pair_pvalue = std::max(pvalues[0], pvalues[1]);
     best.corr = sv.corr;
     {
       const double cij = g_[sv.i * n + sv.j] - lsum_[sv.i] * lsum_[sv.j] / nl;
@@ -374,32 +488,77 @@ void Screener::screen(ScreenResult& out) {
 
   // Multiple-testing control over the whole family, then the filters.
   std::vector<double> p(tested.size()), adj(tested.size());
-  for (std::size_t k = 0; k < tested.size(); ++k) p[k] = tested[k].pvalue;
+  for (std::size_t t = 0; t < tested.size(); ++t) p[t] = tested[t].pair_pvalue;
   adjust_pvalues(p, config_.correction, static_cast<double>(out.tests), adj);
   const double max_hl = config_.max_half_life > 0 ? config_.max_half_life : w_ / 4.0;
   std::vector<double> ys, xs;
-  for (std::size_t k = 0; k < tested.size(); ++k) {
-    auto& c = tested[k];
-    c.adj_pvalue = adj[k];
-    if (!(c.adj_pvalue <= config_.max_pvalue)) continue;
-    ++out.significant;
-    if (!(c.half_life >= config_.min_half_life && c.half_life <= max_hl)) continue;
-    if (!(c.hurst <= config_.max_hurst)) continue;
-    if (c.crossings < config_.min_crossings) continue;
-    if (!(c.stat <= c.leg_stat - config_.min_leg_margin)) continue;
-    if (config_.stability_splits > 1) {
+  std::vector<ScreenCandidate> rejected;
+  for (std::size_t t = 0; t < tested.size(); ++t) {
+    auto& c = tested[t];
+    c.adj_pvalue = adj[t];
+    c.stage = ScreenStage::kSelected;
+    if (!(c.adj_pvalue <= config_.max_pvalue)) {
+      c.stage = ScreenStage::kSignificance;
+    } else if (!(c.half_life >= config_.min_half_life && c.half_life <= max_hl)) {
+      c.stage = ScreenStage::kHalfLife;
+    } else if (!(c.hurst <= config_.max_hurst)) {
+      c.stage = ScreenStage::kHurst;
+    } else if (c.crossings < config_.min_crossings) {
+      c.stage = ScreenStage::kCrossings;
+    } else if (!(c.stat <= c.leg_stat - config_.min_leg_margin)) {
+      c.stage = ScreenStage::kLegMargin;
+    }
+    if (c.adj_pvalue <= config_.max_pvalue) ++out.significant;
+    if (config_.stability_splits > 1 && (c.stage == ScreenStage::kSelected || rank_all)) {
       window_levels(c.y, ys);
       window_levels(c.x, xs);
-      if (!stable_in_subwindows(ys, xs, config_.stability_splits, config_.stability_pvalue,
-                                config_.coint, coint_)) {
-        continue;
-      }
+      c.stability_pvalue = max_subwindow_pvalue(ys, xs, config_.stability_splits, config_.coint,
+                                                coint_);
+      if (c.stage == ScreenStage::kSelected && !(c.stability_pvalue <= config_.stability_pvalue))
+        c.stage = ScreenStage::kStability;
     }
-    out.candidates.push_back(c);
+    if (c.stage == ScreenStage::kSelected) ++out.filtered_passed;
+    if (c.stage == ScreenStage::kSelected) {
+      out.candidates.push_back(c);
+    } else if (rank_all) {
+      rejected.push_back(c);
+    }
   }
   std::sort(out.candidates.begin(), out.candidates.end(), ranks_before);
-  keep_per_symbol(out.candidates, config_.max_pairs_per_symbol,
-                  static_cast<std::size_t>(config_.max_candidates), uses_);
+  if (rank_all) {
+    std::vector<ScreenCandidate> all = out.candidates;
+    keep_per_symbol(out.candidates, config_.max_pairs_per_symbol,
+                    static_cast<std::size_t>(config_.max_candidates), uses_);
+    // The pairs dropped by the per-symbol limit or max_candidates, with the stage that did it.
+    std::size_t kept = 0;
+    for (auto& c : all) {
+      if (kept < out.candidates.size() && out.candidates[kept].y == c.y &&
+          out.candidates[kept].x == c.x) {
+        ++kept;
+        continue;
+      }
+      c.stage = config_.max_candidates > 0 &&
+                        out.candidates.size() >= static_cast<std::size_t>(config_.max_candidates)
+                    ? ScreenStage::kLimit
+                    : ScreenStage::kLegSharing;
+      rejected.push_back(c);
+    }
+    std::sort(rejected.begin(), rejected.end(), ranks_before);
+    // Family members stopped early first (by their DF statistic), then the pairs outside it.
+    std::sort(stopped.begin(), stopped.end(), [](const ScreenCandidate& a, const ScreenCandidate& b) {
+      const bool fa = a.stage == ScreenStage::kFamily, fb = b.stage == ScreenStage::kFamily;
+      if (fa != fb) return fb;
+      if (a.df_stat != b.df_stat) return a.df_stat < b.df_stat;
+      if (std::fabs(a.corr) != std::fabs(b.corr)) return std::fabs(a.corr) > std::fabs(b.corr);
+      return a.y != b.y ? a.y < b.y : a.x < b.x;
+    });
+    out.ranked = out.candidates;
+    out.ranked.insert(out.ranked.end(), rejected.begin(), rejected.end());
+    out.ranked.insert(out.ranked.end(), stopped.begin(), stopped.end());
+  } else {
+    keep_per_symbol(out.candidates, config_.max_pairs_per_symbol,
+                    static_cast<std::size_t>(config_.max_candidates), uses_);
+  }
 }
 
 }  // namespace pairflow::screen

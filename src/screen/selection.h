@@ -18,6 +18,11 @@ bool stable_in_subwindows(std::span<const double> y, std::span<const double> x, 
                           double max_pvalue, const stats::CointOptions& options,
                           stats::CointWorkspace& workspace);
 
+// The largest Engle-Granger p-value of y ~ x over `splits` consecutive equal sub-windows (1 when
+// a sub-window's test cannot be computed; 0 for splits <= 1).
+double max_subwindow_pvalue(std::span<const double> y, std::span<const double> x, int splits,
+                            const stats::CointOptions& options, stats::CointWorkspace& workspace);
+
 // Greedy by rank: walks `ranked` best first and keeps a candidate while neither of its legs is in
 // `max_per_symbol` kept pairs already (0 = no limit), up to `limit` kept (0 = no limit). A
 // symbol's best relation wins: a leg with a large stationary component of its own makes chance
