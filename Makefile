@@ -29,6 +29,8 @@ bench: build
 	/usr/bin/python3 bench/stats_statsmodels.py --cpp $(BUILD_DIR)/bin/bench_stats
 	@echo "== pairflow screen vs a statsmodels coint loop, same file"
 	/usr/bin/python3 bench/screen_statsmodels.py --pairflow $(BUILD_DIR)/bin/pairflow
+	@echo "== pair discovery on generated universes unlike the demo's, against statsmodels' coint ranking"
+	/usr/bin/python3 bench/discovery/harness.py --pairflow $(BUILD_DIR)/bin/pairflow --size bench
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')

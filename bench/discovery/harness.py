@@ -51,7 +51,7 @@ def anchor_pvalues(pairflow, path, columns):
     """Engle-Granger p-value of every pair (a on b, a before b in column order)."""
     rows, _, _ = screen(pairflow, path, "--rank-all", "--prescreen-pvalue", "1", "--min-corr", "0",
                         "--correction", "none", "--max-pvalue", "1", "--stability-splits", "0",
-                        "--per-symbol", "0", "--neighbours", "0", "--max-hurst", "100", "--min-crossings", "0",
+                        "--per-symbol", "0", "--neighbours", "0", "--no-triangles", "--max-hurst", "100", "--min-crossings", "0",
                         "--min-half-life", "0", "--max-half-life", "1e12")
     index = {c: i for i, c in enumerate(columns)}
     out = {}

@@ -122,10 +122,12 @@ def family(size):
     """The fixed universes of one harness size: 'smoke' (make test), 'bench' (make bench)."""
     if size == "smoke":
         return [
-            UniverseSpec("smoke-a", 101, 40, 600, 3, sectors=4),
-            UniverseSpec("smoke-b", 102, 50, 800, 4, sectors=5, sector_strength=2.0,
+            UniverseSpec("smoke-clones", 101, 80, 1000, 8, sectors=5, half_life=(5.0, 30.0),
                          clone_fraction=0.5),
-            UniverseSpec("smoke-null", 103, 50, 800, 0, sectors=5, sector_strength=2.0),
+            UniverseSpec("smoke-reverting", 102, 80, 1000, 8, sectors=5, half_life=(5.0, 30.0),
+                         reverting_fraction=0.15),
+            UniverseSpec("smoke-null", 103, 80, 1000, 0, sectors=5, sector_strength=2.0,
+                         reverting_fraction=0.1),
         ]
     if size != "bench":
         raise ValueError(f"unknown family size '{size}'")

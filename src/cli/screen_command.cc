@@ -27,7 +27,8 @@ struct ScreenArgs {
   std::string correction = "bh";
   double max_pvalue = 0.05, min_abs_corr = -1;
   int per_symbol = 0, neighbours = -1;
-  bool rank_all = false;
+  bool rank_all = false, no_triangles = false;
+  std::string pair_test = "both";
   double prescreen_pvalue = -1, max_hurst = -1, min_half_life = -1, max_half_life = -1;
   int min_crossings = -1, stability_splits = -1;
 };
@@ -80,6 +81,10 @@ void run_screen(const ScreenArgs& a) {
   config.max_candidates = a.top;
   config.rank_all = a.rank_all;
   if (a.neighbours >= 0) config.neighbours = a.neighbours;
+  config.consistent_triangles = !a.no_triangles;
+  auto pair_test = screen::parse_pair_test(a.pair_test);
+  if (!pair_test) throw UserError(fmt::format("--pair-test: {}", pair_test.status().message()));
+  config.pair_test = *pair_test;
   if (a.prescreen_pvalue >= 0) config.prescreen_pvalue = a.prescreen_pvalue;
   if (a.max_hurst >= 0) config.max_hurst = a.max_hurst;
   if (a.min_half_life >= 0) config.min_half_life = a.min_half_life;
@@ -88,7 +93,7 @@ void run_screen(const ScreenArgs& a) {
   if (a.stability_splits >= 0) config.stability_splits = a.stability_splits;
   config.update_block = 64;
   config.rebuild_every = 1 << 30;  // one pass: the window is rebuilt only at the end
-  if (auto s = screen::Screener::validate(config); !s.ok())
+  if (auto s = screen::Screener::validate(config); !s)
     throw UserError(fmt::format("{}: {}", a.prices, s.message()));
   screen::Screener screener(static_cast<int>(file.symbols.size()), config);
   // Only the last window + 1 rows matter: earlier ones are skipped (forward fill is kept).
@@ -182,6 +187,10 @@ void register_screen(CLI::App& app) {
   cmd->add_option("--neighbours", a->neighbours,
                   "test each symbol with its N most correlated symbols (default 3; 0 = every pair)")
       ->check(CLI::Range(0, 1000000));
+  cmd->add_flag("--no-triangles", a->no_triangles,
+                "keep a pair that shares a leg with a better one without testing its third side");
+  cmd->add_option("--pair-test", a->pair_test,
+                  "both: both regressions must reject (default); either: the better one, x2");
   cmd->add_option("--min-corr", a->min_abs_corr, "|correlation| of returns to test (default 0)")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--per-symbol", a->per_symbol, "pairs per symbol, best first (default 0 = no limit)")

@@ -32,6 +32,12 @@ class TableReader {
         return;
       }
       fail(key, "a number");
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (auto v = node->value_exact<bool>()) {
+        out = *v;
+        return;
+      }
+      fail(key, "true or false");
     } else if constexpr (std::is_integral_v<T>) {
       if (auto v = node->value_exact<std::int64_t>()) {
         if (*v < std::numeric_limits<T>::min() || *v > std::numeric_limits<T>::max()) {
@@ -185,11 +191,14 @@ void apply_table(EngineConfig& c, const toml::table& root, const std::string& so
     r.read("screen_every", c.screen_every);
     r.read("activate_after", c.orchestrator.activate_after);
     r.read("deactivate_after", c.orchestrator.deactivate_after);
+    r.read("neighbours", c.screener.neighbours);
+    r.read_enum("pair_test", c.screener.pair_test, screen::parse_pair_test);
     r.read("min_abs_corr", c.screener.min_abs_corr);
     r.read("prescreen_pvalue", c.screener.prescreen_pvalue);
     r.read("max_hurst", c.screener.max_hurst);
     r.read("min_crossings", c.screener.min_crossings);
     r.read("min_leg_margin", c.screener.min_leg_margin);
+    r.read("consistent_triangles", c.screener.consistent_triangles);
     r.read("threads", c.actor_threads);
     r.finish();
   }
@@ -466,16 +475,10 @@ exec::StageConfig stage_config(const EngineConfig& c) {
 }
 
 screen::ScreenerConfig screener_config(const EngineConfig& c) {
-  screen::ScreenerConfig s = c.screener;
+  // The screener lists every pair that passes; the per-symbol limit is the orchestrator's (and the
+  // warm-up discovery's top_k): trading capacity, not evidence.
+  screen::ScreenerConfig s = c.discovery.selection(c.screener);
   s.window = c.warmup_bars;
-  s.correction = c.discovery.correction;
-  s.max_pvalue = c.discovery.max_pvalue;
-  s.coint = c.discovery.coint;
-  s.min_half_life = c.discovery.min_half_life;
-  s.max_half_life = c.discovery.max_half_life;
-  s.stability_splits = c.discovery.stability_splits;
-  s.stability_pvalue = c.discovery.stability_pvalue;
-  s.max_pairs_per_symbol = c.discovery.max_pairs_per_symbol;
   return s;
 }
 

@@ -55,6 +55,12 @@ TEST(Config, ExampleFileLoadsAndMatchesDefaults) {
   EXPECT_EQ(loaded.screener.min_abs_corr, defaults.screener.min_abs_corr);
   EXPECT_EQ(loaded.screener.prescreen_pvalue, defaults.screener.prescreen_pvalue);
   EXPECT_EQ(loaded.screener.min_crossings, defaults.screener.min_crossings);
+  EXPECT_EQ(loaded.screener.neighbours, defaults.screener.neighbours);
+  EXPECT_EQ(loaded.screener.pair_test, defaults.screener.pair_test);
+  EXPECT_EQ(loaded.screener.consistent_triangles, defaults.screener.consistent_triangles);
+  EXPECT_EQ(loaded.discovery.correction, defaults.discovery.correction);
+  EXPECT_EQ(loaded.discovery.min_half_life, defaults.discovery.min_half_life);
+  EXPECT_EQ(loaded.discovery.stability_splits, defaults.discovery.stability_splits);
 }
 
 TEST(Config, StrictKeysTypesAndRanges) {

@@ -24,7 +24,7 @@ class WarmupSelection : public PairSelection {
               std::vector<Selection>& out) override {
     if (done_ || slices < static_cast<std::size_t>(config_.warmup_bars)) return;
     done_ = true;
-    auto result = screen::discover_pairs(history_, config_.discovery);
+    auto result = screen::discover_pairs(history_, config_.discovery, screener_config(config_));
     PAIRFLOW_CHECK(result.is_ok(),
                    "validated discovery config was refused: " + result.status().message());
     tests_ = result->tests;

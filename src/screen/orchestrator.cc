@@ -36,7 +36,7 @@ Status Orchestrator::validate(const OrchestratorConfig& c) {
 
 Orchestrator::Orchestrator(const OrchestratorConfig& config) : config_(config) {
   auto status = validate(config);
-  PAIRFLOW_CHECK(status.ok(), status.message());
+  PAIRFLOW_CHECK(status.is_ok(), status.message());
 }
 
 void Orchestrator::on_screen(Timestamp ts, const ScreenResult& result,

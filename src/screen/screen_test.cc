@@ -30,12 +30,15 @@ sim::MarketSpec spec(std::uint64_t seed, int planted) {
 
 TEST(Discovery, FindsPlantedPairsIncludingInverse) {
   sim::MarketGenerator gen(spec(5, 4));
-  auto prices = minute_log_mids(gen, 390);
+  // Two sessions: over one, the reverse regression of this generator's large spreads is weak.
+  auto prices = minute_log_mids(gen, 780);
   DiscoveryConfig config;
   config.top_k = 4;
   auto result = discover_pairs(prices, config);
   ASSERT_TRUE(result.is_ok()) << result.status().message();
-  EXPECT_EQ(result->tests, 30 * 29);
+  // The family: each symbol with its 3 nearest neighbours (between 30 * 3 / 2 and 30 * 3 pairs).
+  EXPECT_GE(result->tests, 45);
+  EXPECT_LE(result->tests, 90);
   std::set<std::pair<std::string, std::string>> found;
   for (const auto& c : result->selected) {
     std::string a = gen.symbols().name(c.y), b = gen.symbols().name(c.x);
@@ -105,6 +108,9 @@ TEST(Discovery, SymbolsWithoutHistoryAreSkippedAndBadConfigRejected) {
   EXPECT_EQ(result->symbols_used, 2);
   DiscoveryConfig bad;
   bad.max_pvalue = 0;
+  EXPECT_FALSE(discover_pairs(prices, bad).is_ok());
+  bad = DiscoveryConfig{};
+  bad.min_coverage = 0;
   EXPECT_FALSE(discover_pairs(prices, bad).is_ok());
 }
 

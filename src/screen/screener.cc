@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <numeric>
 
 #include "screen/selection.h"
@@ -105,7 +106,7 @@ Screener::Screener(int num_symbols, const ScreenerConfig& config)
       w_(config.window),
       rebuild_every_(config.rebuild_every > 0 ? config.rebuild_every : config.window) {
   auto status = validate(config);
-  PAIRFLOW_CHECK(status.ok(), status.message());
+  PAIRFLOW_CHECK(status.is_ok(), status.message());
   PAIRFLOW_CHECK(num_symbols >= 0, "screener: negative universe size");
   df_threshold_ = df_threshold_for(config.prescreen_pvalue);
   const std::size_t n = n_;
@@ -264,6 +265,15 @@ double Screener::lag0_df(int y, int x, double b, double a) const {
   const double se = std::sqrt(ssr / (m - 1) / suu);
   return se > 0 ? gamma / se : (gamma < 0 ? -kInf : kInf);
 }
+
+Result<PairTest> parse_pair_test(std::string_view text) {
+  if (text == "both") return PairTest::kBoth;
+  if (text == "either") return PairTest::kEither;
+  return Status(StatusCode::kInvalidArgument,
+                fmt::format("pair_test must be 'both' or 'either', got '{}'", text));
+}
+
+const char* pair_test_name(PairTest test) { return test == PairTest::kBoth ? "both" : "either"; }
 
 const char* stage_name(ScreenStage stage) {
   switch (stage) {
@@ -461,7 +471,9 @@ void Screener::screen(ScreenResult& out) {
       continue;
     }
     best.pvalue_reverse = static_cast<int>(best.y) == sv.i ? pvalues[1] : pvalues[0];
-    best.pair_pvalue = std::max(pvalues[0], pvalues[1]);
+    best.pair_pvalue = config_.pair_test == PairTest::kBoth
+                           ? std::max(pvalues[0], pvalues[1])
+                           : std::min(1.0, 2 * std::min(pvalues[0], pvalues[1]));
     best.corr = sv.corr;
     {
       const double cij = g_[sv.i * n + sv.j] - lsum_[sv.i] * lsum_[sv.j] / nl;
@@ -525,6 +537,46 @@ void Screener::screen(ScreenResult& out) {
     }
   }
   std::sort(out.candidates.begin(), out.candidates.end(), ranks_before);
+  if (config_.consistent_triangles && out.candidates.size() > 1) {
+    // Greedy by rank: a candidate sharing a leg with kept pairs needs each third side. Kept pairs
+    // are indexed by symbol and third sides cached, so the cost is bounded by one test per pair.
+    std::vector<ScreenCandidate> kept;
+    std::vector<std::vector<int>> kept_partners(n);
+    std::map<std::pair<int, int>, bool> third_cache;
+    auto third_passes = [&](int a, int b) {
+      const auto key = std::minmax(a, b);
+      auto it = third_cache.find(key);
+      if (it != third_cache.end()) return it->second;
+      window_levels(static_cast<SymbolId>(a), ys);
+      window_levels(static_cast<SymbolId>(b), xs);
+      auto ab = coint_.run(ys, xs, config_.coint);
+      auto ba = coint_.run(xs, ys, config_.coint);
+      const double pa = ab ? ab->pvalue : 1.0, pb = ba ? ba->pvalue : 1.0;
+      const double third = config_.pair_test == PairTest::kBoth
+                               ? std::max(pa, pb)
+                               : std::min(1.0, 2 * std::min(pa, pb));
+      const bool pass = third <= config_.max_pvalue;
+      third_cache.emplace(key, pass);
+      return pass;
+    };
+    for (auto& c : out.candidates) {
+      const int y = static_cast<int>(c.y), x = static_cast<int>(c.x);
+      bool consistent = true;
+      for (int other : kept_partners[y])
+        if (other != x && !third_passes(other, x)) consistent = false;
+      for (int other : kept_partners[x])
+        if (consistent && other != y && !third_passes(other, y)) consistent = false;
+      if (consistent) {
+        kept.push_back(c);
+        kept_partners[y].push_back(x);
+        kept_partners[x].push_back(y);
+      } else {
+        c.stage = ScreenStage::kLegSharing;
+        if (rank_all) rejected.push_back(c);
+      }
+    }
+    out.candidates.swap(kept);
+  }
   if (rank_all) {
     std::vector<ScreenCandidate> all = out.candidates;
     keep_per_symbol(out.candidates, config_.max_pairs_per_symbol,

@@ -38,11 +38,15 @@
 
 #include "base/status.h"
 #include "base/symbols.h"
-#include "screen/pair_discovery.h"
+#include "screen/selection.h"
 #include "stats/coint.h"
 #include "stats/hurst.h"
 
 namespace pairflow::screen {
+
+enum class PairTest : std::uint8_t { kBoth, kEither };
+Result<PairTest> parse_pair_test(std::string_view text);  // "both", "either"
+const char* pair_test_name(PairTest test);
 
 struct ScreenerConfig {
   int window = 390;  // W: log returns in the window (W + 1 levels)
@@ -52,6 +56,11 @@ struct ScreenerConfig {
   // keeps real pairs while the multiple-testing correction is paid over ~N * neighbours pairs
   // instead of N^2 / 2 (docs/screener.md has the harness figures that chose 3).
   int neighbours = 3;
+  // The pair's p-value from its two Engle-Granger directions: kBoth = the larger (both
+  // regressions must reject: an intersection-union test, robust to a leg with a stationary
+  // component of its own), kEither = twice the smaller (Bonferroni over the two directions: more
+  // power when one direction is weak, as with a spread large against the legs' range).
+  PairTest pair_test = PairTest::kBoth;
   double min_abs_corr = 0.0;       // |correlation of log returns| to reach the DF pre-screen
   double prescreen_pvalue = 0.1;   // lag-0 DF p-value (better direction) to reach full EG
   Correction correction = Correction::kBenjaminiHochberg;
@@ -65,6 +74,11 @@ struct ScreenerConfig {
   double min_leg_margin = 0.0;
   int stability_splits = 0;  // 0 or 1 = no stability check
   double stability_pvalue = 0.05;
+  // A pair that shares a leg with a better-ranked passing pair is kept only when its other two
+  // legs are cointegrated too (their pair p-value <= max_pvalue): cointegration is transitive, so
+  // y~x and y~x' both real implies x~x'. A leg-sharing decoy (y with a sector mate x' of its true
+  // partner x) fails this; a cluster of series sharing one trend (interest rates) passes.
+  bool consistent_triangles = true;
   int max_pairs_per_symbol = 0;  // greedy by rank; 0 = no limit
   int max_candidates = 0;        // 0 = keep every passing pair
   // Also return every pair of ready symbols in ScreenResult::ranked, with the stage that stopped

@@ -1,6 +1,28 @@
 #include "screen/selection.h"
 
+#include <fmt/format.h>
+
 namespace pairflow::screen {
+
+Result<Correction> parse_correction(std::string_view text) {
+  if (text == "none") return Correction::kNone;
+  if (text == "bonferroni") return Correction::kBonferroni;
+  if (text == "bh" || text == "benjamini-hochberg") return Correction::kBenjaminiHochberg;
+  return Status(StatusCode::kInvalidArgument,
+                fmt::format("correction must be 'none', 'bonferroni' or 'bh', got '{}'", text));
+}
+
+const char* correction_name(Correction correction) {
+  switch (correction) {
+    case Correction::kNone:
+      return "none";
+    case Correction::kBonferroni:
+      return "bonferroni";
+    case Correction::kBenjaminiHochberg:
+      return "bh";
+  }
+  return "?";
+}
 
 bool stable_in_subwindows(std::span<const double> y, std::span<const double> x, int splits,
                           double max_pvalue, const stats::CointOptions& options,

@@ -8,9 +8,15 @@
 #include <span>
 #include <vector>
 
+#include "base/status.h"
 #include "stats/coint.h"
 
 namespace pairflow::screen {
+
+// Multiple-testing correction over a family of tests.
+enum class Correction { kNone, kBonferroni, kBenjaminiHochberg };
+Result<Correction> parse_correction(std::string_view text);  // "none", "bonferroni", "bh"
+const char* correction_name(Correction correction);
 
 // True when y ~ x is cointegrated (Engle-Granger p <= max_pvalue) in each of `splits`
 // consecutive equal sub-windows of the series (always true for splits <= 1).
