@@ -160,8 +160,8 @@ void run_screen(const ScreenArgs& a) {
   for (std::size_t k = 0; k < listed.size(); ++k) {
     const auto& c = listed[k];
     std::printf("%-4zu %-10s %-10s %7.3f %8.3f %10.3g %10.3g %8.4f %8.2f %6.3f %5d %s\n", k + 1,
-                names[c.y].c_str(), names[c.x].c_str(), c.corr, c.stat, c.pair_pvalue,
-                c.adj_pvalue, c.hedge_ratio, c.half_life, c.hurst, c.crossings,
+                names[c.y].c_str(), names[c.x].c_str(), c.corr, c.stat, c.pair_pvalue, c.adj_pvalue,
+                c.hedge_ratio, c.half_life, c.hurst, c.crossings,
                 a.rank_all ? screen::stage_name(c.stage) : "");
   }
   std::printf("%s\n", summary.c_str());
@@ -193,7 +193,8 @@ void register_screen(CLI::App& app) {
                   "both: both regressions must reject (default); either: the better one, x2");
   cmd->add_option("--min-corr", a->min_abs_corr, "|correlation| of returns to test (default 0)")
       ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--per-symbol", a->per_symbol, "pairs per symbol, best first (default 0 = no limit)")
+  cmd->add_option("--per-symbol", a->per_symbol,
+                  "pairs per symbol, best first (default 0 = no limit)")
       ->check(CLI::Range(0, 1000000));
   cmd->add_flag("--rank-all", a->rank_all,
                 "list every pair, best first, with the stage that stopped it and a selected flag");

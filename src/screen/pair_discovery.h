@@ -22,10 +22,10 @@ struct DiscoveryConfig {
   int top_k = 5;
   double max_pvalue = 0.05;  // adjusted pair p-value: the false-discovery level with BH
   Correction correction = Correction::kBenjaminiHochberg;
-  stats::CointOptions coint;   // trend "c", autolag AIC: statsmodels' defaults
-  double min_half_life = 0.0;  // bars
-  double max_half_life = 0.0;  // bars; 0 = a quarter of the window
-  double min_coverage = 0.9;   // share of the window a symbol must have traded in
+  stats::CointOptions coint;     // trend "c", autolag AIC: statsmodels' defaults
+  double min_half_life = 0.0;    // bars
+  double max_half_life = 0.0;    // bars; 0 = a quarter of the window
+  double min_coverage = 0.9;     // share of the window a symbol must have traded in
   int max_pairs_per_symbol = 1;  // in `selected` (trading capacity); `passing` has no limit
   int stability_splits = 0;      // 0 or 1 = no stability check
   double stability_pvalue = 0.05;

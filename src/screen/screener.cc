@@ -524,8 +524,8 @@ void Screener::screen(ScreenResult& out) {
     if (config_.stability_splits > 1 && (c.stage == ScreenStage::kSelected || rank_all)) {
       window_levels(c.y, ys);
       window_levels(c.x, xs);
-      c.stability_pvalue = max_subwindow_pvalue(ys, xs, config_.stability_splits, config_.coint,
-                                                coint_);
+      c.stability_pvalue =
+          max_subwindow_pvalue(ys, xs, config_.stability_splits, config_.coint, coint_);
       if (c.stage == ScreenStage::kSelected && !(c.stability_pvalue <= config_.stability_pvalue))
         c.stage = ScreenStage::kStability;
     }
@@ -597,13 +597,14 @@ void Screener::screen(ScreenResult& out) {
     }
     std::sort(rejected.begin(), rejected.end(), ranks_before);
     // Family members stopped early first (by their DF statistic), then the pairs outside it.
-    std::sort(stopped.begin(), stopped.end(), [](const ScreenCandidate& a, const ScreenCandidate& b) {
-      const bool fa = a.stage == ScreenStage::kFamily, fb = b.stage == ScreenStage::kFamily;
-      if (fa != fb) return fb;
-      if (a.df_stat != b.df_stat) return a.df_stat < b.df_stat;
-      if (std::fabs(a.corr) != std::fabs(b.corr)) return std::fabs(a.corr) > std::fabs(b.corr);
-      return a.y != b.y ? a.y < b.y : a.x < b.x;
-    });
+    std::sort(
+        stopped.begin(), stopped.end(), [](const ScreenCandidate& a, const ScreenCandidate& b) {
+          const bool fa = a.stage == ScreenStage::kFamily, fb = b.stage == ScreenStage::kFamily;
+          if (fa != fb) return fb;
+          if (a.df_stat != b.df_stat) return a.df_stat < b.df_stat;
+          if (std::fabs(a.corr) != std::fabs(b.corr)) return std::fabs(a.corr) > std::fabs(b.corr);
+          return a.y != b.y ? a.y < b.y : a.x < b.x;
+        });
     out.ranked = out.candidates;
     out.ranked.insert(out.ranked.end(), rejected.begin(), rejected.end());
     out.ranked.insert(out.ranked.end(), stopped.begin(), stopped.end());

@@ -61,8 +61,8 @@ struct ScreenerConfig {
   // component of its own), kEither = twice the smaller (Bonferroni over the two directions: more
   // power when one direction is weak, as with a spread large against the legs' range).
   PairTest pair_test = PairTest::kBoth;
-  double min_abs_corr = 0.0;       // |correlation of log returns| to reach the DF pre-screen
-  double prescreen_pvalue = 0.1;   // lag-0 DF p-value (better direction) to reach full EG
+  double min_abs_corr = 0.0;      // |correlation of log returns| to reach the DF pre-screen
+  double prescreen_pvalue = 0.1;  // lag-0 DF p-value (better direction) to reach full EG
   Correction correction = Correction::kBenjaminiHochberg;
   double max_pvalue = 0.05;  // adjusted pair p-value: the false-discovery level with BH
   stats::CointOptions coint;
@@ -113,13 +113,14 @@ struct ScreenCandidate {
   double stat = 0, pvalue = 1, adj_pvalue = 1;
   double hedge_ratio = 0, intercept = 0, half_life = 0, hurst = 0;
   int crossings = 0, usedlag = 0;
-  double leg_stat = 0;  // the more negative ADF statistic of the legs alone
-  double score = 0;     // -stat
+  double leg_stat = 0;        // the more negative ADF statistic of the legs alone
+  double score = 0;           // -stat
   double pvalue_reverse = 1;  // raw Engle-Granger p-value of the other direction (x on y)
   // The pair's p-value: the larger of the two directions' (an intersection-union test: both
   // regressions must reject "no cointegration"); adj_pvalue adjusts it over the family.
   double pair_pvalue = 1;
-  double stability_pvalue = std::numeric_limits<double>::quiet_NaN();  // largest sub-window p-value (NaN = not computed)
+  double stability_pvalue =
+      std::numeric_limits<double>::quiet_NaN();  // largest sub-window p-value (NaN = not computed)
   ScreenStage stage = ScreenStage::kSelected;
 };
 
@@ -128,9 +129,9 @@ struct ScreenResult {
   // rank_all only: every pair of ready symbols, the candidates first (same order), then the rest
   // best first; pairs stopped before Engle-Granger have NaN statistics.
   std::vector<ScreenCandidate> ranked;
-  std::int64_t symbols_ready = 0;           // symbols with a full window
-  std::int64_t pairs = 0;                   // pairs of ready symbols
-  std::int64_t tests = 0;                   // pairs in the family: the multiple-testing family
+  std::int64_t symbols_ready = 0;  // symbols with a full window
+  std::int64_t pairs = 0;          // pairs of ready symbols
+  std::int64_t tests = 0;          // pairs in the family: the multiple-testing family
   std::int64_t corr_passed = 0, prescreen_passed = 0, eg_failed = 0, significant = 0;
   std::int64_t filtered_passed = 0;  // significant and through the spread filters
 };

@@ -134,8 +134,7 @@ TEST(Screener, FindsPlantedPairsNotSectorDecoys) {
     }
     for (const auto& c : result.candidates) {
       ++listed;
-      false_listed +=
-          !planted.count(std::minmax(gen.symbols().name(c.y), gen.symbols().name(c.x)));
+      false_listed += !planted.count(std::minmax(gen.symbols().name(c.y), gen.symbols().name(c.x)));
     }
   }
   EXPECT_GE(static_cast<double>(hits) / k_total, 0.85) << hits << "/" << k_total;
