@@ -470,6 +470,9 @@ void Screener::screen(ScreenResult& out) {
       if (rank_all) stop(sv.i, sv.j, sv.corr, kInf, ScreenStage::kEngleGranger);
       continue;
     }
+    // The window's levels are relative to per-symbol references: report the intercept of the
+    // absolute log prices (log y = a + b log x).
+    best.intercept += ref_[best.y] - best.hedge_ratio * ref_[best.x];
     best.pvalue_reverse = static_cast<int>(best.y) == sv.i ? pvalues[1] : pvalues[0];
     best.pair_pvalue = config_.pair_test == PairTest::kBoth
                            ? std::max(pvalues[0], pvalues[1])

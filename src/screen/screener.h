@@ -111,7 +111,7 @@ struct ScreenCandidate {
   double corr = 0;        // correlation of log returns over the window
   double df_stat = 0;     // lag-0 DF pre-screen statistic of this direction
   double stat = 0, pvalue = 1, adj_pvalue = 1;
-  double hedge_ratio = 0, intercept = 0, half_life = 0, hurst = 0;
+  double hedge_ratio = 0, intercept = 0, half_life = 0, hurst = 0;  // of absolute log prices
   int crossings = 0, usedlag = 0;
   double leg_stat = 0;        // the more negative ADF statistic of the legs alone
   double score = 0;           // -stat

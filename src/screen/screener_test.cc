@@ -254,6 +254,19 @@ TEST(ScreenerSelection, FamilyIsEachSymbolsNearestNeighbours) {
   for (int i = 0; i < 2; ++i) top.insert(key(r.ranked[i]));
   EXPECT_EQ(top, (std::set<std::pair<int, int>>{{1, 2}, {5, 9}}));
   EXPECT_EQ(r.candidates.size(), 2u);
+  // Hedge ratio and intercept are those of the absolute log prices (statsmodels' coint).
+  for (const auto& c : r.candidates) {
+    std::vector<double> y, x;
+    for (const auto& row : rows) {
+      y.push_back(row[c.y]);
+      x.push_back(row[c.x]);
+    }
+    auto full = stats::coint(y, x);
+    ASSERT_TRUE(full.is_ok());
+    EXPECT_NEAR(c.hedge_ratio, full->hedge_ratio, 1e-9);
+    EXPECT_NEAR(c.intercept, full->intercept, 1e-9);
+    EXPECT_NEAR(c.stat, full->stat, 1e-7);
+  }
   config.neighbours = 0;
   EXPECT_EQ(screen_rows(rows, config).tests, r.pairs);
 }
