@@ -2,7 +2,6 @@
 regression guard on its figures, not a timing test), small real universes against statsmodels
 with the stated correction, the new `pairflow screen` options and the warm-up and streaming
 methods selecting the same way."""
-import itertools
 import json
 import os
 import subprocess
@@ -13,9 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import PAIRFLOW, ROOT
+from conftest import BUILD, PAIRFLOW, ROOT
 
 HARNESS = os.path.join(ROOT, "bench", "discovery", "harness.py")
+
+
+def sanitizer_build():
+    cache = os.path.join(BUILD, "CMakeCache.txt")
+    return os.path.exists(cache) and "CMAKE_BUILD_TYPE:STRING=Debug" in open(cache).read()
 
 
 def screen(path, *args, log=False):
@@ -25,6 +29,9 @@ def screen(path, *args, log=False):
     return json.loads(out.stdout), out.stderr
 
 
+@pytest.mark.skipif(sanitizer_build(), reason="figures are guarded by the release run; the "
+                    "sanitizer run of the same screen code is the rest of this file (the anchor "
+                    "over every pair takes minutes under ASan)")
 def test_harness_smoke_family_meets_the_targets(tmp_path):
     out = subprocess.run([sys.executable, HARNESS, "--pairflow", PAIRFLOW, "--size", "smoke",
                           "--check", "--verify", "15", "--json", str(tmp_path / "figures.json")],
