@@ -31,6 +31,8 @@ bench: build
 	/usr/bin/python3 bench/screen_statsmodels.py --pairflow $(BUILD_DIR)/bin/pairflow
 	@echo "== pair discovery on generated universes unlike the demo's, against statsmodels' coint ranking"
 	/usr/bin/python3 bench/discovery/harness.py --pairflow $(BUILD_DIR)/bin/pairflow --size bench
+	@echo "== generated tick markets end to end: planted pairs traded, false pairs, net P&L"
+	/usr/bin/python3 bench/discovery/tick_markets.py --pairflow $(BUILD_DIR)/bin/pairflow
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import warnings
 
 import numpy as np
@@ -157,3 +158,16 @@ def test_warmup_and_screener_methods_select_the_same_pairs(tmp_path):
         picked[method] = [frozenset((p["y"], p["x"])) for p in pairs]
     first = picked["screener"][:len(picked["warmup"])]
     assert set(first) == set(picked["warmup"]) and picked["warmup"]
+
+
+@pytest.mark.skipif(sanitizer_build(), reason="two five-session backtests take minutes under "
+                    "ASan; the backtest path runs under the sanitizers in the other tests")
+def test_generated_tick_market_trades_its_planted_pairs_and_the_null_twin_nothing():
+    sys.path.insert(0, os.path.dirname(HARNESS))
+    from tick_markets import run_market
+    with tempfile.TemporaryDirectory() as tmp:
+        market = run_market(PAIRFLOW, tmp, seed=1, planted=4)
+        assert market["planted_traded"] >= 3, market
+        assert market["net_pnl"] > 0, market
+        null = run_market(PAIRFLOW, tmp, seed=1, planted=0)
+        assert null["traded"] == 0, null
