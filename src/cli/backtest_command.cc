@@ -1,10 +1,13 @@
 // `pairflow backtest`: a ticks CSV through the engine.
 #include <fmt/format.h>
+#include <stdlib.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <limits>
 #include <memory>
 
+#include "base/buffered_file.h"
 #include "cli/commands.h"
 #include "cli/common_options.h"
 #include "engine/run_drivers.h"
@@ -17,7 +20,10 @@ void register_backtest(CLI::App& app) {
   auto ticks = std::make_shared<std::string>();
   auto max_rejects = std::make_shared<std::int64_t>(0);
   auto speed = std::make_shared<double>(0);
+  auto report_path = std::make_shared<std::string>();
   add_common(cmd, *o);
+  cmd->add_option("--report", *report_path,
+                  "write the HTML report of the run here (as pairflow report does)");
   cmd->add_option("--ticks", *ticks, "ticks CSV: ts,symbol,price,size[,bid,ask]")->required();
   CLI::Option* max_rejects_option =
       cmd->add_option("--max-rejects", *max_rejects,
@@ -27,17 +33,37 @@ void register_backtest(CLI::App& app) {
       cmd->add_option("--speed", *speed,
                       "pace replay at this multiple of event time (0 = flat out)")
           ->check(CLI::NonNegativeNumber);
-  cmd->callback([o, ticks, max_rejects, speed, max_rejects_option, speed_option] {
+  cmd->callback([o, ticks, max_rejects, speed, max_rejects_option, speed_option, report_path] {
     engine::EngineConfig config = make_config(*o);
     if (max_rejects_option->count() > 0) config.max_rejects = *max_rejects;
     if (speed_option->count() > 0) config.speed = *speed;
     engine::validate(config);
     SymbolTable symbols;
+    // The report reads a run directory: the --log-dir, or a temporary one removed afterwards.
+    std::string log_dir = o->log_dir;
+    std::unique_ptr<std::string, void (*)(std::string*)> scratch(nullptr, [](std::string* dir) {
+      std::error_code ignored;
+      std::filesystem::remove_all(*dir, ignored);
+      delete dir;
+    });
+    if (!report_path->empty() && log_dir.empty()) {
+      std::string tmpl = (std::filesystem::temp_directory_path() / "pairflow-run-XXXXXX").string();
+      if (!mkdtemp(tmpl.data()))
+        throw UserError("backtest --report: cannot create a temporary directory");
+      scratch.reset(new std::string(tmpl));
+      log_dir = tmpl;
+    }
     std::unique_ptr<engine::RunLog> log;
-    if (!o->log_dir.empty()) log = std::make_unique<engine::RunLog>(o->log_dir, symbols);
+    if (!log_dir.empty()) log = std::make_unique<engine::RunLog>(log_dir, symbols);
     engine::Summary summary = engine::run_csv(*ticks, config, symbols, log.get());
     if (log) log->close();
     report(summary, *o);
+    // The run directory holds the summary too, so `pairflow report --run DIR` has everything.
+    if (!log_dir.empty())
+      write_text_file((std::filesystem::path(log_dir) / "summary.json").string(),
+                      summary.to_json());
+    if (!report_path->empty())
+      write_report(log_dir, *report_path, 0.0, "pairflow backtest " + *ticks, false);
   });
 }
 
