@@ -58,8 +58,7 @@ void register_backtest(CLI::App& app) {
     engine::Summary summary = engine::run_csv(*ticks, config, symbols, log.get());
     if (log) log->close();
     report(summary, *o);
-    // The run directory holds the summary too, so `pairflow report --run DIR` has everything.
-    if (!log_dir.empty())
+    if (scratch)  // report() wrote it into --log-dir; the temporary directory needs it too
       write_text_file((std::filesystem::path(log_dir) / "summary.json").string(),
                       summary.to_json());
     if (!report_path->empty())

@@ -24,6 +24,8 @@ engine::EngineConfig make_config(const CommonOptions& o) {
 void report(const engine::Summary& summary, const CommonOptions& o) {
   std::fputs(summary.to_table().c_str(), stdout);
   if (!o.summary_path.empty()) write_text_file(o.summary_path, summary.to_json());
+  // The run directory holds the summary too, so `pairflow report --run DIR` has everything.
+  if (!o.log_dir.empty()) write_text_file(o.log_dir + "/summary.json", summary.to_json());
 }
 
 }  // namespace pairflow::cli
