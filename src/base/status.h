@@ -31,7 +31,9 @@ class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
-  static Status ok() { return Status(); }
+  // Named so that `status.ok()` does not compile: a static `ok()` is callable on an instance,
+  // where it reads as a check but returns an OK status, true in any condition.
+  static Status success() { return Status(); }
 
   bool is_ok() const { return code_ == StatusCode::kOk; }
   explicit operator bool() const { return is_ok(); }

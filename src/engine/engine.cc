@@ -134,7 +134,7 @@ Status Engine::on_tick(const Tick& tick) {
   PAIRFLOW_CHECK(status.is_ok(), "bar aggregator rejected an in-order tick");
   market_.on_tick(tick);
   if (stage_) stage_->on_tick(tick);
-  return Status::ok();
+  return Status::success();
 }
 
 void Engine::finish() {

@@ -78,9 +78,9 @@ Result<simdjson::dom::object> object_of(simdjson::dom::parser& parser, std::stri
 Status string_field(simdjson::dom::object& obj, const char* name, std::string_view& out,
                     bool optional = false) {
   simdjson::dom::element e;
-  if (obj[name].get(e)) return optional ? Status::ok() : bad(name, "is missing");
+  if (obj[name].get(e)) return optional ? Status::success() : bad(name, "is missing");
   if (e.get_string().get(out)) return bad(name, "is not a string");
-  return Status::ok();
+  return Status::success();
 }
 
 Status number_field(simdjson::dom::object& obj, const char* name, double& out) {
@@ -88,7 +88,7 @@ Status number_field(simdjson::dom::object& obj, const char* name, double& out) {
   if (obj[name].get(e)) return bad(name, "is missing");
   if (e.get_double().get(out)) return bad(name, "is not a number");
   if (!std::isfinite(out)) return bad(name, "is not finite");
-  return Status::ok();
+  return Status::success();
 }
 
 Status time_field(simdjson::dom::object& obj, Timestamp& out) {
@@ -96,13 +96,13 @@ Status time_field(simdjson::dom::object& obj, Timestamp& out) {
   if (obj["ts"].get(e)) return bad("ts", "is missing");
   if (std::int64_t ns; !e.get_int64().get(ns)) {
     out = ns;
-    return Status::ok();
+    return Status::success();
   }
   if (std::string_view text; !e.get_string().get(text)) {
     auto parsed = parse_timestamp(text);
     if (!parsed) return parsed.status();
     out = *parsed;
-    return Status::ok();
+    return Status::success();
   }
   return bad("ts", "is not a time (integer ns or ISO-8601)");
 }

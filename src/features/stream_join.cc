@@ -145,7 +145,7 @@ Status StreamJoin::insert(std::size_t input, Timestamp ts, SymbolId key,
     }
     copy_values(values.data(), width, pending_values_.data() + slot * width);
     push_pending(Pending{ts, key, slot, seq_++});
-    return Status::ok();
+    return Status::success();
   }
   if (key >= in.keys.size()) in.keys.resize(static_cast<std::size_t>(key) + 1);
   KeyRows& rows = in.keys[key];
@@ -166,7 +166,7 @@ Status StreamJoin::insert(std::size_t input, Timestamp ts, SymbolId key,
     copy_values(values.data(), width, v + i * width);
   }
   evict(rows);
-  return Status::ok();
+  return Status::success();
 }
 
 void StreamJoin::evict(KeyRows& rows) const {

@@ -74,14 +74,14 @@ class StreamJoin {
   Status add(std::size_t input, Timestamp ts, SymbolId key, std::span<const double> values,
              OnRow&& on_row) {
     if (Status s = insert(input, ts, key, values); !s) return s;
-    if (!frontier_may_move_) return Status::ok();
+    if (!frontier_may_move_) return Status::success();
     const Timestamp f = compute_frontier();
     if (f > frontier_) {
       frontier_ = f;
       emit_until(frontier_, on_row);
       maybe_sweep();
     }
-    return Status::ok();
+    return Status::success();
   }
 
   // Emits every pending driving row (end of a finite input).

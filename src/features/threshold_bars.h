@@ -73,7 +73,7 @@ class ThresholdBarAggregator {
         break;
     }
     if (measure >= threshold_) emit(s, on_bar);
-    return Status::ok();
+    return Status::success();
   }
 
   // Emits each symbol's open (partial) bar, in symbol-id order.

@@ -82,7 +82,7 @@ class TimeBarAggregator {
     }
     last_start_ = start;
     accumulate(tick, start);
-    return Status::ok();
+    return Status::success();
   }
 
   // Emits every open (partial) interval that has ticks, in start order.

@@ -26,7 +26,7 @@ void number(JsonWriter& w, const char* key, double v) {
 
 struct Reader {
   simdjson::dom::object obj;
-  Status status = Status::ok();
+  Status status = Status::success();
   double number(const char* key) {
     simdjson::dom::element e;
     if (obj[key].get(e)) {

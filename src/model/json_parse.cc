@@ -24,16 +24,16 @@ Status number(simdjson::dom::object& obj, const char* name, bool optional, doubl
   if (obj[name].get(e)) {
     if (optional) {
       out = kNaN;
-      return Status::ok();
+      return Status::success();
     }
     return field_error(name, "is missing");
   }
   if (e.is_null() && optional) {
     out = kNaN;
-    return Status::ok();
+    return Status::success();
   }
   if (e.get_double().get(out)) return field_error(name, "is not a number");
-  return Status::ok();
+  return Status::success();
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ Status validate_name(std::string_view name) {
                             byte));
     }
   }
-  return Status::ok();
+  return Status::success();
 }
 
 }  // namespace pairflow::topics

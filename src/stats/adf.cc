@@ -35,7 +35,7 @@ Status validate_series(std::span<const double> x, const char* name) {
     const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
     if (*lo == *hi) return Status(StatusCode::kNumerical, std::string(name) + " is constant");
   }
-  return Status::ok();
+  return Status::success();
 }
 
 struct AdfWorkspace::Fit {
