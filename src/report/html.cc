@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "report/report.h"
@@ -143,7 +144,8 @@ std::string render_html(const RunData& run, const std::vector<RoundTrip>& trips,
   h += "</table>\n";
 
   std::vector<Timestamp> ts(eq.size());
-  std::vector<double> equity(eq.size()), underwater(eq.size()), rolling(eq.size(), NAN);
+  std::vector<double> equity(eq.size()), underwater(eq.size()),
+      rolling(eq.size(), std::numeric_limits<double>::quiet_NaN());
   double peak = run.capital;
   for (std::size_t i = 0; i < eq.size(); ++i) {
     ts[i] = eq[i].ts;
@@ -172,7 +174,8 @@ std::string render_html(const RunData& run, const std::vector<RoundTrip>& trips,
       }
       if (i >= w) {
         const double mu = s / w, var = (ss - w * mu * mu) / (w - 1);
-        rolling[i] = var > 1e-30 ? mu / std::sqrt(var) * std::sqrt(per_year) : NAN;
+        rolling[i] = var > 1e-30 ? mu / std::sqrt(var) * std::sqrt(per_year)
+                                 : std::numeric_limits<double>::quiet_NaN();
       }
     }
   }

@@ -275,6 +275,10 @@ Result<PairTest> parse_pair_test(std::string_view text) {
 
 const char* pair_test_name(PairTest test) { return test == PairTest::kBoth ? "both" : "either"; }
 
+double pair_pvalue(PairTest test, double p_yx, double p_xy) {
+  return test == PairTest::kBoth ? std::max(p_yx, p_xy) : std::min(1.0, 2 * std::min(p_yx, p_xy));
+}
+
 const char* stage_name(ScreenStage stage) {
   switch (stage) {
     case ScreenStage::kFamily:
@@ -474,9 +478,7 @@ void Screener::screen(ScreenResult& out) {
     // absolute log prices (log y = a + b log x).
     best.intercept += ref_[best.y] - best.hedge_ratio * ref_[best.x];
     best.pvalue_reverse = static_cast<int>(best.y) == sv.i ? pvalues[1] : pvalues[0];
-    best.pair_pvalue = config_.pair_test == PairTest::kBoth
-                           ? std::max(pvalues[0], pvalues[1])
-                           : std::min(1.0, 2 * std::min(pvalues[0], pvalues[1]));
+    best.pair_pvalue = pair_pvalue(config_.pair_test, pvalues[0], pvalues[1]);
     best.corr = sv.corr;
     {
       const double cij = g_[sv.i * n + sv.j] - lsum_[sv.i] * lsum_[sv.j] / nl;
@@ -554,11 +556,8 @@ void Screener::screen(ScreenResult& out) {
       window_levels(static_cast<SymbolId>(b), xs);
       auto ab = coint_.run(ys, xs, config_.coint);
       auto ba = coint_.run(xs, ys, config_.coint);
-      const double pa = ab ? ab->pvalue : 1.0, pb = ba ? ba->pvalue : 1.0;
-      const double third = config_.pair_test == PairTest::kBoth
-                               ? std::max(pa, pb)
-                               : std::min(1.0, 2 * std::min(pa, pb));
-      const bool pass = third <= config_.max_pvalue;
+      const bool pass = pair_pvalue(config_.pair_test, ab ? ab->pvalue : 1.0,
+                                    ba ? ba->pvalue : 1.0) <= config_.max_pvalue;
       third_cache.emplace(key, pass);
       return pass;
     };

@@ -47,6 +47,8 @@ namespace pairflow::screen {
 enum class PairTest : std::uint8_t { kBoth, kEither };
 Result<PairTest> parse_pair_test(std::string_view text);  // "both", "either"
 const char* pair_test_name(PairTest test);
+// A pair's p-value from its two directions' Engle-Granger p-values.
+double pair_pvalue(PairTest test, double p_yx, double p_xy);
 
 struct ScreenerConfig {
   int window = 390;  // W: log returns in the window (W + 1 levels)

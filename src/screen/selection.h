@@ -18,12 +18,6 @@ enum class Correction { kNone, kBonferroni, kBenjaminiHochberg };
 Result<Correction> parse_correction(std::string_view text);  // "none", "bonferroni", "bh"
 const char* correction_name(Correction correction);
 
-// True when y ~ x is cointegrated (Engle-Granger p <= max_pvalue) in each of `splits`
-// consecutive equal sub-windows of the series (always true for splits <= 1).
-bool stable_in_subwindows(std::span<const double> y, std::span<const double> x, int splits,
-                          double max_pvalue, const stats::CointOptions& options,
-                          stats::CointWorkspace& workspace);
-
 // The largest Engle-Granger p-value of y ~ x over `splits` consecutive equal sub-windows (1 when
 // a sub-window's test cannot be computed; 0 for splits <= 1).
 double max_subwindow_pvalue(std::span<const double> y, std::span<const double> x, int splits,

@@ -47,21 +47,24 @@ def test_harness_smoke_family_meets_the_targets(tmp_path):
         assert u["anchor_max_diff"] <= 1e-6
 
 
-def real_universes():
+def real_universe(name):
     import statsmodels.api as sm
-    d = sm.datasets.danish_data.load_pandas().data.reset_index(drop=True)
-    yield "danish", d[["lrm", "lry", "lpy", "ibo", "ide"]]
-    m = sm.datasets.macrodata.load_pandas().data
-    yield "macro-levels", np.log(m[["realgdp", "realcons", "realinv", "realgovt", "realdpi", "cpi",
-                                    "m1", "pop"]])
-    yield "macro-rates", m[["tbilrate", "unemp", "realint", "infl"]]
-    i = sm.datasets.interest_inflation.load_pandas().data
-    yield "interest-inflation", i[["Dp", "R"]]
+    if name == "danish":
+        d = sm.datasets.danish_data.load_pandas().data.reset_index(drop=True)
+        return d[["lrm", "lry", "lpy", "ibo", "ide"]]
+    if name.startswith("macro"):
+        m = sm.datasets.macrodata.load_pandas().data
+        if name == "macro-levels":
+            return np.log(m[["realgdp", "realcons", "realinv", "realgovt", "realdpi", "cpi", "m1",
+                             "pop"]])
+        return m[["tbilrate", "unemp", "realint", "infl"]]
+    if name == "interest-inflation":
+        return sm.datasets.interest_inflation.load_pandas().data[["Dp", "R"]]
     # R's daily closes of DAX, SMI, CAC and FTSE, 1991-1998: SMI ~ FTSE is cointegrated.
     csv = subprocess.run(["Rscript", "-e", "write.csv(as.data.frame(EuStockMarkets), "
                           "stdout(), row.names = FALSE)"], capture_output=True, text=True,
                          check=True, timeout=120).stdout
-    yield "eu-stock-markets", np.log(pd.read_csv(io.StringIO(csv)))
+    return np.log(pd.read_csv(io.StringIO(csv)))
 
 
 def statsmodels_selection(frame, neighbours=3, q=0.05):
@@ -88,7 +91,7 @@ def statsmodels_selection(frame, neighbours=3, q=0.05):
 @pytest.mark.parametrize("name", ["danish", "macro-levels", "macro-rates", "interest-inflation",
                                   "eu-stock-markets"])
 def test_real_universes_list_what_statsmodels_finds(tmp_path, name):
-    frame = dict(real_universes())[name]
+    frame = real_universe(name)
     path = tmp_path / f"{name}.csv"
     out = frame.copy()
     out.insert(0, "ts", pd.date_range("1960-01-01", periods=len(frame), freq="D")
