@@ -20,7 +20,7 @@ test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
 demo: build
-	$(BUILD_DIR)/bin/pairflow demo --no-ui --summary $(BUILD_DIR)/demo_summary.json
+	$(BUILD_DIR)/bin/pairflow demo --summary $(BUILD_DIR)/demo_summary.json
 
 bench: build
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target benches

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/common_options.h"
+#include "cli/dashboard_options.h"
 #include "engine/run_drivers.h"
 
 namespace pairflow::cli {
@@ -15,13 +16,25 @@ void register_demo(CLI::App& app) {
   auto* cmd = app.add_subcommand("demo", "generate a market and run the whole pipeline on it");
   auto o = std::make_shared<CommonOptions>();
   auto seed = std::make_shared<std::uint64_t>(0);
-  auto no_ui = std::make_shared<bool>(false);
+  auto ui = std::make_shared<DashboardOptions>();
+  auto speed = std::make_shared<double>(0);
   add_common(cmd, *o);
   CLI::Option* seed_option = cmd->add_option("--seed", *seed, "market seed (default: market.seed)");
-  cmd->add_flag("--no-ui", *no_ui, "do not start the dashboard (the dashboard is not built yet)");
-  cmd->callback([o, seed, no_ui, seed_option] {
+  CLI::Option* speed_option = cmd->add_option(
+      "--speed", *speed,
+      "pace: event time runs this many times faster than the wall clock (default: 60 with the "
+      "dashboard, flat out with --no-ui; 0 = flat out)");
+  add_dashboard(cmd, *ui, true);
+  cmd->callback([o, seed, ui, seed_option, speed, speed_option] {
     engine::EngineConfig config = make_config(*o);
     if (seed_option->count() > 0) config.market.seed = *seed;
+    const bool serve = dashboard_enabled(*ui, true);
+    if (speed_option->count() > 0) {
+      config.speed = *speed;
+    } else if (serve && config.speed == 0) {
+      config.speed = 60;  // something to watch
+    }
+    engine::validate(config);
     sim::MarketGenerator market(config.market);
     std::printf("demo: %d symbols in %d sectors, %d planted pairs, %d sessions (seed %llu)\n",
                 config.market.symbols, config.market.sectors, config.market.planted_pairs,
@@ -32,9 +45,17 @@ void register_demo(CLI::App& app) {
     }
     std::unique_ptr<engine::RunLog> log;
     if (!o->log_dir.empty()) log = std::make_unique<engine::RunLog>(o->log_dir, market.symbols());
-    engine::Summary summary = engine::run_generated(market, config, log.get());
+    std::unique_ptr<DashboardRun> dashboard;
+    if (serve) {
+      dashboard = std::make_unique<DashboardRun>(*ui, config, market.symbols(), "demo",
+                                                 o->log_dir, log.get());
+      install_stop_signals();
+    }
+    engine::Summary summary = engine::run_generated(
+        market, config, dashboard ? dashboard->observer() : log.get());
     if (log) log->close();
     report(summary, *o);
+    if (dashboard) dashboard->linger();
   });
 }
 

@@ -102,6 +102,9 @@ class TableReader {
     out = *parsed;
   }
 
+  // A key read by the caller itself.
+  void mark(const char* key) { seen_.insert(key); }
+
   void finish() const {
     for (const auto& [key, node] : table_) {
       if (!seen_.count(std::string(key.str()))) {
@@ -123,12 +126,12 @@ class TableReader {
 void apply_table(EngineConfig& c, const toml::table& root, const std::string& source) {
   static const std::set<std::string> kSections = {
       "market", "bars",      "discovery", "screener", "pair_model", "portfolio",
-      "broker", "execution", "risk",      "input",    "fix"};
+      "broker", "execution", "risk",      "input",    "fix",        "ui"};
   for (const auto& [key, node] : root) {
     if (!kSections.count(std::string(key.str())) || !node.is_table()) {
       throw UserError(
           fmt::format("{}: unknown section '{}' (sections: market, bars, discovery, "
-                      "screener, pair_model, portfolio, broker, execution, risk, fix, input)",
+                      "screener, pair_model, portfolio, broker, execution, risk, fix, input, ui)",
                       source, key.str()));
     }
   }
@@ -321,6 +324,34 @@ void apply_table(EngineConfig& c, const toml::table& root, const std::string& so
     r.read("speed", c.speed);
     r.finish();
   }
+  if (auto t = section("ui")) {
+    TableReader r(*t, source, "ui");
+    r.read("bind", c.ui.bind);
+    r.read("port", c.ui.port);
+    r.read("read_only", c.ui.read_only);
+    r.read("publish_ms", c.ui.publish_ms);
+    r.read("audit_log", c.ui.audit_log);
+    r.read("web_root", c.ui.web_root);
+    r.mark("tokens");
+    r.finish();
+    if (const toml::node* tokens = t->get("tokens")) {
+      const toml::array* list = tokens->as_array();
+      if (!list) throw UserError(fmt::format("{}: ui.tokens must be an array of tables", source));
+      c.ui.tokens.clear();
+      for (std::size_t i = 0; i < list->size(); ++i) {
+        const toml::table* entry = list->get(i)->as_table();
+        const std::string where = fmt::format("ui.tokens[{}]", i);
+        if (!entry) throw UserError(fmt::format("{}: {} must be a table", source, where));
+        TableReader e(*entry, source, where);
+        UiToken token;
+        e.read("token", token.token);
+        e.read("role", token.role);
+        e.read("name", token.name);
+        e.finish();
+        c.ui.tokens.push_back(std::move(token));
+      }
+    }
+  }
 }
 
 toml::table parse_or_throw(std::string_view text, const std::string& source) {
@@ -459,6 +490,15 @@ void validate(const EngineConfig& c) {
           "pair_model.kalman_delta must be in [0, 1) and kalman_ve >= 0 (0: estimated)");
   require(c.speed == 0 || (c.speed >= 1e-6 && c.speed <= 1e12),
           "input.speed must be 0 (as fast as possible) or in [1e-6, 1e12]");
+  require(c.ui.port >= 0 && c.ui.port <= 65535, "ui.port must be in [0, 65535]");
+  require(c.ui.publish_ms >= 10 && c.ui.publish_ms <= 60000, "ui.publish_ms must be in [10, 60000]");
+  for (std::size_t i = 0; i < c.ui.tokens.size(); ++i) {
+    const UiToken& t = c.ui.tokens[i];
+    require(t.token.size() >= 16,
+            fmt::format("ui.tokens[{}].token must be at least 16 characters", i));
+    require(t.role == "viewer" || t.role == "operator" || t.role == "admin",
+            fmt::format("ui.tokens[{}].role must be viewer, operator or admin", i));
+  }
   require(c.sizing.capital_per_pair <= 1e15 && c.initial_capital <= 1e18,
           "portfolio capital must be at most 1e15 per pair");
 }

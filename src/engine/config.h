@@ -28,6 +28,21 @@ namespace pairflow::engine {
 // sharded pair actors trade them (screen/screener.h, screen/orchestrator.h, pairs/actors.h).
 enum class DiscoveryMethod : std::uint8_t { kWarmup, kScreener };
 
+// [ui]: the dashboard server (`pairflow demo`, and `pairflow run` when the pipeline asks).
+struct UiToken {
+  std::string token, role, name;  // role: "viewer" | "operator" | "admin"
+};
+struct UiSettings {
+  std::string bind = "127.0.0.1";
+  int port = 8080;               // 0 = any free port
+  std::vector<UiToken> tokens;   // [[ui.tokens]]; none: random viewer and operator tokens, printed
+  bool read_only = false;        // controls refused whatever the role
+  int publish_ms = 200;          // how often tables and P&L are republished (wall clock)
+  std::string audit_log;         // controls, JSON lines; "" = control_audit.jsonl in the log dir
+                                 // (or the working directory)
+  std::string web_root;          // the built dashboard; "" = web/ next to bin/ of the binary
+};
+
 struct EngineConfig {
   sim::MarketSpec market;                    // [market]: the generated market (demo, gen)
   Timestamp bar_interval = kNanosPerMinute;  // [bars] interval
@@ -45,6 +60,7 @@ struct EngineConfig {
   std::string audit_log;                     // [execution] audit_log: kill switch JSON lines
   std::int64_t max_rejects = 0;              // [input] bad rows tolerated before failing; -1 = any
   double speed = 0;                          // [input] replay pace vs event time; 0 = flat out
+  UiSettings ui;                             // [ui]
   DiscoveryMethod discovery_method = DiscoveryMethod::kScreener;  // [discovery] method
   // [screener]: settings of the screener mode that [discovery] and [pair_model] do not give.
   // The window, correction, p-value, cointegration options, half-life range, stability and

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -128,6 +129,10 @@ Status Engine::on_tick(const Tick& tick) {
   }
   last_ts_ = tick.ts;
   ++ticks_;
+  if (timing_ && tick.ts >= timing_boundary_) {
+    tick_wall_ = std::chrono::steady_clock::now();
+    timing_boundary_ = (tick.ts / config_.bar_interval + 1) * config_.bar_interval;
+  }
   // Bars first: a slice closed by this tick trades on the quotes of the closed interval.
   Status status = bars_.on_tick(
       tick, [this](Timestamp start, std::span<const Bar> bars) { on_slice(start, bars); });
@@ -144,6 +149,11 @@ void Engine::finish() {
 
 void Engine::on_slice(Timestamp start, std::span<const Bar> bars) {
   const Timestamp now = start + config_.bar_interval;
+  std::chrono::steady_clock::time_point slice_wall;
+  if (timing_) {
+    slice_wall = std::chrono::steady_clock::now();
+    timing_last_.tick_to_bar_s = std::chrono::duration<double>(slice_wall - tick_wall_).count();
+  }
   ++slices_;
   bars_count_ += bars.size();
   last_slice_ = now;
@@ -163,10 +173,21 @@ void Engine::on_slice(Timestamp start, std::span<const Bar> bars) {
   auto stepped = actors_->step(now, std::span(log_close_).first(actor_universe_));
   signals_.assign(stepped.begin(), stepped.end());
   trade_slice(now);
+  std::chrono::steady_clock::time_point screen_wall;
+  if (timing_) {
+    screen_wall = std::chrono::steady_clock::now();
+    timing_last_.bar_to_signal_s = std::chrono::duration<double>(screen_wall - slice_wall).count();
+  }
+  const std::uint64_t screens_before = selection_->screens();
   selections_.clear();
   selection_->select(
       now, slices_, [this](PairId id) { return actors_->state(id) == pairs::PairState::kFlat; },
       selections_);
+  if (timing_) {
+    timing_last_.screened = selection_->screens() != screens_before;
+    timing_last_.screen_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - screen_wall).count();
+  }
   for (const Selection& s : selections_) apply(s);
   // Everything up to `now` is decided: the stage marks, publishes P&L, checks the loss limits.
   const bool trading = selection_->ready();
@@ -175,6 +196,54 @@ void Engine::on_slice(Timestamp start, std::span<const Bar> bars) {
   } else {
     sink_->on_slice(now, trading);
   }
+  if (log_) log_->on_slice_end(*this, now);
+}
+
+bool parse_pair_command(std::string_view text, PairCommand::Kind& kind) {
+  using K = PairCommand::Kind;
+  if (text == "enable") kind = K::kEnable;
+  else if (text == "disable") kind = K::kDisable;
+  else if (text == "flatten") kind = K::kFlatten;
+  else if (text == "thresholds") kind = K::kThresholds;
+  else return false;
+  return true;
+}
+
+std::string Engine::pair_command(PairId id, const PairCommand& command) {
+  if (!actors_ || !actors_->active(id))
+    return fmt::format("pair {} is not active", id);
+  if (disabled_.size() <= id) disabled_.resize(id + 1, 0);
+  switch (command.kind) {
+    case PairCommand::Kind::kEnable:
+      disabled_[id] = 0;
+      return "";
+    case PairCommand::Kind::kDisable:
+      disabled_[id] = 1;
+      return "";
+    case PairCommand::Kind::kFlatten:
+      disabled_[id] = 1;
+      actors_->post_force_flat(id);
+      if (std::find(flatten_pending_.begin(), flatten_pending_.end(), id) ==
+          flatten_pending_.end())
+        flatten_pending_.push_back(id);
+      return "";
+    case PairCommand::Kind::kThresholds: {
+      const double e = command.entry_z, x = command.exit_z, st = command.stop_z;
+      if (!std::isfinite(e) || !std::isfinite(x) || !std::isfinite(st) || !(x >= 0) ||
+          !(x < e) || !(e < st))
+        return fmt::format("thresholds need 0 <= exit_z < entry_z < stop_z (got {}, {}, {})", e,
+                           x, st);
+      actors_->post_thresholds(id, e, x, st);
+      return "";
+    }
+  }
+  return "unknown pair command";
+}
+
+std::string Engine::command(const exec::ControlCommand& command) {
+  if (!stage_)
+    return R"({"ok":false,"error":"the execution stage runs in the execution job: send the command on its control topic"})";
+  return stage_->on_command(command);
 }
 
 void Engine::apply(const Selection& selection) {
@@ -204,6 +273,15 @@ void Engine::apply(const Selection& selection) {
 }
 
 void Engine::trade_slice(Timestamp now) {
+  const auto send = [&](exec::SpreadIntent& intent) {
+    intent.id = exec::intent_id(intent.pair, now, intent.kind);
+    ++intents_;
+    if (stage_) {
+      stage_->on_intent(intent);
+    } else {
+      sink_->on_intent(intent);
+    }
+  };
   for (const Signal& signal : signals_) {
     if (log_) log_->on_signal(signal);
     const auto [y, x] = pair_legs_[signal.pair];
@@ -213,6 +291,11 @@ void Engine::trade_slice(Timestamp now) {
                               .x = {x, 0},
                               .hedge_ratio = signal.hedge_ratio};
     if (signal.action == SignalAction::kEnterLong || signal.action == SignalAction::kEnterShort) {
+      if (!pair_enabled(signal.pair)) {  // an operator switched the pair off: back to flat
+        ++disabled_entries_;
+        actors_->post_force_flat(signal.pair);
+        continue;
+      }
       auto target = portfolio::size_entry(config_.sizing, signal, market_.mid(y), market_.mid(x));
       if (!target) {
         // Counted, and the pair's model goes back to flat: nothing was sent.
@@ -228,14 +311,24 @@ void Engine::trade_slice(Timestamp now) {
     } else {
       continue;
     }
-    intent.id = exec::intent_id(intent.pair, now, intent.kind);
-    ++intents_;
-    if (stage_) {
-      stage_->on_intent(intent);
-    } else {
-      sink_->on_intent(intent);
-    }
+    send(intent);
   }
+  // An operator's flatten: the pair's model is flat already (posted), its position exits now.
+  for (PairId id : flatten_pending_) {
+    const bool exited = std::any_of(signals_.begin(), signals_.end(), [&](const Signal& s) {
+      return s.pair == id && (s.action == SignalAction::kExit || s.action == SignalAction::kStop);
+    });
+    if (exited || id >= pair_legs_.size()) continue;
+    const auto [y, x] = pair_legs_[id];
+    exec::SpreadIntent intent{.pair = id,
+                              .ts = now,
+                              .kind = exec::IntentKind::kExit,
+                              .y = {y, 0},
+                              .x = {x, 0},
+                              .hedge_ratio = actors_->hedge_ratio(id)};
+    send(intent);
+  }
+  flatten_pending_.clear();
 }
 
 void add_execution(Summary& s, const exec::ExecutionStage& stage, const EngineConfig& config,

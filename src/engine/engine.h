@@ -21,6 +21,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -41,6 +42,8 @@
 
 namespace pairflow::engine {
 
+class Engine;
+
 // Receives what the pipeline decides and does, in order, on the pipeline's thread. Not called per
 // tick: only for signals with an action, orders, executions and the P&L after each trading bar.
 class EngineObserver {
@@ -55,6 +58,33 @@ class EngineObserver {
   virtual void on_audit(const exec::AuditEntry& entry) {}
   // Activations and deactivations of pairs (the `pairs.control` topic; screener mode).
   virtual void on_control(const screen::PairControl& control) {}
+  // After every slice (the bar's decisions are made and executed), and while a paced driver waits
+  // for the next tick (at most ~20 ms apart): the observer may read the engine and apply an
+  // operator's commands (the dashboard does both).
+  virtual void on_slice_end(Engine& engine, Timestamp now) {}
+  virtual void on_wait(Engine& engine) {}
+  // Once, after Engine::finish() (the drivers call it).
+  virtual void on_finish(Engine& engine) {}
+};
+
+// An operator's command for one active pair (the dashboard's pair controls):
+//   disable     no new entries; a position is left to exit by the model (or flattened)
+//   enable      entries allowed again
+//   flatten     disable, and exit the position at the next bar
+//   thresholds  new entry / exit / stop z (0 <= exit < entry < stop); the position is kept
+struct PairCommand {
+  enum class Kind : std::uint8_t { kEnable, kDisable, kFlatten, kThresholds } kind = Kind::kDisable;
+  double entry_z = 0, exit_z = 0, stop_z = 0;
+};
+// "enable", "disable", "flatten", "thresholds"; false for anything else.
+bool parse_pair_command(std::string_view text, PairCommand::Kind& kind);
+
+// Wall-clock timings of the last slice, measured only with set_timing(true): the closing tick's
+// arrival to the slice's bars (tick -> bar), the bars to the slice's intents (bar -> signal), and
+// the screen when one ran in it.
+struct SliceTiming {
+  double tick_to_bar_s = 0, bar_to_signal_s = 0, screen_s = 0;
+  bool screened = false;
 };
 
 // JSON-lines logs of a run (signals, orders, executions, pnl), for audit and replay comparison.
@@ -113,7 +143,31 @@ class Engine : private exec::StageEvents {
   // The in-process execution stage (null with an IntentSink).
   exec::ExecutionStage* stage() { return stage_.get(); }
   bool discovered() const { return selection_ && selection_->ready(); }
+  // Every pair ever activated, by pair id (retired ones included).
   const std::vector<screen::PairCandidate>& active_pairs() const { return active_; }
+
+  // What an observer reads between slices (the pipeline's thread).
+  const EngineConfig& config() const { return config_; }
+  const SymbolTable& symbols() const { return symbols_; }
+  const pairs::PairActors* actors() const { return actors_.get(); }
+  const PairSelection* selection() const { return selection_.get(); }
+  bool pair_enabled(PairId id) const { return id >= disabled_.size() || !disabled_[id]; }
+  const std::vector<double>& last_close() const { return last_close_; }  // by symbol
+  Timestamp last_slice() const { return last_slice_; }
+  std::uint64_t ticks() const { return ticks_; }
+  std::uint64_t bars() const { return bars_count_; }
+  std::size_t slices() const { return slices_; }
+  std::uint64_t intents() const { return intents_; }
+  std::uint64_t rejects(RejectReason reason) const { return rejects_[static_cast<int>(reason)]; }
+  std::uint64_t refused_signals() const { return refused_signals_; }
+  void set_timing(bool on) { timing_ = on; }
+  const SliceTiming& timing() const { return timing_last_; }
+
+  // Operator commands (the pipeline's thread, between ticks). The answer: "" when applied (or
+  // already in effect: commands are idempotent), else why not.
+  std::string pair_command(PairId id, const PairCommand& command);
+  // Kill switch, resume, re-arm, acknowledge: the execution stage's one-line JSON answer.
+  std::string command(const exec::ControlCommand& command);
 
  private:
   Status reject(RejectReason reason, std::string detail);  // prefixes the location
@@ -146,6 +200,14 @@ class Engine : private exec::StageEvents {
   std::vector<screen::PairCandidate> active_;
   std::vector<double> last_close_;  // by symbol
   std::size_t slices_ = 0;
+  std::vector<char> disabled_;           // by pair id: an operator disabled entries
+  std::vector<PairId> flatten_pending_;  // exit at the next slice
+  std::uint64_t disabled_entries_ = 0;
+  bool timing_ = false;
+  Timestamp timing_boundary_ = std::numeric_limits<Timestamp>::min();  // a tick at or after it
+                                                                       // closes a slice
+  std::chrono::steady_clock::time_point tick_wall_;
+  SliceTiming timing_last_;
   Timestamp last_ts_ = std::numeric_limits<Timestamp>::min();
 
   // Counters and the equity curve for the summary.

@@ -29,6 +29,7 @@ class WarmupSelection : public PairSelection {
                    "validated discovery config was refused: " + result.status().message());
     tests_ = result->tests;
     passing_ = static_cast<int>(result->passing.size());
+    passing_list_ = result->passing;
     const std::size_t window = static_cast<std::size_t>(config_.pair_model.window);
     PairId next = 0;
     for (const auto& c : result->selected) {
@@ -61,9 +62,12 @@ class WarmupSelection : public PairSelection {
   bool ready() const override { return done_; }
   int tests() const override { return tests_; }
   int passing() const override { return passing_; }
+  std::vector<screen::PairCandidate> candidates() const override { return passing_list_; }
+  std::uint64_t screens() const override { return done_ ? 1 : 0; }
 
  private:
   const EngineConfig& config_;
+  std::vector<screen::PairCandidate> passing_list_;
   std::vector<std::vector<double>> history_;  // by symbol, one log close per slice
   std::size_t slices_ = 0;
   bool done_ = false;
@@ -90,6 +94,7 @@ class ScreenerSelection : public PairSelection {
     ready_ = true;
     if ((slices - warmup) % static_cast<std::size_t>(config_.screen_every) != 0) return;
     screener_.screen(result_);
+    ++screens_;
     tests_ = static_cast<int>(result_.tests);
     passing_ = static_cast<int>(result_.candidates.size());
     controls_.clear();
@@ -124,9 +129,27 @@ class ScreenerSelection : public PairSelection {
   bool ready() const override { return ready_; }
   int tests() const override { return tests_; }
   int passing() const override { return passing_; }
+  std::vector<screen::PairCandidate> candidates() const override {
+    std::vector<screen::PairCandidate> out;
+    out.reserve(result_.candidates.size());
+    for (const screen::ScreenCandidate& c : result_.candidates) {
+      out.push_back(screen::PairCandidate{.y = c.y,
+                                          .x = c.x,
+                                          .stat = c.stat,
+                                          .pvalue = c.pair_pvalue,
+                                          .adj_pvalue = c.adj_pvalue,
+                                          .hedge_ratio = c.hedge_ratio,
+                                          .intercept = c.intercept,
+                                          .half_life = c.half_life,
+                                          .usedlag = c.usedlag});
+    }
+    return out;
+  }
+  std::uint64_t screens() const override { return screens_; }
 
  private:
   const EngineConfig& config_;
+  std::uint64_t screens_ = 0;
   int universe_;
   screen::Screener screener_;
   screen::Orchestrator orchestrator_;

@@ -44,6 +44,10 @@ class PairSelection {
   // For the summary: tests in the last screen, and how many passed.
   virtual int tests() const = 0;
   virtual int passing() const = 0;
+  // The last screen's passing candidates, ranked (the dashboard's screener view), and how many
+  // screens have run (it changes when the candidates do).
+  virtual std::vector<screen::PairCandidate> candidates() const = 0;
+  virtual std::uint64_t screens() const = 0;
 };
 
 // The strategy `config.discovery_method` names. `universe` is the number of symbols the screener

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -11,24 +13,36 @@
 namespace pairflow::engine {
 namespace {
 
-// Paces replay against the wall clock when speed > 0.
+std::atomic<bool> g_stop{false};
+
+// Paces replay against the wall clock when speed > 0; the observer runs while it waits.
 class Pacer {
  public:
-  explicit Pacer(double speed) : speed_(speed) {}
+  Pacer(double speed, EngineObserver* observer, Engine& engine)
+      : speed_(speed), observer_(observer), engine_(engine) {}
   void wait(Timestamp ts) {
     if (speed_ <= 0) return;
-    if (!started_) {
+    using Clock = std::chrono::steady_clock;
+    const Clock::time_point now = Clock::now();
+    auto offset = std::chrono::nanoseconds(static_cast<std::int64_t>((ts - first_) / speed_));
+    if (!started_ || wall_start_ + offset - now > std::chrono::seconds(1)) {
+      // The first tick, or a gap (night, weekend) that would stall the replay: start from here.
       started_ = true;
       first_ = ts;
-      wall_start_ = std::chrono::steady_clock::now();
+      wall_start_ = now;
       return;
     }
-    auto offset = std::chrono::nanoseconds(static_cast<std::int64_t>((ts - first_) / speed_));
-    std::this_thread::sleep_until(wall_start_ + offset);
+    const Clock::time_point until = wall_start_ + offset;
+    while (Clock::now() < until && !g_stop.load(std::memory_order_relaxed)) {
+      if (observer_) observer_->on_wait(engine_);
+      std::this_thread::sleep_until(std::min(until, Clock::now() + std::chrono::milliseconds(20)));
+    }
   }
 
  private:
   double speed_;
+  EngineObserver* observer_;
+  Engine& engine_;
   bool started_ = false;
   Timestamp first_ = 0;
   std::chrono::steady_clock::time_point wall_start_;
@@ -36,16 +50,20 @@ class Pacer {
 
 }  // namespace
 
+void request_stop() { g_stop.store(true, std::memory_order_relaxed); }
+bool stop_requested() { return g_stop.load(std::memory_order_relaxed); }
+
 Summary run_csv(const std::string& path, const EngineConfig& config, SymbolTable& symbols,
                 EngineObserver* log) {
   CsvTickSource source(path, symbols);
   Engine pipeline(config, symbols, log);
   pipeline.set_location(&source.reader());
   RejectPolicy policy(config.max_rejects, "input.max_rejects");
-  Pacer pacer(config.speed);
+  Pacer pacer(config.speed, log, pipeline);
   Tick tick;
   std::string error;
   for (;;) {
+    if (stop_requested()) break;
     ReadResult r = source.next(tick, error);
     if (r == ReadResult::kEnd) break;
     if (r == ReadResult::kBadRow) {
@@ -58,15 +76,16 @@ Summary run_csv(const std::string& path, const EngineConfig& config, SymbolTable
     if (!s) policy.on_reject(s.message());
   }
   pipeline.finish();
+  if (log) log->on_finish(pipeline);
   return pipeline.summary();
 }
 
 Summary run_generated(sim::MarketGenerator& market, const EngineConfig& config,
                       EngineObserver* log) {
   Engine pipeline(config, market.symbols(), log);
-  Pacer pacer(config.speed);
+  Pacer pacer(config.speed, log, pipeline);
   Tick tick;
-  while (market.next(tick)) {
+  while (!stop_requested() && market.next(tick)) {
     pacer.wait(tick.ts);
     Status s = pipeline.on_tick(tick);
     // The generator validates its spec, so this means a market the spec allows but prices cannot
@@ -74,6 +93,7 @@ Summary run_generated(sim::MarketGenerator& market, const EngineConfig& config,
     if (!s) throw UserError("generated market produced an unusable tick: " + s.message());
   }
   pipeline.finish();
+  if (log) log->on_finish(pipeline);
   return pipeline.summary();
 }
 

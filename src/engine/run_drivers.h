@@ -1,7 +1,10 @@
 // Drivers that feed a tick source through an Engine with the input policy of EngineConfig:
 // rejected rows are counted, and once more than `max_rejects` have been seen (0 = the first one,
 // -1 = never) the run stops with a UserError "FILE:LINE: problem". With `speed` > 0 ticks are paced
-// at `speed` times event time (1 = real time). Runs on the calling thread.
+// at `speed` times event time (1 = real time); a gap that would take more than a second of wall
+// time (a night, a weekend) is skipped, and the observer's on_wait() runs at most ~20 ms apart
+// while the driver waits. request_stop() (any thread, async-signal-safe) ends the input early: the
+// run finishes as if the input had ended there. Runs on the calling thread.
 #pragma once
 
 #include <string>
@@ -10,6 +13,9 @@
 #include "sim/market.h"
 
 namespace pairflow::engine {
+
+void request_stop();
+bool stop_requested();
 
 Summary run_csv(const std::string& path, const EngineConfig& config, SymbolTable& symbols,
                 EngineObserver* log);

@@ -88,6 +88,16 @@ void PairActors::post_force_flat(PairId id) {
   shard.inbox.push_back(Message{Message::kForceFlat, PairSpec{.id = id}, {}, {}});
 }
 
+void PairActors::post_thresholds(PairId id, double entry_z, double exit_z, double stop_z) {
+  auto& shard = *shards_[id % shards_.size()];
+  std::lock_guard lock(shard.mu);
+  shard.inbox.push_back(
+      Message{Message::kThresholds,
+              PairSpec{.id = id, .entry_z = entry_z, .exit_z = exit_z, .stop_z = stop_z},
+              {},
+              {}});
+}
+
 namespace {
 
 // Pushes one observation into slot k's window (O(1); re-sums every window pushes).
@@ -216,6 +226,10 @@ void PairActors::drain(Shard& s) {
       if (m.kind == Message::kForceFlat) {
         s.state[k] = static_cast<std::uint8_t>(PairState::kFlat);
         s.held[k] = 0;
+      } else if (m.kind == Message::kThresholds) {
+        s.entry[k] = m.spec.entry_z;
+        s.exit[k] = m.spec.exit_z;
+        s.stop[k] = m.spec.stop_z;
       } else {
         s.order.erase(std::find(s.order.begin(), s.order.end(), k));
         s.free.push_back(k);
@@ -456,6 +470,15 @@ double PairActors::hedge_ratio(PairId id) const {
   const auto& s = *shards_[id % shards_.size()];
   auto it = s.slot_of.find(id);
   return it == s.slot_of.end() ? kNaN : s.hedge[it->second];
+}
+
+SpreadThresholds PairActors::thresholds(PairId id) const {
+  const auto& s = *shards_[id % shards_.size()];
+  auto it = s.slot_of.find(id);
+  if (it == s.slot_of.end()) return {};
+  const int k = it->second;
+  return SpreadThresholds{
+      .entry_z = s.entry[k], .exit_z = s.exit[k], .stop_z = s.stop[k], .max_hold_bars = s.max_hold[k]};
 }
 
 int PairActors::active_count() const {

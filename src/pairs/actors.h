@@ -70,6 +70,9 @@ class PairActors {
                      std::span<const double> log_x = {});
   void post_deactivate(PairId id);
   void post_force_flat(PairId id);
+  // New entry / exit / stop thresholds for an active pair (an operator's change); its position and
+  // window are kept.
+  void post_thresholds(PairId id, double entry_z, double exit_z, double stop_z);
 
   // One bar for all symbols (log closes by symbol id, NaN = no bar). Signals with an action, in
   // pair id order; valid until the next step.
@@ -104,6 +107,7 @@ class PairActors {
   PairState state(PairId id) const;  // kFlat when not active
   double z(PairId id) const;
   double hedge_ratio(PairId id) const;
+  SpreadThresholds thresholds(PairId id) const;  // of an active pair (defaults otherwise)
   int active_count() const;
   int threads() const { return static_cast<int>(shards_.size()); }
   // Bytes of per-pair state other than the window ring (for the memory benchmark).
@@ -111,7 +115,7 @@ class PairActors {
 
  private:
   struct Message {
-    enum Kind : std::uint8_t { kActivate, kDeactivate, kForceFlat } kind;
+    enum Kind : std::uint8_t { kActivate, kDeactivate, kForceFlat, kThresholds } kind;
     PairSpec spec;
     std::vector<double> seed_y, seed_x;
   };
