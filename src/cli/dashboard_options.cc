@@ -63,7 +63,8 @@ bool dashboard_enabled(const DashboardOptions& o, bool default_on) {
 DashboardRun::DashboardRun(const DashboardOptions& o, const engine::EngineConfig& config,
                            const SymbolTable& symbols, const std::string& run_name,
                            const std::string& log_dir, engine::EngineObserver* next)
-    : options_(o) {
+    : options_(o),
+      hub_(std::make_unique<ui::Hub>(static_cast<std::size_t>(config.ui.stream_history))) {
   ui::ServerConfig sc;
   sc.bind = o.bind.empty() ? config.ui.bind : o.bind;
   sc.port = o.port >= 0 ? o.port : config.ui.port;
@@ -72,12 +73,13 @@ DashboardRun::DashboardRun(const DashboardOptions& o, const engine::EngineConfig
   sc.web_root = config.ui.web_root.empty() ? default_web_root() : config.ui.web_root;
   std::string audit = config.ui.audit_log;
   if (audit.empty()) {
-    audit = log_dir.empty() ? "control_audit.jsonl" : log_dir + "/control_audit.jsonl";
-    if (!log_dir.empty()) std::filesystem::create_directories(log_dir);
+    const std::string dir = log_dir.empty() ? ".pairflow" : log_dir;
+    std::filesystem::create_directories(dir);
+    audit = dir + "/control_audit.jsonl";
   }
-  feed_ = std::make_unique<ui::DashboardFeed>(hub_, metrics_, config, symbols, run_name, audit,
+  feed_ = std::make_unique<ui::DashboardFeed>(*hub_, metrics_, config, symbols, run_name, audit,
                                               next);
-  server_ = std::make_unique<ui::DashboardServer>(sc, hub_, metrics_);
+  server_ = std::make_unique<ui::DashboardServer>(sc, *hub_, metrics_);
   const std::string op = server_->token_for("operator");
   const std::string viewer = server_->token_for("viewer");
   std::printf("dashboard: %s#token=%s\n", server_->url().c_str(),

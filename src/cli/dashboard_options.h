@@ -43,7 +43,7 @@ class DashboardRun {
 
  private:
   DashboardOptions options_;
-  ui::Hub hub_;
+  std::unique_ptr<ui::Hub> hub_;
   MetricsRegistry metrics_;
   std::unique_ptr<ui::DashboardServer> server_;
   std::unique_ptr<ui::DashboardFeed> feed_;

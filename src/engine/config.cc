@@ -330,6 +330,7 @@ void apply_table(EngineConfig& c, const toml::table& root, const std::string& so
     r.read("port", c.ui.port);
     r.read("read_only", c.ui.read_only);
     r.read("publish_ms", c.ui.publish_ms);
+    r.read("stream_history", c.ui.stream_history);
     r.read("audit_log", c.ui.audit_log);
     r.read("web_root", c.ui.web_root);
     r.mark("tokens");
@@ -491,6 +492,8 @@ void validate(const EngineConfig& c) {
   require(c.speed == 0 || (c.speed >= 1e-6 && c.speed <= 1e12),
           "input.speed must be 0 (as fast as possible) or in [1e-6, 1e12]");
   require(c.ui.port >= 0 && c.ui.port <= 65535, "ui.port must be in [0, 65535]");
+  require(c.ui.stream_history >= 16 && c.ui.stream_history <= 1000000,
+          "ui.stream_history must be in [16, 1000000]");
   require(c.ui.publish_ms >= 10 && c.ui.publish_ms <= 60000, "ui.publish_ms must be in [10, 60000]");
   for (std::size_t i = 0; i < c.ui.tokens.size(); ++i) {
     const UiToken& t = c.ui.tokens[i];

@@ -269,7 +269,8 @@ void DashboardFeed::answer(engine::Engine& engine, ControlRequest& request) {
   };
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (parser.parse(request.body).get(root) != simdjson::SUCCESS || !root.is_object()) {
+  const bool parsed = parser.parse(request.body).get(root) == simdjson::SUCCESS;
+  if (!parsed || !root.is_object()) {
     fail(400, "the body must be a JSON object such as {\"command\":\"pause\"}");
   } else {
     std::string_view cmd;
@@ -346,7 +347,7 @@ void DashboardFeed::answer(engine::Engine& engine, ControlRequest& request) {
   w.begin_object().field("time", wall_time_iso()).field("event_ts", engine.last_slice());
   w.field("who", request.who).field("role", request.role).field("remote", request.remote);
   w.field("path", request.path).field("command", command).field("status", status);
-  w.key("request").raw(root.is_object() ? request.body : json_string(request.body));
+  w.key("request").raw(parsed ? simdjson::minify(root) : json_string(request.body));
   w.key("answer").raw(body).end_object();
   line += '\n';
   std::fwrite(line.data(), 1, line.size(), audit_);

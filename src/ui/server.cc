@@ -409,10 +409,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return send(200, openapi_json());
     }
     if (path == "/api/stream") {
-      if (!websocket::is_upgrade(request_))
-        return send(426, error_body("/api/stream is a WebSocket: send an Upgrade request"));
       const engine::UiToken* t = authenticate(true);
       if (!t) return;
+      if (!websocket::is_upgrade(request_))
+        return send(426, error_body("/api/stream is a WebSocket: send an Upgrade request"));
       // A browser page from another origin must not ride on a token the user pasted here.
       const std::string_view origin = sv(request_[http::field::origin]);
       if (!origin.empty()) {
@@ -420,7 +420,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         if (origin != "http://" + host && origin != "https://" + host)
           return send(403, error_body(fmt::format("origin {} is not this server's", origin)));
       }
-      auto ws = std::make_shared<WsSession>(stream_.release_socket(), server_);
+      tcp::socket socket = stream_.release_socket();
+      beast::error_code ec;
+      socket.set_option(net::socket_base::send_buffer_size(server_.config.send_buffer), ec);
+      auto ws = std::make_shared<WsSession>(std::move(socket), server_);
       ws->start(std::move(request_));
       return;
     }
@@ -505,7 +508,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       body += fmt::format(R"({{"ts":{},"z":{},"y":{},"x":{}}})", p.ts, json_number(p.z),
                           json_number(p.y), json_number(p.x));
     }
-    body += R"(],"trades":[)";
+    body += R"(],"signals":[)";
     first = true;
     for (const PairTrade& t : server_.hub.pair_trades(id)) {
       if (!first) body += ',';
@@ -577,9 +580,22 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                       });
   }
 
+  // Half-closes, then reads and discards what the client still sends (the rest of an oversized
+  // body) until it closes too: closing with unread data would reset the connection before the
+  // client read our answer.
   void close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::seconds(5));
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(net::buffer(discard_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (!ec && self->drained_ < (16u << 20)) self->drain();
+                            });
   }
 
   beast::tcp_stream stream_;
@@ -589,6 +605,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   http::request<http::string_body> request_;
   bool keep_alive_ = true;
   std::string remote_;
+  std::array<char, 16384> discard_;
+  std::size_t drained_ = 0;
 };
 
 void DashboardServer::Impl::accept() {

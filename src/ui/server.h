@@ -44,6 +44,8 @@ struct ServerConfig {
   std::string web_root;                 // the built dashboard ("" = none: / explains)
   std::size_t max_body = 64 * 1024;
   std::size_t max_queue = 256;          // messages waiting per WebSocket client
+  int send_buffer = 64 * 1024;          // a WebSocket's kernel send buffer (bounds memory per
+                                        // client; a client that stops reading stalls early)
 };
 
 class DashboardServer {

@@ -1,0 +1,286 @@
+"""The dashboard server of `pairflow demo`: every REST endpoint with its auth and its errors, the
+controls (kill switch, pair commands) through the pipeline's thread with an audit trail, the
+WebSocket's snapshots, sequence numbers and gap-free resume, and a client that stops reading,
+which must neither slow nor change the run."""
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import websocket  # Debian's python3-websocket
+
+from conftest import PAIRFLOW
+
+# A small paced market: warm-up in ~3 s of wall time, a few sessions of trading after it.
+DEMO_SETTINGS = ["--set", "market.sessions=4", "--set", "market.symbols=24",
+                 "--set", "market.planted_pairs=3"]
+
+
+class Demo:
+    def __init__(self, tmp_path, speed="4000", extra=()):
+        self.dir = tmp_path
+        info = tmp_path / "ui.json"
+        self.proc = subprocess.Popen(
+            [PAIRFLOW, "demo", "--port", "0", "--speed", speed, "--ui-info", str(info),
+             "--log-dir", str(tmp_path / "logs"), "--summary", str(tmp_path / "summary.json"),
+             *DEMO_SETTINGS, *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+        deadline = time.time() + 30
+        while not info.exists():
+            assert self.proc.poll() is None, self.proc.communicate()
+            assert time.time() < deadline, "the dashboard never wrote --ui-info"
+            time.sleep(0.05)
+        meta = json.loads(info.read_text())
+        self.url = meta["url"].rstrip("/")
+        self.operator = meta["operator_token"]
+        self.viewer = meta["viewer_token"]
+        self.audit = meta["audit_log"]
+
+    def request(self, path, token=None, method="GET", body=None, raw=None):
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        if token:
+            req.add_header("Authorization", "Bearer " + token)
+        try:
+            with urllib.request.urlopen(req, timeout=20) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def get(self, path, token=None):
+        status, text = self.request(path, token or self.viewer)
+        assert status == 200, (path, status, text)
+        return json.loads(text)
+
+    def wait(self, predicate, timeout=60, what="condition"):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            value = predicate()
+            if value:
+                return value
+            assert self.proc.poll() is None, f"demo exited while waiting for {what}"
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        out, err = self.proc.communicate(timeout=60)
+        return out, err
+
+
+@pytest.fixture
+def demo(tmp_path):
+    d = Demo(tmp_path)
+    yield d
+    d.stop()
+
+
+def test_every_endpoint_answers_with_auth_and_clear_errors(demo):
+    demo.wait(lambda: demo.request("/api/status", demo.viewer)[0] == 200, what="first publish")
+    # No token, an unknown one: 401 with a reason; health, openapi and metrics need none.
+    for path in ["/api/status", "/api/pairs", "/api/pnl", "/api/stream"]:
+        status, text = demo.request(path)
+        assert status == 401 and "token" in json.loads(text)["error"], (path, status, text)
+    assert demo.request("/api/status", "not-a-token")[0] == 401
+    assert json.loads(demo.request("/api/health")[1]) == {"ok": True, "ready": True}
+    spec = json.loads(demo.request("/api/openapi.json")[1])
+    assert {"/api/status", "/api/pairs/{id}", "/api/control", "/metrics"} <= set(spec["paths"])
+
+    expected = {
+        "/api/status": {"run", "state", "ts", "ticks", "kill_switch", "trading_state", "role"},
+        "/api/pairs": {"pairs"}, "/api/screener": {"tests", "passing", "candidates"},
+        "/api/positions": {"positions"}, "/api/orders": {"open", "recent"},
+        "/api/executions": {"executions"}, "/api/pnl": {"net_pnl", "equity", "curve", "drawdown"},
+        "/api/risk": {"kill_switch", "trading_state", "denials", "limits", "audit"},
+        "/api/jobs": {"jobs"}, "/api/config": {"discovery", "pair_model", "ui"},
+    }
+    for path, keys in expected.items():
+        doc = demo.get(path)
+        assert keys <= set(doc), (path, doc)
+    assert demo.get("/api/status")["role"] == "viewer"
+    assert demo.get("/api/status", demo.operator)["role"] == "operator"
+    assert [j["name"] for j in demo.get("/api/jobs")["jobs"]] == ["engine", "execution"]
+
+    # Pairs appear after the warm-up; one pair's detail has its bars and its thresholds.
+    pairs = demo.wait(lambda: demo.get("/api/pairs")["pairs"], what="active pairs")
+    pid = pairs[0]["id"]
+    detail = demo.wait(lambda: (lambda d: d if d["history"] else None)(demo.get(f"/api/pairs/{pid}")),
+                       what="pair history")
+    assert detail["name"] == pairs[0]["name"] and detail["entry_z"] > detail["exit_z"]
+    assert {"ts", "z", "y", "x"} <= set(detail["history"][-1])
+    assert demo.get("/api/screener")["tests"] > 0
+
+    # Malformed requests: 4xx with a reason, and the server keeps serving.
+    cases = [
+        ("/api/pairs/999999", "GET", None, demo.viewer, 404, "not active"),
+        ("/api/pairs/abc", "GET", None, demo.viewer, 400, "bad pair id"),
+        ("/api/nothing", "GET", None, demo.viewer, 404, "no endpoint"),
+        ("/api/control", "GET", None, demo.operator, 405, "POST only"),
+        ("/api/control", "POST", b"{not json", demo.operator, 400, "JSON object"),
+        ("/api/control", "POST", b'{"command":"explode"}', demo.operator, 400, "unknown command"),
+        ("/api/control", "POST", b'{"reason":"x"}', demo.operator, 400, "missing \"command\""),
+        ("/api/control", "POST", b'{"command":"pause"}', demo.viewer, 403, "operator role"),
+        ("/api/control", "POST", b'{"command":"acknowledge"}', demo.operator, 403, "admin"),
+        ("/api/control", "POST", b"x" * 100_000, demo.operator, 413, "over"),
+        (f"/api/pairs/999999/control", "POST", b'{"command":"disable"}', demo.operator, 404,
+         "not active"),
+        (f"/api/pairs/{pid}/control", "POST", b'{"command":"thresholds","entry_z":1,"exit_z":2,'
+         b'"stop_z":3}', demo.operator, 400, "exit_z < entry_z"),
+        (f"/api/pairs/{pid}/control", "POST", b'{"command":"thresholds"}', demo.operator, 400,
+         "entry_z"),
+        (f"/api/pairs/{pid}/control", "POST", b'{"command":"boost"}', demo.operator, 400,
+         "unknown pair command"),
+    ]
+    for path, method, raw, token, code, reason in cases:
+        status, text = demo.request(path, token, method=method, raw=raw)
+        assert status == code and reason in json.loads(text)["error"], (path, raw, status, text)
+    assert demo.request("/api/status", demo.viewer)[0] == 200
+
+    # Pair commands apply on the pipeline's thread and are idempotent.
+    for body in [{"command": "thresholds", "entry_z": 2.5, "exit_z": 0.25, "stop_z": 5},
+                 {"command": "disable"}, {"command": "disable"}]:
+        status, text = demo.request(f"/api/pairs/{pid}/control", demo.operator, "POST", body)
+        assert status == 200 and json.loads(text)["ok"], text
+    # (thresholds take effect at the pair's next bar)
+    demo.wait(lambda: next((p for p in demo.get("/api/pairs")["pairs"] if p["id"] == pid
+                            and not p["enabled"] and (p["entry_z"], p["exit_z"], p["stop_z"])
+                            == (2.5, 0.25, 5)), None),
+              what="the pair disabled with its new thresholds")
+
+    # The audit log has every control, refused ones included, with who and what came of it.
+    audit = [json.loads(l) for l in open(os.path.join(demo.dir, demo.audit)).read().splitlines()]
+    assert [a["status"] for a in audit if a["path"].endswith("/control")][-3:] == [200, 200, 200]
+    assert any(a["status"] == 400 and a["command"] == "explode" for a in audit)
+    assert all(a["who"] == "operator" and a["remote"].startswith("127.0.0.1") for a in audit)
+
+    metrics = demo.request("/metrics")[1]
+    for name in ["pairflow_job_messages_in_total{job=\"engine\"}", "pairflow_tick_to_bar_seconds_bucket",
+                 "pairflow_bar_to_signal_seconds_count", "pairflow_order_to_fill_seconds_count",
+                 "pairflow_active_pairs", "pairflow_risk_denials_total", "pairflow_kill_switch{mode=\"none\"} 1",
+                 "pairflow_ui_controls_total{command=\"disable\",status=\"200\"} 2"]:
+        assert name in metrics, name
+
+
+def test_kill_switch_flattens_and_a_finished_run_refuses_controls(demo):
+    demo.wait(lambda: any(p["qty"] for p in demo.get("/api/positions")["positions"]), timeout=90,
+              what="a position")
+    status, text = demo.request("/api/control", demo.operator, "POST",
+                                {"command": "flatten", "reason": "test"})
+    assert status == 200 and json.loads(text)["ok"], text
+    demo.wait(lambda: demo.get("/api/positions")["positions"] == [], timeout=60,
+              what="positions flat")
+    risk = demo.get("/api/risk")
+    assert risk["kill_switch"] == "flatten"
+    assert any(a["by"] == "ui:operator" and a["mode"] == "flatten" for a in risk["audit"])
+    # Idempotent: flatten again is fine; resume lifts only a pause, so it is refused with a reason.
+    assert demo.request("/api/control", demo.operator, "POST", {"command": "flatten"})[0] == 200
+    status, text = demo.request("/api/control", demo.operator, "POST", {"command": "resume"})
+    assert status == 409 and "rearm" in json.loads(text)["error"]
+    assert demo.request("/api/control", demo.operator, "POST", {"command": "rearm"})[0] == 200
+    assert demo.wait(lambda: demo.get("/api/risk")["kill_switch"] == "none", what="re-armed")
+    # After the run the dashboard still serves, but nothing trades: controls get 409.
+    demo.wait(lambda: demo.get("/api/status")["state"] == "finished", timeout=120, what="the end")
+    status, text = demo.request("/api/control", demo.operator, "POST", {"command": "pause"})
+    assert status == 409 and "finished" in json.loads(text)["error"]
+    out, _ = demo.stop()
+    assert "still serving" in out
+
+
+def ws_connect(demo, token=None, **kw):
+    return websocket.create_connection(
+        demo.url.replace("http://", "ws://") + "/api/stream?token=" + (token or demo.viewer),
+        timeout=20, **kw)
+
+
+def collect(ws, stream, until, timeout=60):
+    """Messages of `stream` until `until(messages)` holds."""
+    got = []
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        m = json.loads(ws.recv())
+        if m.get("stream") == stream:
+            got.append(m)
+            if until(got):
+                return got
+    raise AssertionError(f"{stream}: not enough messages in {timeout}s: {got[-3:]}")
+
+
+def test_websocket_snapshot_sequence_and_resume_without_gaps(tmp_path):
+    demo = Demo(tmp_path, speed="2000")
+    try:
+        # Auth and origin checks happen before the upgrade.
+        with pytest.raises(websocket.WebSocketBadStatusException) as e:
+            websocket.create_connection(demo.url.replace("http://", "ws://") + "/api/stream")
+        assert e.value.status_code == 401
+        with pytest.raises(websocket.WebSocketBadStatusException) as e:
+            ws_connect(demo, origin="http://evil.example")
+        assert e.value.status_code == 403
+
+        ws = ws_connect(demo)
+        ws.send(json.dumps({"op": "ping"}))
+        assert json.loads(ws.recv()) == {"type": "pong"}
+        ws.send(json.dumps({"op": "subscribe", "streams": ["bogus"]}))
+        assert "unknown stream" in json.loads(ws.recv())["error"]
+        ws.send(json.dumps({"op": "subscribe", "streams": ["executions", "pnl"]}))
+        first = collect(ws, "executions", lambda g: len(g) >= 30, timeout=90)
+        assert first[0]["type"] == "snapshot"
+        seqs = [m["seq"] for m in first[1:]]
+        assert seqs == list(range(first[0]["seq"] + 1, first[0]["seq"] + 1 + len(seqs))), seqs
+        last = seqs[-1]
+        ws.close()
+        time.sleep(1.0)  # the run goes on while the client is away
+        ws = ws_connect(demo)
+        ws.send(json.dumps({"op": "subscribe", "streams": ["executions"],
+                            "since": {"executions": last}}))
+        resumed = collect(ws, "executions", lambda g: len(g) >= 20, timeout=90)
+        assert [m["type"] for m in resumed] == ["update"] * len(resumed)  # no snapshot: no gap
+        assert [m["seq"] for m in resumed] == list(range(last + 1, last + 1 + len(resumed)))
+        ws.close()
+        # A resume from further back than the history holds gets a snapshot marked reset.
+        ws = ws_connect(demo)
+        ws.send(json.dumps({"op": "subscribe", "streams": ["executions"], "since": {"executions": 1}}))
+        m = collect(ws, "executions", lambda g: len(g) >= 1)[0]
+        if m["seq"] > 4096 + 1:
+            assert m["type"] == "snapshot" and m["reset"] is True
+        ws.close()
+    finally:
+        demo.stop()
+
+
+def test_a_client_that_stops_reading_neither_slows_nor_changes_the_run(tmp_path):
+    # A short stream history and frequent publishing, so a stuck client falls behind within the
+    # run (paced: ~25 s of wall time).
+    base = tmp_path / "alone"
+    base.mkdir()
+    alone = subprocess.run([PAIRFLOW, "demo", "--no-ui", "--summary", str(base / "s.json"),
+                            *DEMO_SETTINGS], capture_output=True, text=True, timeout=300)
+    assert alone.returncode == 0, alone.stderr
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    demo = Demo(watched, speed="4000", extra=["--set", "ui.stream_history=64", "--set",
+                                           "ui.publish_ms=10"])
+    try:
+        # A client with a tiny receive buffer that subscribes to everything and never reads.
+        stuck = ws_connect(demo, sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 2048),))
+        stuck.send(json.dumps({"op": "subscribe", "streams": [
+            "pnl", "positions", "pairs", "signals", "orders", "executions", "screener", "risk",
+            "jobs"]}))
+        demo.wait(lambda: demo.get("/api/status")["state"] == "finished", timeout=300,
+                  what="the run's end")
+        # The run went on to its end while the client read nothing, and the client was cut off.
+        metrics = demo.request("/metrics")[1]
+        assert 'pairflow_ui_clients_disconnected_total{reason="slow"} 1' in metrics, [
+            l for l in metrics.splitlines() if "ui_" in l]
+        stuck.close()
+    finally:
+        demo.stop()
+    # The same decisions and P&L with the stuck client as without the dashboard.
+    a = json.loads((base / "s.json").read_text())
+    b = json.loads((watched / "summary.json").read_text())
+    for key in ["orders", "fills", "net_pnl", "trades", "pairs"]:
+        assert a[key] == b[key], key
