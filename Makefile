@@ -33,6 +33,10 @@ bench: build
 	/usr/bin/python3 bench/discovery/harness.py --pairflow $(BUILD_DIR)/bin/pairflow --size bench
 	@echo "== generated tick markets end to end: planted pairs traded, false pairs, net P&L"
 	/usr/bin/python3 bench/discovery/tick_markets.py --pairflow $(BUILD_DIR)/bin/pairflow
+	@echo "== dashboard: pipeline throughput with 0 and 10 WebSocket clients, updates delivered"
+	OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/dashboard/bench_dashboard.py --pairflow $(CURDIR)/$(BUILD_DIR)/bin/pairflow
+	@echo "== dashboard: page load to the first live update (headless chromium, loopback)"
+	cd web && PAIRFLOW_BIN=$(CURDIR)/$(BUILD_DIR)/bin/pairflow node e2e/page_load.bench.mjs
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')

@@ -9,6 +9,7 @@
 
 #include "base/buffered_file.h"
 #include "cli/commands.h"
+#include "cli/dashboard_options.h"
 #include "cli/common_options.h"
 #include "engine/run_drivers.h"
 
@@ -21,7 +22,9 @@ void register_backtest(CLI::App& app) {
   auto max_rejects = std::make_shared<std::int64_t>(0);
   auto speed = std::make_shared<double>(0);
   auto report_path = std::make_shared<std::string>();
+  auto ui = std::make_shared<DashboardOptions>();
   add_common(cmd, *o);
+  add_dashboard(cmd, *ui, false);
   cmd->add_option("--report", *report_path,
                   "write the HTML report of the run here (as pairflow report does)");
   cmd->add_option("--ticks", *ticks, "ticks CSV: ts,symbol,price,size[,bid,ask]")->required();
@@ -33,7 +36,8 @@ void register_backtest(CLI::App& app) {
       cmd->add_option("--speed", *speed,
                       "pace replay at this multiple of event time (0 = flat out)")
           ->check(CLI::NonNegativeNumber);
-  cmd->callback([o, ticks, max_rejects, speed, max_rejects_option, speed_option, report_path] {
+  cmd->callback([o, ticks, max_rejects, speed, max_rejects_option, speed_option, report_path,
+                 ui] {
     engine::EngineConfig config = make_config(*o);
     if (max_rejects_option->count() > 0) config.max_rejects = *max_rejects;
     if (speed_option->count() > 0) config.speed = *speed;
@@ -55,7 +59,16 @@ void register_backtest(CLI::App& app) {
     }
     std::unique_ptr<engine::RunLog> log;
     if (!log_dir.empty()) log = std::make_unique<engine::RunLog>(log_dir, symbols);
-    engine::Summary summary = engine::run_csv(*ticks, config, symbols, log.get());
+    std::unique_ptr<DashboardRun> dashboard;
+    if (dashboard_enabled(*ui, false)) {
+      dashboard = std::make_unique<DashboardRun>(*ui, config, symbols, "backtest " + *ticks,
+                                                 log_dir, log.get());
+      install_stop_signals();
+      dashboard->begin();
+    }
+    engine::Summary summary = engine::run_csv(*ticks, config, symbols,
+                                              dashboard ? dashboard->observer() : log.get());
+    if (dashboard) dashboard->end(summary.ticks);
     if (log) log->close();
     report(summary, *o);
     if (scratch)  // report() wrote it into --log-dir; the temporary directory needs it too
@@ -63,6 +76,7 @@ void register_backtest(CLI::App& app) {
                       summary.to_json());
     if (!report_path->empty())
       write_report(log_dir, *report_path, 0.0, "pairflow backtest " + *ticks, false);
+    if (dashboard) dashboard->linger();
   });
 }
 

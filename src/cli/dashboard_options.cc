@@ -52,6 +52,9 @@ void add_dashboard(CLI::App* cmd, DashboardOptions& o, bool default_on) {
   cmd->add_flag("--read-only", o.read_only, "serve the dashboard without controls");
   cmd->add_option("--ui-info", o.ui_info,
                   "write the dashboard's URL and tokens to this JSON file once it listens");
+  cmd->add_option("--wait-clients", o.wait_clients,
+                  "start the run once this many dashboard clients are connected (at most 60 s)")
+      ->check(CLI::Range(0, 1000));
   cmd->add_flag("--exit-at-end", o.exit_at_end,
                 "exit when the run ends instead of serving the dashboard until Ctrl-C");
 }
@@ -106,6 +109,24 @@ DashboardRun::DashboardRun(const DashboardOptions& o, const engine::EngineConfig
 }
 
 DashboardRun::~DashboardRun() = default;
+
+void DashboardRun::begin() {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (server_->clients() < options_.wait_clients && std::chrono::steady_clock::now() < deadline &&
+         !engine::stop_requested())
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  peak_clients_ = server_->clients();
+  began_ = std::chrono::steady_clock::now();
+}
+
+void DashboardRun::end(std::uint64_t ticks) {
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - began_).count();
+  std::printf("dashboard: the pipeline ran %llu ticks in %.3f s (%.0f ticks/s) with %d client(s) "
+              "connected at the start\n",
+              static_cast<unsigned long long>(ticks), s, s > 0 ? static_cast<double>(ticks) / s : 0.0,
+              peak_clients_);
+  std::fflush(stdout);
+}
 
 void DashboardRun::linger() {
   if (options_.exit_at_end || engine::stop_requested()) return;

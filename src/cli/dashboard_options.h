@@ -5,6 +5,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,7 @@ struct DashboardOptions {
   bool read_only = false;
   std::string ui_info;  // JSON file with the URL and tokens, written once listening
   bool exit_at_end = false;
+  int wait_clients = 0;  // hold the run until this many WebSocket clients are connected
 };
 
 // `default_on`: demo serves by default (--no-ui turns it off); backtest only with --ui.
@@ -38,6 +40,10 @@ class DashboardRun {
                const std::string& log_dir, engine::EngineObserver* next);
   ~DashboardRun();
   engine::EngineObserver* observer() { return feed_.get(); }
+  // Just before the run: waits for --wait-clients, then starts the run's clock.
+  void begin();
+  // Just after the run: prints the pipeline's wall time and throughput with the dashboard on.
+  void end(std::uint64_t ticks);
   // After the run: keeps serving until SIGINT / SIGTERM unless --exit-at-end.
   void linger();
 
@@ -47,6 +53,8 @@ class DashboardRun {
   MetricsRegistry metrics_;
   std::unique_ptr<ui::DashboardServer> server_;
   std::unique_ptr<ui::DashboardFeed> feed_;
+  std::chrono::steady_clock::time_point began_;
+  int peak_clients_ = 0;
 };
 
 // SIGINT / SIGTERM end the input early (the run finishes and reports); a second one exits.

@@ -50,9 +50,11 @@ void register_demo(CLI::App& app) {
       dashboard = std::make_unique<DashboardRun>(*ui, config, market.symbols(), "demo",
                                                  o->log_dir, log.get());
       install_stop_signals();
+      dashboard->begin();
     }
     engine::Summary summary = engine::run_generated(
         market, config, dashboard ? dashboard->observer() : log.get());
+    if (dashboard) dashboard->end(summary.ticks);
     if (log) log->close();
     report(summary, *o);
     if (dashboard) dashboard->linger();

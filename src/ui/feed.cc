@@ -239,6 +239,10 @@ void DashboardFeed::on_slice_end(engine::Engine& engine, Timestamp now) {
 void DashboardFeed::on_wait(engine::Engine& engine) {
   if (next_) next_->on_wait(engine);
   apply_controls(engine);
+  // A paced run waits most of the time: ticks keep arriving between bars, so the job rates and
+  // the event time move; publish them as often as a busy run would.
+  if (Clock::now() - last_publish_ >= std::chrono::milliseconds(config_.ui.publish_ms))
+    publish_state(engine, engine.discovered() ? "running" : "warming_up");
   hub_.commit();
 }
 

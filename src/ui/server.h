@@ -25,6 +25,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -44,6 +45,7 @@ struct ServerConfig {
   std::string web_root;                 // the built dashboard ("" = none: / explains)
   std::size_t max_body = 64 * 1024;
   std::size_t max_queue = 256;          // messages waiting per WebSocket client
+  std::chrono::milliseconds pump_interval{20};  // clients take new updates at most this often
   int send_buffer = 64 * 1024;          // a WebSocket's kernel send buffer (bounds memory per
                                         // client; a client that stops reading stalls early)
 };

@@ -58,6 +58,8 @@ let selectedId: string | null = null;
 let messageCount = 0;
 /** Milliseconds from navigation start to the first stream message (for tests). */
 let firstMessageMs: number | null = null;
+/** Milliseconds from navigation start to the first live update (after the snapshots). */
+let firstUpdateMs: number | null = null;
 let lastMessageAt: Date | null = null;
 let canControl = false;
 
@@ -517,7 +519,10 @@ function onConnState(st: ConnState, detail: string): void {
 
 const client = new StreamClient(() => streamUrl(getToken()), STREAMS, {
   snapshot: (stream, items) => onSnapshot(stream, items),
-  update: (stream, key, data) => onUpdate(stream, key, data),
+  update: (stream, key, data) => {
+    if (firstUpdateMs === null) firstUpdateMs = performance.now();
+    onUpdate(stream, key, data);
+  },
   message: () => {
     if (messageCount === 0) firstMessageMs = performance.now();
     messageCount++;
@@ -892,7 +897,7 @@ window.setInterval(() => void loadScreenerTotals(), SCREENER_POLL_MS);
 // Exposed for debugging from the console and for tests.
 (window as unknown as { pairflow: unknown }).pairflow = {
   get stats() {
-    return { messages: messageCount, firstMessageMs, gaps: client.gaps, opens: client.opens, pairs: pairs.size, executions: executions.length };
+    return { messages: messageCount, firstMessageMs, firstUpdateMs, gaps: client.gaps, opens: client.opens, pairs: pairs.size, executions: executions.length };
   },
   seq: (s: string) => client.lastSeq(s),
 };

@@ -134,13 +134,19 @@ export class StreamClient {
   private handle(raw: unknown): void {
     this.lastMessage = Date.now();
     if (typeof raw !== 'string') return;
-    let msg: ServerMessage;
+    let parsed: ServerMessage | ServerMessage[];
     try {
-      msg = JSON.parse(raw) as ServerMessage;
+      parsed = JSON.parse(raw) as ServerMessage | ServerMessage[];
     } catch {
       this.on.error('unparsable message');
       return;
     }
+    // A frame is one message, or an array of them (what queued for this client since its last
+    // frame, in order).
+    for (const msg of Array.isArray(parsed) ? parsed : [parsed]) this.apply(msg);
+  }
+
+  private apply(msg: ServerMessage): void {
     this.on.message();
     switch (msg.type) {
       case 'snapshot': {
