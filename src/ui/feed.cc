@@ -70,6 +70,9 @@ DashboardFeed::DashboardFeed(Hub& hub, MetricsRegistry& metrics,
       exponential_buckets(1e-3, 4, 10));
   screen_duration_ = &metrics_.histogram("pairflow_screener_duration_seconds",
                                          "Wall time of one all-pairs screen", latency);
+  // Registered now, so a scrape before the first screen already has them (at 0).
+  metrics_.gauge("pairflow_screener_tests", "Pair tests in the last screen");
+  metrics_.gauge("pairflow_screener_passing", "Pairs that passed the last screen");
   std::string doc;
   JsonWriter w(doc);
   const auto& c = config_;

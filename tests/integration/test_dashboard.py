@@ -290,3 +290,28 @@ def test_a_client_that_stops_reading_neither_slows_nor_changes_the_run(tmp_path)
     b = json.loads((watched / "summary.json").read_text())
     for key in ["orders", "fills", "net_pnl", "trades", "pairs"]:
         assert a[key] == b[key], key
+
+
+def test_grafana_dashboard_queries_only_metrics_pairflow_exports(demo):
+    """deploy/grafana/pairflow.json: valid JSON, and every metric its queries name is in a real
+    /metrics scrape (a renamed metric would leave a panel silently empty)."""
+    import re
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    dash = json.load(open(os.path.join(root, "deploy", "grafana", "pairflow.json")))
+    exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
+    names = {re.sub(r"_(bucket|sum|count)$", "", n) for e in exprs
+             for n in re.findall(r"pairflow_[a-z_]+", e)}
+    # Metrics appear with the first publish (and order -> fill with the first fill).
+    demo.wait(lambda: "pairflow_fills_total" in demo.request("/metrics")[1], timeout=90,
+              what="metrics")
+    scraped = {re.sub(r"_(bucket|sum|count)$", "", l.split("{")[0].split(" ")[0])
+               for l in demo.request("/metrics")[1].splitlines() if l.startswith("pairflow_")}
+    assert names and names <= scraped, names - scraped
+    # Prometheus' rules: counters end in _total, histograms are in base units (seconds).
+    for line in demo.request("/metrics")[1].splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split()
+            if kind == "counter":
+                assert name.endswith("_total"), name
+            if kind == "histogram":
+                assert name.endswith("_seconds"), name
