@@ -281,7 +281,7 @@ def test_fix_sim_drops_the_connection_on_sigusr1_and_stops_cleanly(sized_market,
 
 
 def test_fix_is_for_the_execution_job_and_its_settings_are_checked(tmp_path):
-    r = subprocess.run([PAIRFLOW, "demo", "--set", "broker.kind=fix"], capture_output=True,
+    r = subprocess.run([PAIRFLOW, "demo", "--no-ui", "--set", "broker.kind=fix"], capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 2 and r.stderr.count("\n") == 1
     assert "broker.kind = 'fix' is for the execution job" in r.stderr
@@ -290,7 +290,7 @@ def test_fix_is_for_the_execution_job_and_its_settings_are_checked(tmp_path):
                              ("fix.store=tape", "fix.store must be 'memory' or 'file'"),
                              ("fix.store=file", "fix.store = 'file' needs fix.store_path"),
                              ("fix.queue_limit=0", "fix.queue_limit must be >= 1")]:
-        r = subprocess.run([PAIRFLOW, "demo", "--set", setting], capture_output=True, text=True,
+        r = subprocess.run([PAIRFLOW, "demo", "--no-ui", "--set", setting], capture_output=True, text=True,
                            timeout=60)
         assert r.returncode == 2 and message in r.stderr, (setting, r.stderr)
     # No counterparty: the execution job with a journal stops with one line, it does not hang.

@@ -130,7 +130,7 @@ params = {{ set = {json.dumps(settings)} }}
     assert all(t["via"] == "returns" for t in tagged)
     decisions = json.loads((out_dir / "summary.jsonl").read_text())
     execution = json.loads((out_dir / "execution.summary.jsonl").read_text())
-    direct = subprocess.run([PAIRFLOW, "demo", "--summary", str(tmp_path / "direct.json")] +
+    direct = subprocess.run([PAIRFLOW, "demo", "--no-ui", "--summary", str(tmp_path / "direct.json")] +
                             sum([["--set", s] for s in settings], []),
                             capture_output=True, text=True, timeout=120)
     assert direct.returncode == 0, direct.stderr
