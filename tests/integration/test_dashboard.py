@@ -70,6 +70,8 @@ class Demo:
         if self.proc.poll() is None:
             self.proc.terminate()
         out, err = self.proc.communicate(timeout=60)
+        # Under the sanitizer build a report would be here (and nowhere else).
+        assert "Sanitizer" not in err and "runtime error" not in err, err[-3000:]
         return out, err
 
 
