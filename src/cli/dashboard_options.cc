@@ -23,14 +23,6 @@ void on_stop_signal(int) {
   engine::request_stop();
 }
 
-// build/bin/pairflow -> build/web
-std::string default_web_root() {
-  std::error_code ec;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return "";
-  return (exe.parent_path().parent_path() / "web").string();
-}
-
 }  // namespace
 
 void install_stop_signals() {
@@ -73,7 +65,7 @@ DashboardRun::DashboardRun(const DashboardOptions& o, const engine::EngineConfig
   sc.port = o.port >= 0 ? o.port : config.ui.port;
   sc.tokens = config.ui.tokens;
   sc.read_only = o.read_only || config.ui.read_only;
-  sc.web_root = config.ui.web_root.empty() ? default_web_root() : config.ui.web_root;
+  sc.web_root = config.ui.web_root.empty() ? ui::default_web_root() : config.ui.web_root;
   std::string audit = config.ui.audit_log;
   if (audit.empty()) {
     const std::string dir = log_dir.empty() ? ".pairflow" : log_dir;

@@ -28,6 +28,8 @@ const std::vector<BuiltinJobInfo>& builtin_jobs() {
         std::string(topics::kPnl), std::string(topics::kPairPnl),
         std::string(topics::kControlStatus), std::string(topics::kAudit)},
        make_execution_job},
+      // The dashboard from the topics; its output (e.g. `control`) carries kill switch commands.
+      {"ui", {"config", "set", "port", "bind", "ui_info"}, {}, make_ui_job},
   };
   return kJobs;
 }

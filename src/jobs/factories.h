@@ -15,5 +15,6 @@ std::unique_ptr<stream::Job> make_pair_router_job();
 std::unique_ptr<stream::Job> make_pair_actors_job();
 std::unique_ptr<stream::Job> make_trader_job();
 std::unique_ptr<stream::Job> make_execution_job();
+std::unique_ptr<stream::Job> make_ui_job();
 
 }  // namespace pairflow::jobs

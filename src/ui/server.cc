@@ -699,6 +699,13 @@ DashboardServer::~DashboardServer() {
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 
+std::string default_web_root() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  return (exe.parent_path().parent_path() / "web").string();
+}
+
 std::string DashboardServer::url() const {
   return fmt::format("http://{}:{}/", impl_->config.bind, port_);
 }

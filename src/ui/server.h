@@ -72,6 +72,9 @@ class DashboardServer {
   int port_ = 0;
 };
 
+// web/ next to the running binary's bin/ (build/bin/pairflow -> build/web), or "".
+std::string default_web_root();
+
 // The OpenAPI 3 description of the REST API (GET /api/openapi.json).
 const std::string& openapi_json();
 

@@ -317,3 +317,100 @@ def test_grafana_dashboard_queries_only_metrics_pairflow_exports(demo):
                 assert name.endswith("_total"), name
             if kind == "histogram":
                 assert name.endswith("_seconds"), name
+
+
+UI_JOB_INPUTS = ["pnl", "positions", "pnl.pairs", "pairs.control", "pairs.signals", "executions",
+                 "control.status", "control.audit"]
+
+
+def test_ui_job_on_kafka_shows_the_pipeline_and_sends_the_kill_switch(make_cluster, tmp_path):
+    """The distributed placement: the built-in `ui` job serves the dashboard from the topics the
+    trader and execution jobs publish, and its kill switch reaches the execution job through the
+    `control` topic (answered on control.status)."""
+    settings = ["market.symbols=12", "market.sessions=2", "market.planted_pairs=2",
+                "discovery.top_k=2"]
+    p = tmp_path / "p.toml"
+    info = tmp_path / "ui.json"
+    p.write_text(f'''
+external_topics = ["control"]
+
+[source]
+kind = "generator"
+set = {json.dumps(settings)}
+
+[[job]]
+name = "trader"
+builtin = "trader"
+in = "ticks"
+out = "summary"
+params = {{ set = {json.dumps(settings)} }}
+
+[[job]]
+name = "execution"
+builtin = "execution"
+in = ["orders", "ticks", "control"]
+out = "execution.summary"
+params = {{ set = {json.dumps(settings)} }}
+
+[[job]]
+name = "ui"
+builtin = "ui"
+in = {json.dumps(UI_JOB_INPUTS)}
+out = "ui.log"
+params = {{ port = 0, ui_info = "{info}" }}
+''')
+    c = make_cluster("ticks:2,summary:1,pairs.signals:1,pairs.control:1,orders:1,executions:1,"
+                     "positions:1,pnl:1,pnl.pairs:1,control:1,control.status:1,control.audit:1,"
+                     "execution.summary:1,ui.log:1,dlq.trader:1,dlq.execution:1,dlq.ui:1")
+    for job in (["source"], ["trader", "--idle-exit", "3"]):
+        r = subprocess.run([PAIRFLOW, "run", str(p), "--job", *job, "--brokers", c.bootstrap],
+                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+    # From the start of the topics: the dashboard shows the whole run, whenever it joins.
+    ui = subprocess.Popen([PAIRFLOW, "run", str(p), "--job", "ui", "--brokers", c.bootstrap,
+                           "--offset-reset", "earliest"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    execution = None
+    try:
+        deadline = time.time() + 30
+        while not info.exists():
+            assert ui.poll() is None, ui.communicate()
+            assert time.time() < deadline, "the ui job never wrote ui_info"
+            time.sleep(0.05)
+        meta = json.loads(info.read_text())
+        demo = Demo.__new__(Demo)  # the request helpers, against the ui job's server
+        demo.url, demo.viewer, demo.operator, demo.proc = (meta["url"].rstrip("/"),
+                                                          meta["viewer_token"],
+                                                          meta["operator_token"], ui)
+        execution = subprocess.Popen([PAIRFLOW, "run", str(p), "--job", "execution", "--brokers",
+                                      c.bootstrap, "--idle-exit", "20"], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+        # The execution job's P&L after each slice, and the trader's pair activations.
+        demo.wait(lambda: demo.get("/api/pnl").get("ts", 0) > 0, timeout=120, what="P&L")
+        assert demo.get("/api/pnl")["equity"] > 0
+        active = {}
+        for _, v in c.consume("pairs.control"):
+            m = json.loads(v)
+            if m["action"] == "activate":
+                active[m["pair"]] = f'{m["y"]}~{m["x"]}'
+            else:
+                active.pop(m["pair"], None)
+        demo.wait(lambda: {p["id"]: p["name"] for p in demo.get("/api/pairs")["pairs"]} == active,
+                  what="the trader's active pairs")
+        assert demo.get("/api/status")["source"] == "topics"
+        # The kill switch: sent on `control`, answered by the execution job.
+        status, text = demo.request("/api/control", demo.operator, "POST",
+                                    {"command": "pause", "reason": "from the ui job"})
+        assert status == 200 and json.loads(text)["kill_switch"] == "pause", (status, text)
+        assert any('"by":"ui:operator"' in v for _, v in c.consume("control"))
+        assert demo.wait(lambda: demo.get("/api/risk")["kill_switch"] == "pause", what="risk")
+        # Pair commands need the engine in process: refused with a reason.
+        status, text = demo.request("/api/pairs/0/control", demo.operator, "POST",
+                                    {"command": "disable"})
+        assert status == 409 and "engine in process" in json.loads(text)["error"]
+        assert demo.request("/api/control", demo.viewer, "POST", {"command": "halt"})[0] == 403
+    finally:
+        for proc in (execution, ui):
+            if proc and proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=30)
