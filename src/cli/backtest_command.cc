@@ -9,8 +9,8 @@
 
 #include "base/buffered_file.h"
 #include "cli/commands.h"
-#include "cli/dashboard_options.h"
 #include "cli/common_options.h"
+#include "cli/dashboard_options.h"
 #include "engine/run_drivers.h"
 
 namespace pairflow::cli {
@@ -36,8 +36,7 @@ void register_backtest(CLI::App& app) {
       cmd->add_option("--speed", *speed,
                       "pace replay at this multiple of event time (0 = flat out)")
           ->check(CLI::NonNegativeNumber);
-  cmd->callback([o, ticks, max_rejects, speed, max_rejects_option, speed_option, report_path,
-                 ui] {
+  cmd->callback([o, ticks, max_rejects, speed, max_rejects_option, speed_option, report_path, ui] {
     engine::EngineConfig config = make_config(*o);
     if (max_rejects_option->count() > 0) config.max_rejects = *max_rejects;
     if (speed_option->count() > 0) config.speed = *speed;
@@ -66,8 +65,8 @@ void register_backtest(CLI::App& app) {
       install_stop_signals();
       dashboard->begin();
     }
-    engine::Summary summary = engine::run_csv(*ticks, config, symbols,
-                                              dashboard ? dashboard->observer() : log.get());
+    engine::Summary summary =
+        engine::run_csv(*ticks, config, symbols, dashboard ? dashboard->observer() : log.get());
     if (dashboard) dashboard->end(summary.ticks);
     if (log) log->close();
     report(summary, *o);

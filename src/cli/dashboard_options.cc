@@ -72,16 +72,17 @@ DashboardRun::DashboardRun(const DashboardOptions& o, const engine::EngineConfig
     std::filesystem::create_directories(dir);
     audit = dir + "/control_audit.jsonl";
   }
-  feed_ = std::make_unique<ui::DashboardFeed>(*hub_, metrics_, config, symbols, run_name, audit,
-                                              next);
+  feed_ =
+      std::make_unique<ui::DashboardFeed>(*hub_, metrics_, config, symbols, run_name, audit, next);
   server_ = std::make_unique<ui::DashboardServer>(sc, *hub_, metrics_);
   const std::string op = server_->token_for("operator");
   const std::string viewer = server_->token_for("viewer");
   std::printf("dashboard: %s#token=%s\n", server_->url().c_str(),
               (op.empty() ? server_->tokens().front().token : op).c_str());
   if (config.ui.tokens.empty())
-    std::printf("  generated tokens: operator %s, viewer %s (configure [[ui.tokens]] to fix them)\n",
-                op.c_str(), viewer.c_str());
+    std::printf(
+        "  generated tokens: operator %s, viewer %s (configure [[ui.tokens]] to fix them)\n",
+        op.c_str(), viewer.c_str());
   std::printf("  metrics: %smetrics; controls audited in %s%s\n", server_->url().c_str(),
               audit.c_str(), sc.read_only ? "; read-only" : "");
   std::fflush(stdout);
@@ -104,8 +105,8 @@ DashboardRun::~DashboardRun() = default;
 
 void DashboardRun::begin() {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (server_->clients() < options_.wait_clients && std::chrono::steady_clock::now() < deadline &&
-         !engine::stop_requested())
+  while (server_->clients() < options_.wait_clients &&
+         std::chrono::steady_clock::now() < deadline && !engine::stop_requested())
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   peak_clients_ = server_->clients();
   began_ = std::chrono::steady_clock::now();
@@ -113,10 +114,11 @@ void DashboardRun::begin() {
 
 void DashboardRun::end(std::uint64_t ticks) {
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - began_).count();
-  std::printf("dashboard: the pipeline ran %llu ticks in %.3f s (%.0f ticks/s) with %d client(s) "
-              "connected at the start\n",
-              static_cast<unsigned long long>(ticks), s, s > 0 ? static_cast<double>(ticks) / s : 0.0,
-              peak_clients_);
+  std::printf(
+      "dashboard: the pipeline ran %llu ticks in %.3f s (%.0f ticks/s) with %d client(s) "
+      "connected at the start\n",
+      static_cast<unsigned long long>(ticks), s, s > 0 ? static_cast<double>(ticks) / s : 0.0,
+      peak_clients_);
   std::fflush(stdout);
 }
 

@@ -36,8 +36,8 @@ class DashboardRun {
  public:
   // Starts the server (throws UserError when it cannot listen) and prints its URL.
   DashboardRun(const DashboardOptions& o, const engine::EngineConfig& config,
-               const SymbolTable& symbols, const std::string& run_name,
-               const std::string& log_dir, engine::EngineObserver* next);
+               const SymbolTable& symbols, const std::string& run_name, const std::string& log_dir,
+               engine::EngineObserver* next);
   ~DashboardRun();
   engine::EngineObserver* observer() { return feed_.get(); }
   // Just before the run: waits for --wait-clients, then starts the run's clock.

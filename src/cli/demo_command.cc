@@ -47,13 +47,13 @@ void register_demo(CLI::App& app) {
     if (!o->log_dir.empty()) log = std::make_unique<engine::RunLog>(o->log_dir, market.symbols());
     std::unique_ptr<DashboardRun> dashboard;
     if (serve) {
-      dashboard = std::make_unique<DashboardRun>(*ui, config, market.symbols(), "demo",
-                                                 o->log_dir, log.get());
+      dashboard = std::make_unique<DashboardRun>(*ui, config, market.symbols(), "demo", o->log_dir,
+                                                 log.get());
       install_stop_signals();
       dashboard->begin();
     }
-    engine::Summary summary = engine::run_generated(
-        market, config, dashboard ? dashboard->observer() : log.get());
+    engine::Summary summary =
+        engine::run_generated(market, config, dashboard ? dashboard->observer() : log.get());
     if (dashboard) dashboard->end(summary.ticks);
     if (log) log->close();
     report(summary, *o);

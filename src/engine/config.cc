@@ -494,7 +494,8 @@ void validate(const EngineConfig& c) {
   require(c.ui.port >= 0 && c.ui.port <= 65535, "ui.port must be in [0, 65535]");
   require(c.ui.stream_history >= 16 && c.ui.stream_history <= 1000000,
           "ui.stream_history must be in [16, 1000000]");
-  require(c.ui.publish_ms >= 10 && c.ui.publish_ms <= 60000, "ui.publish_ms must be in [10, 60000]");
+  require(c.ui.publish_ms >= 10 && c.ui.publish_ms <= 60000,
+          "ui.publish_ms must be in [10, 60000]");
   for (std::size_t i = 0; i < c.ui.tokens.size(); ++i) {
     const UiToken& t = c.ui.tokens[i];
     require(t.token.size() >= 16,

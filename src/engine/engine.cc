@@ -201,17 +201,21 @@ void Engine::on_slice(Timestamp start, std::span<const Bar> bars) {
 
 bool parse_pair_command(std::string_view text, PairCommand::Kind& kind) {
   using K = PairCommand::Kind;
-  if (text == "enable") kind = K::kEnable;
-  else if (text == "disable") kind = K::kDisable;
-  else if (text == "flatten") kind = K::kFlatten;
-  else if (text == "thresholds") kind = K::kThresholds;
-  else return false;
+  if (text == "enable")
+    kind = K::kEnable;
+  else if (text == "disable")
+    kind = K::kDisable;
+  else if (text == "flatten")
+    kind = K::kFlatten;
+  else if (text == "thresholds")
+    kind = K::kThresholds;
+  else
+    return false;
   return true;
 }
 
 std::string Engine::pair_command(PairId id, const PairCommand& command) {
-  if (!actors_ || !actors_->active(id))
-    return fmt::format("pair {} is not active", id);
+  if (!actors_ || !actors_->active(id)) return fmt::format("pair {} is not active", id);
   if (disabled_.size() <= id) disabled_.resize(id + 1, 0);
   switch (command.kind) {
     case PairCommand::Kind::kEnable:
@@ -223,16 +227,15 @@ std::string Engine::pair_command(PairId id, const PairCommand& command) {
     case PairCommand::Kind::kFlatten:
       disabled_[id] = 1;
       actors_->post_force_flat(id);
-      if (std::find(flatten_pending_.begin(), flatten_pending_.end(), id) ==
-          flatten_pending_.end())
+      if (std::find(flatten_pending_.begin(), flatten_pending_.end(), id) == flatten_pending_.end())
         flatten_pending_.push_back(id);
       return "";
     case PairCommand::Kind::kThresholds: {
       const double e = command.entry_z, x = command.exit_z, st = command.stop_z;
-      if (!std::isfinite(e) || !std::isfinite(x) || !std::isfinite(st) || !(x >= 0) ||
-          !(x < e) || !(e < st))
-        return fmt::format("thresholds need 0 <= exit_z < entry_z < stop_z (got {}, {}, {})", e,
-                           x, st);
+      if (!std::isfinite(e) || !std::isfinite(x) || !std::isfinite(st) || !(x >= 0) || !(x < e) ||
+          !(e < st))
+        return fmt::format("thresholds need 0 <= exit_z < entry_z < stop_z (got {}, {}, {})", e, x,
+                           st);
       actors_->post_thresholds(id, e, x, st);
       return "";
     }

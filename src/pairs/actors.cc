@@ -477,8 +477,10 @@ SpreadThresholds PairActors::thresholds(PairId id) const {
   auto it = s.slot_of.find(id);
   if (it == s.slot_of.end()) return {};
   const int k = it->second;
-  return SpreadThresholds{
-      .entry_z = s.entry[k], .exit_z = s.exit[k], .stop_z = s.stop[k], .max_hold_bars = s.max_hold[k]};
+  return SpreadThresholds{.entry_z = s.entry[k],
+                          .exit_z = s.exit[k],
+                          .stop_z = s.stop[k],
+                          .max_hold_bars = s.max_hold[k]};
 }
 
 int PairActors::active_count() const {

@@ -37,17 +37,15 @@ bool closed_status(ExecStatus s) {
 
 std::string wall_time_iso() {
   const auto now = std::chrono::system_clock::now();
-  return format_timestamp(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                              now.time_since_epoch())
-                              .count());
+  return format_timestamp(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count());
 }
 
 }  // namespace
 
-DashboardFeed::DashboardFeed(Hub& hub, MetricsRegistry& metrics,
-                             const engine::EngineConfig& config, const SymbolTable& symbols,
-                             std::string run_name, std::string audit_path,
-                             engine::EngineObserver* next)
+DashboardFeed::DashboardFeed(Hub& hub, MetricsRegistry& metrics, const engine::EngineConfig& config,
+                             const SymbolTable& symbols, std::string run_name,
+                             std::string audit_path, engine::EngineObserver* next)
     : hub_(hub),
       metrics_(metrics),
       config_(config),
@@ -56,11 +54,12 @@ DashboardFeed::DashboardFeed(Hub& hub, MetricsRegistry& metrics,
       audit_path_(std::move(audit_path)),
       next_(next) {
   audit_ = std::fopen(audit_path_.c_str(), "a");
-  if (!audit_) throw UserError(fmt::format("{}: cannot append to the control audit log", audit_path_));
+  if (!audit_)
+    throw UserError(fmt::format("{}: cannot append to the control audit log", audit_path_));
   const auto latency = exponential_buckets(1e-6, 4, 12);  // 1 us .. ~4 s
-  tick_to_bar_ = &metrics_.histogram("pairflow_tick_to_bar_seconds",
-                                     "Wall time from the tick that closes a bar to the bar slice",
-                                     latency);
+  tick_to_bar_ =
+      &metrics_.histogram("pairflow_tick_to_bar_seconds",
+                          "Wall time from the tick that closes a bar to the bar slice", latency);
   bar_to_signal_ = &metrics_.histogram(
       "pairflow_bar_to_signal_seconds",
       "Wall time from a bar slice to its signals sized and sent as intents", latency);
@@ -77,19 +76,31 @@ DashboardFeed::DashboardFeed(Hub& hub, MetricsRegistry& metrics,
   JsonWriter w(doc);
   const auto& c = config_;
   w.begin_object().field("run", run_name_);
-  w.key("bars").begin_object().field("interval_s", static_cast<double>(c.bar_interval) / kNanosPerSecond).end_object();
-  w.key("discovery").begin_object().field("method", c.discovery_method == engine::DiscoveryMethod::kScreener ? "screener" : "warmup");
+  w.key("bars")
+      .begin_object()
+      .field("interval_s", static_cast<double>(c.bar_interval) / kNanosPerSecond)
+      .end_object();
+  w.key("discovery")
+      .begin_object()
+      .field("method",
+             c.discovery_method == engine::DiscoveryMethod::kScreener ? "screener" : "warmup");
   w.field("warmup_bars", c.warmup_bars).field("top_k", c.discovery.top_k);
   w.field("screen_every", c.screen_every).end_object();
   w.key("pair_model").begin_object().field("window", c.pair_model.window);
   w.field("entry_z", c.pair_model.entry_z).field("exit_z", c.pair_model.exit_z);
-  w.field("stop_z", c.pair_model.stop_z).field("max_hold_bars", c.pair_model.max_hold_bars).end_object();
+  w.field("stop_z", c.pair_model.stop_z)
+      .field("max_hold_bars", c.pair_model.max_hold_bars)
+      .end_object();
   w.key("portfolio").begin_object().field("capital_per_pair", c.sizing.capital_per_pair);
   w.field("initial_capital", c.capital()).end_object();
   w.key("broker").begin_object().field("kind", c.broker_kind).end_object();
   w.key("execution").begin_object().field("legging", exec::to_string(c.execution.legging.policy));
   w.field("journal", c.journal).field("audit_log", c.audit_log).end_object();
-  w.key("input").begin_object().field("speed", c.speed).field("max_rejects", c.max_rejects).end_object();
+  w.key("input")
+      .begin_object()
+      .field("speed", c.speed)
+      .field("max_rejects", c.max_rejects)
+      .end_object();
   w.key("ui").begin_object().field("bind", c.ui.bind).field("port", c.ui.port);
   w.field("read_only", c.ui.read_only).field("publish_ms", c.ui.publish_ms);
   w.field("tokens", static_cast<std::uint64_t>(c.ui.tokens.size())).field("audit_log", audit_path_);
@@ -344,9 +355,9 @@ void DashboardFeed::answer(engine::Engine& engine, ControlRequest& request) {
   }
   ++controls_;
   metrics_
-      .counter("pairflow_ui_controls_total", "Operator commands answered, by command and status",
-               {{"command", command.empty() ? "invalid" : command},
-                {"status", std::to_string(status)}})
+      .counter(
+          "pairflow_ui_controls_total", "Operator commands answered, by command and status",
+          {{"command", command.empty() ? "invalid" : command}, {"status", std::to_string(status)}})
       .add();
   // The audit line: who, from where, what, and what came of it.
   std::string line;
@@ -420,7 +431,8 @@ void DashboardFeed::publish_state(engine::Engine& engine, const char* state) {
         JsonWriter w(data);
         const std::string y = symbols_.name(c.y), x = symbols_.name(c.x);
         w.begin_object().field("id", id).field("name", y + "~" + x).field("y", y).field("x", x);
-        w.field("state", pair_state_name(actors->state(id))).field("enabled", engine.pair_enabled(id));
+        w.field("state", pair_state_name(actors->state(id)))
+            .field("enabled", engine.pair_enabled(id));
         w.field("z", actors->z(id)).field("hedge_ratio", actors->hedge_ratio(id));
         w.field("half_life", c.half_life).field("pvalue", c.adj_pvalue);
         w.field("entry_z", th.entry_z).field("exit_z", th.exit_z).field("stop_z", th.stop_z);
@@ -590,8 +602,7 @@ void DashboardFeed::publish_state(engine::Engine& engine, const char* state) {
     hub_.set_document("risk", std::move(doc));
   }
   for (const char* mode : {"none", "pause", "flatten", "halt"})
-    metrics_
-        .gauge("pairflow_kill_switch", "1 for the kill switch's current mode", {{"mode", mode}})
+    metrics_.gauge("pairflow_kill_switch", "1 for the kill switch's current mode", {{"mode", mode}})
         .set(kill == mode ? 1 : 0);
   for (const char* s : {"active", "reduce_only", "halted"})
     metrics_.gauge("pairflow_trading_state", "1 for the current trading state", {{"state", s}})
@@ -625,14 +636,20 @@ void DashboardFeed::publish_state(engine::Engine& engine, const char* state) {
       w.end_object().field("dlq", 0).field("bars", engine.bars()).end_object();
       doc += data;
       now_jobs["engine"] = std::move(data);
-      metrics_.counter("pairflow_job_messages_in_total", "Messages a job consumed", {{"job", "engine"}})
+      metrics_
+          .counter("pairflow_job_messages_in_total", "Messages a job consumed", {{"job", "engine"}})
           .set(static_cast<double>(engine.ticks()));
       metrics_
-          .counter("pairflow_job_messages_out_total", "Messages a job produced", {{"job", "engine"}})
+          .counter("pairflow_job_messages_out_total", "Messages a job produced",
+                   {{"job", "engine"}})
           .set(static_cast<double>(engine.intents()));
-      metrics_.gauge("pairflow_job_consumer_lag_messages", "Messages waiting for a job", {{"job", "engine"}})
+      metrics_
+          .gauge("pairflow_job_consumer_lag_messages", "Messages waiting for a job",
+                 {{"job", "engine"}})
           .set(0);
-      metrics_.counter("pairflow_job_dlq_messages_total", "Messages a job sent to its dead-letter topic", {{"job", "engine"}})
+      metrics_
+          .counter("pairflow_job_dlq_messages_total",
+                   "Messages a job sent to its dead-letter topic", {{"job", "engine"}})
           .set(0);
     }
     if (stage) {
@@ -648,10 +665,12 @@ void DashboardFeed::publish_state(engine::Engine& engine, const char* state) {
       doc += data;
       now_jobs["execution"] = std::move(data);
       metrics_
-          .counter("pairflow_job_messages_in_total", "Messages a job consumed", {{"job", "execution"}})
+          .counter("pairflow_job_messages_in_total", "Messages a job consumed",
+                   {{"job", "execution"}})
           .set(static_cast<double>(engine.intents()));
       metrics_
-          .counter("pairflow_job_messages_out_total", "Messages a job produced", {{"job", "execution"}})
+          .counter("pairflow_job_messages_out_total", "Messages a job produced",
+                   {{"job", "execution"}})
           .set(static_cast<double>(c.orders));
     }
     doc += "]}";
@@ -669,8 +688,7 @@ void DashboardFeed::publish_state(engine::Engine& engine, const char* state) {
     w.field("kill_switch", kill).field("trading_state", trading).field("active_pairs", active);
     w.field("equity", last_pnl_.equity).field("net_pnl", last_pnl_.net_pnl);
     w.field("controls", controls_)
-        .field("uptime_s",
-               std::chrono::duration<double>(Clock::now() - started_).count())
+        .field("uptime_s", std::chrono::duration<double>(Clock::now() - started_).count())
         .end_object();
     hub_.set_document("status", std::move(doc));
   }

@@ -88,13 +88,13 @@ class DashboardFeed : public engine::EngineObserver {
   std::uint64_t signal_seq_ = 0, execution_seq_ = 0;
   std::map<std::uint64_t, OrderView> open_orders_;
   std::deque<OrderView> recent_orders_;
-  std::deque<std::string> executions_;  // JSON, latest last
+  std::deque<std::string> executions_;             // JSON, latest last
   std::map<std::uint64_t, Timestamp> order_sent_;  // for order -> fill latency
   std::uint64_t screens_published_ = ~0ull;
   std::map<std::string, std::string> pairs_last_, positions_last_, screener_last_, jobs_last_;
   std::string risk_last_;
   std::vector<std::pair<PairId, PairPoint>> points_;  // scratch
-  std::deque<std::string> audit_recent_;             // kill switch audit, JSON
+  std::deque<std::string> audit_recent_;              // kill switch audit, JSON
   std::uint64_t controls_ = 0;
 
   // Metrics the feed updates.

@@ -1,4 +1,5 @@
 #include "ui/hub.h"
+
 #include <algorithm>
 
 #include "base/json_writer.h"
@@ -6,8 +7,8 @@
 namespace pairflow::ui {
 
 namespace {
-constexpr const char* kNames[kStreams] = {"pnl",    "positions",  "pairs",    "signals", "orders",
-                                          "executions", "screener", "risk", "jobs"};
+constexpr const char* kNames[kStreams] = {"pnl",        "positions", "pairs", "signals", "orders",
+                                          "executions", "screener",  "risk",  "jobs"};
 // Event streams: every update is a new key; the snapshot is the recent history.
 bool event_stream(Stream s) { return s == Stream::kSignals || s == Stream::kExecutions; }
 constexpr std::size_t kEventSnapshot = 500;
@@ -89,7 +90,8 @@ Hub::Snapshot Hub::snapshot(Stream stream) const {
   Snapshot out;
   out.seq = s.seq;
   if (event_stream(stream)) {
-    const std::size_t from = s.history.size() > kEventSnapshot ? s.history.size() - kEventSnapshot : 0;
+    const std::size_t from =
+        s.history.size() > kEventSnapshot ? s.history.size() - kEventSnapshot : 0;
     for (std::size_t i = from; i < s.history.size(); ++i)
       out.items.emplace_back(s.history[i].key, s.history[i].data);
   } else {

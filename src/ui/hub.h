@@ -58,8 +58,9 @@ using Text = std::shared_ptr<const std::string>;
 struct Update {
   std::uint64_t seq = 0;
   std::string key;
-  Text data;     // JSON ("null": the key is gone)
-  Text message;  // the whole WebSocket message: {"type":"update","stream":..,"seq":..,"key":..,"data":..}
+  Text data;  // JSON ("null": the key is gone)
+  Text
+      message;  // the whole WebSocket message: {"type":"update","stream":..,"seq":..,"key":..,"data":..}
 };
 
 // An operator's command from the server, answered by the pipeline's thread (or by the hub when

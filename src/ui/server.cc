@@ -2,14 +2,13 @@
 
 #include <fmt/format.h>
 #include <simdjson.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -110,8 +109,8 @@ struct DashboardServer::Impl {
         hub(h),
         metrics(m),
         clients_gauge(&m.gauge("pairflow_ui_clients", "WebSocket clients connected")),
-        messages_sent(&m.counter("pairflow_ui_messages_sent_total",
-                                 "WebSocket messages sent to clients")),
+        messages_sent(
+            &m.counter("pairflow_ui_messages_sent_total", "WebSocket messages sent to clients")),
         slow_disconnects(&m.counter("pairflow_ui_clients_disconnected_total",
                                     "WebSocket clients disconnected by the server, by reason",
                                     {{"reason", "slow"}})) {}
@@ -142,8 +141,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void start(http::request<http::string_body> request) {
     server_.clients.fetch_add(1);
     server_.clients_gauge->set(server_.clients.load());
-    ws_.set_option(websocket::stream_base::timeout{std::chrono::seconds(10),
-                                                   std::chrono::seconds(60), true});
+    ws_.set_option(
+        websocket::stream_base::timeout{std::chrono::seconds(10), std::chrono::seconds(60), true});
     ws_.read_message_max(64 * 1024);
     ws_.async_accept(request, [self = shared_from_this()](beast::error_code ec) {
       if (ec) return;
@@ -263,8 +262,9 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
 
   void send_snapshot(Stream s, bool reset) {
     const Hub::Snapshot snap = server_.hub.snapshot(s);
-    std::string m = fmt::format(R"({{"type":"snapshot","stream":"{}","seq":{},"reset":{},"items":[)",
-                                stream_name(s), snap.seq, reset ? "true" : "false");
+    std::string m =
+        fmt::format(R"({{"type":"snapshot","stream":"{}","seq":{},"reset":{},"items":[)",
+                    stream_name(s), snap.seq, reset ? "true" : "false");
     bool first = true;
     for (const auto& [key, data] : snap.items) {
       if (!first) m += ',';
@@ -312,23 +312,23 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     }
     in_frame_ = out_.size();
     ws_.text(true);
-    ws_.async_write(net::buffer(*frame_),
-                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                      self->writing_ = false;
-                      if (ec) {
-                        self->closed_ = true;
-                        return;
-                      }
-                      self->server_.messages_sent->add(static_cast<double>(self->in_frame_));
-                      self->out_.erase(self->out_.begin(),
-                                       self->out_.begin() + static_cast<std::ptrdiff_t>(self->in_frame_));
-                      self->frame_.reset();
-                      if (self->out_.empty()) {
-                        self->pump();
-                      } else {
-                        self->write_next();
-                      }
-                    });
+    ws_.async_write(
+        net::buffer(*frame_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          self->writing_ = false;
+          if (ec) {
+            self->closed_ = true;
+            return;
+          }
+          self->server_.messages_sent->add(static_cast<double>(self->in_frame_));
+          self->out_.erase(self->out_.begin(),
+                           self->out_.begin() + static_cast<std::ptrdiff_t>(self->in_frame_));
+          self->frame_.reset();
+          if (self->out_.empty()) {
+            self->pump();
+          } else {
+            self->write_next();
+          }
+        });
   }
 
   websocket::stream<beast::tcp_stream> ws_;
@@ -371,10 +371,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     parser_->body_limit(server_.config.max_body);
     parser_->header_limit(16 * 1024);
     stream_.expires_after(std::chrono::seconds(60));
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->on_read(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
  private:
@@ -384,8 +383,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout) return close();
     if (ec == http::error::body_limit) {
       keep_alive_ = false;
-      return send(413, error_body(fmt::format("request body over {} bytes",
-                                              server_.config.max_body)));
+      return send(413,
+                  error_body(fmt::format("request body over {} bytes", server_.config.max_body)));
     }
     if (ec) {
       keep_alive_ = false;
@@ -574,11 +573,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void file(std::string_view path) {
     namespace fs = std::filesystem;
     if (server_.web_root.empty()) {
-      return send(404,
-                  "<!doctype html><title>pairflow</title><p>The dashboard was not built: run "
-                  "<code>make</code> (it builds web/ into build/web) or set ui.web_root. The API is "
-                  "at <a href=\"/api/openapi.json\">/api/openapi.json</a>.</p>",
-                  "text/html; charset=utf-8");
+      return send(
+          404,
+          "<!doctype html><title>pairflow</title><p>The dashboard was not built: run "
+          "<code>make</code> (it builds web/ into build/web) or set ui.web_root. The API is "
+          "at <a href=\"/api/openapi.json\">/api/openapi.json</a>.</p>",
+          "text/html; charset=utf-8");
     }
     std::string rel(path == "/" ? "/index.html" : path);
     if (rel.find("..") != std::string::npos || rel.find('\\') != std::string::npos)
@@ -592,7 +592,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void send(int status, std::string body, std::string type = "application/json") {
-    auto res = std::make_shared<Response>(static_cast<http::status>(status), request_.version() ? request_.version() : 11);
+    auto res = std::make_shared<Response>(static_cast<http::status>(status),
+                                          request_.version() ? request_.version() : 11);
     res->set(http::field::server, "pairflow");
     res->set(http::field::content_type, type);
     res->set(http::field::cache_control, "no-store");
@@ -665,8 +666,9 @@ DashboardServer::DashboardServer(ServerConfig config, Hub& hub, MetricsRegistry&
   if (!ec) s.acceptor.bind(endpoint, ec);
   if (!ec) s.acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) {
-    throw UserError(fmt::format("dashboard: cannot listen on {}:{}: {} (choose another with --port)",
-                                s.config.bind, s.config.port, ec.message()));
+    throw UserError(
+        fmt::format("dashboard: cannot listen on {}:{}: {} (choose another with --port)",
+                    s.config.bind, s.config.port, ec.message()));
   }
   port_ = s.acceptor.local_endpoint().port();
   // Clients pull at most every `pump_interval`: a pipeline committing thousands of slices a

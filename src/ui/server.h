@@ -42,12 +42,12 @@ struct ServerConfig {
   int port = 8080;                      // 0 = any free port
   std::vector<engine::UiToken> tokens;  // empty: random viewer and operator tokens
   bool read_only = false;
-  std::string web_root;                 // the built dashboard ("" = none: / explains)
+  std::string web_root;  // the built dashboard ("" = none: / explains)
   std::size_t max_body = 64 * 1024;
-  std::size_t max_queue = 256;          // messages waiting per WebSocket client
+  std::size_t max_queue = 256;                  // messages waiting per WebSocket client
   std::chrono::milliseconds pump_interval{20};  // clients take new updates at most this often
-  int send_buffer = 64 * 1024;          // a WebSocket's kernel send buffer (bounds memory per
-                                        // client; a client that stops reading stalls early)
+  int send_buffer = 64 * 1024;  // a WebSocket's kernel send buffer (bounds memory per
+                                // client; a client that stops reading stalls early)
 };
 
 class DashboardServer {

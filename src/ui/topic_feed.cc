@@ -48,8 +48,11 @@ TopicFeed::TopicFeed(Hub& hub, MetricsRegistry& metrics, std::string run_name,
   audit_ = std::fopen(audit_path_.c_str(), "a");
   if (!audit_)
     throw UserError(fmt::format("{}: cannot append to the control audit log", audit_path_));
-  hub_.set_document("config", fmt::format(R"({{"run":{},"source":"topics"}})", json_string(run_name_)));
-  hub_.set_document("screener", R"({"tests":0,"passing":0,"screens":0,"candidates":[],"note":"the screener runs in the trader job; its candidates are not on a topic"})");
+  hub_.set_document("config",
+                    fmt::format(R"({{"run":{},"source":"topics"}})", json_string(run_name_)));
+  hub_.set_document(
+      "screener",
+      R"({"tests":0,"passing":0,"screens":0,"candidates":[],"note":"the screener runs in the trader job; its candidates are not on a topic"})");
   publish_state("starting");
   hub_.commit();
 }
@@ -185,9 +188,9 @@ std::string TopicFeed::on_message(std::string_view topic, std::string_view paylo
       open_orders_.erase(id);
       hub_.publish(Stream::kOrders, id, "null");
     } else {
-      std::string order = o.json_head + fmt::format(R"(,"filled":{},"status":{},"ts":{}}})",
-                                                    json_number(o.filled), json_string(status),
-                                                    o.ts);
+      std::string order =
+          o.json_head + fmt::format(R"(,"filled":{},"status":{},"ts":{}}})", json_number(o.filled),
+                                    json_string(status), o.ts);
       hub_.publish(Stream::kOrders, id, std::move(order));
     }
   } else if (topic == "control.status") {
@@ -229,13 +232,15 @@ void TopicFeed::answer(ControlRequest& r, int status, const std::string& body) {
 void TopicFeed::on_wake(std::vector<std::string>& control_out) {
   for (ControlRequest& r : hub_.take_controls()) {
     if (r.path != "/api/control") {
-      answer(r, 409,
-             R"J({"ok":false,"error":"pair commands need the engine in process (pairflow demo, backtest --ui); the trader job takes no commands"})J");
+      answer(
+          r, 409,
+          R"J({"ok":false,"error":"pair commands need the engine in process (pairflow demo, backtest --ui); the trader job takes no commands"})J");
       continue;
     }
     if (!can_control_) {
-      answer(r, 409,
-             R"J({"ok":false,"error":"in process the dashboard cannot reach the execution job (a pipeline flows one way): use pairflow ctl --socket, or run the ui job on Kafka (--job ui --brokers)"})J");
+      answer(
+          r, 409,
+          R"J({"ok":false,"error":"in process the dashboard cannot reach the execution job (a pipeline flows one way): use pairflow ctl --socket, or run the ui job on Kafka (--job ui --brokers)"})J");
       continue;
     }
     simdjson::dom::parser parser;
@@ -243,12 +248,16 @@ void TopicFeed::on_wake(std::vector<std::string>& control_out) {
     std::string_view cmd;
     if (parser.parse(r.body).get(e) != simdjson::SUCCESS || !e.is_object() ||
         e["command"].get(cmd) != simdjson::SUCCESS) {
-      answer(r, 400, R"({"ok":false,"error":"the body must be a JSON object such as {\"command\":\"pause\"}"})");
+      answer(
+          r, 400,
+          R"({"ok":false,"error":"the body must be a JSON object such as {\"command\":\"pause\"}"})");
       continue;
     }
     if (cmd != "pause" && cmd != "resume" && cmd != "flatten" && cmd != "halt" && cmd != "rearm" &&
         cmd != "acknowledge") {
-      answer(r, 400, R"J({"ok":false,"error":"unknown command (pause, resume, flatten, halt, rearm, acknowledge)"})J");
+      answer(
+          r, 400,
+          R"J({"ok":false,"error":"unknown command (pause, resume, flatten, halt, rearm, acknowledge)"})J");
       continue;
     }
     if (cmd == "acknowledge" && r.role != "admin") {
@@ -312,8 +321,8 @@ void TopicFeed::publish_state(const char* state) {
   for (const auto& [id, o] : open_orders_) {
     if (!first) doc += ',';
     first = false;
-    doc += o.json_head + fmt::format(R"(,"filled":{},"status":{},"ts":{}}})",
-                                     json_number(o.filled), json_string(o.status), o.ts);
+    doc += o.json_head + fmt::format(R"(,"filled":{},"status":{},"ts":{}}})", json_number(o.filled),
+                                     json_string(o.status), o.ts);
   }
   doc += R"(],"recent":[]})";
   hub_.set_document("orders", std::move(doc));
@@ -353,14 +362,18 @@ void TopicFeed::publish_state(const char* state) {
         .set(kill_ == mode ? 1 : 0);
   metrics_.gauge("pairflow_equity", "Equity: cash plus marked positions").set(equity_);
   metrics_.gauge("pairflow_net_pnl", "Net P&L after fees").set(net_pnl_);
-  metrics_.gauge("pairflow_active_pairs", "Pairs the actors trade").set(static_cast<double>(pairs_.size()));
+  metrics_.gauge("pairflow_active_pairs", "Pairs the actors trade")
+      .set(static_cast<double>(pairs_.size()));
   metrics_.counter("pairflow_job_messages_in_total", "Messages a job consumed", {{"job", "ui"}})
       .set(static_cast<double>(total));
   std::string status;
   JsonWriter s(status);
   s.begin_object().field("run", run_name_).field("state", state).field("ts", last_ts_);
   s.field("time", last_ts_ ? format_timestamp(last_ts_) : "").field("ticks", 0).field("bars", 0);
-  s.field("slices", 0).field("speed", 0).field("kill_switch", kill_).field("trading_state", trading_);
+  s.field("slices", 0)
+      .field("speed", 0)
+      .field("kill_switch", kill_)
+      .field("trading_state", trading_);
   s.field("active_pairs", static_cast<std::uint64_t>(pairs_.size())).field("equity", equity_);
   s.field("net_pnl", net_pnl_).field("source", "topics").end_object();
   hub_.set_document("status", std::move(status));

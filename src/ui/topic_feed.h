@@ -67,7 +67,7 @@ class TopicFeed {
   std::chrono::steady_clock::time_point last_publish_{};
   bool dirty_ = true;
   std::map<std::uint32_t, PairView> pairs_;
-  std::map<std::string, std::string> positions_;   // symbol -> JSON
+  std::map<std::string, std::string> positions_;  // symbol -> JSON
   std::map<std::string, std::string> published_positions_, published_pairs_;
   std::string pnl_json_ = "{}";
   double peak_ = 0, max_drawdown_ = 0, equity_ = 0, net_pnl_ = 0;

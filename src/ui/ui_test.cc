@@ -58,12 +58,11 @@ TEST(Hub, ControlsAfterCloseAreRefused) {
   int status = 0;
   std::string body;
   hub.close_controls("the run has finished");
-  hub.submit(ControlRequest{.path = "/api/control",
-                            .body = "{}",
-                            .done = [&](int s, std::string b) {
-                              status = s;
-                              body = std::move(b);
-                            }});
+  hub.submit(
+      ControlRequest{.path = "/api/control", .body = "{}", .done = [&](int s, std::string b) {
+                       status = s;
+                       body = std::move(b);
+                     }});
   EXPECT_EQ(status, 409);
   EXPECT_NE(body.find("the run has finished"), std::string::npos);
   EXPECT_TRUE(hub.take_controls().empty());
@@ -89,10 +88,10 @@ TEST(Metrics, PrometheusTextFormat) {
 
 TEST(OpenApi, ListsEveryEndpoint) {
   const std::string& doc = openapi_json();
-  for (const char* p : {"/api/status", "/api/pairs", "/api/pairs/{id}", "/api/screener",
-                        "/api/positions", "/api/orders", "/api/executions", "/api/pnl",
-                        "/api/risk", "/api/jobs", "/api/config", "/api/health", "/api/control",
-                        "/api/pairs/{id}/control", "/api/stream", "/metrics"})
+  for (const char* p :
+       {"/api/status", "/api/pairs", "/api/pairs/{id}", "/api/screener", "/api/positions",
+        "/api/orders", "/api/executions", "/api/pnl", "/api/risk", "/api/jobs", "/api/config",
+        "/api/health", "/api/control", "/api/pairs/{id}/control", "/api/stream", "/metrics"})
     EXPECT_NE(doc.find(std::string("\"") + p + "\""), std::string::npos) << p;
 }
 
