@@ -65,6 +65,8 @@ DashboardRun::DashboardRun(const DashboardOptions& o, const engine::EngineConfig
   sc.port = o.port >= 0 ? o.port : config.ui.port;
   sc.tokens = config.ui.tokens;
   sc.read_only = o.read_only || config.ui.read_only;
+  sc.tls_cert = config.ui.tls_cert;
+  sc.tls_key = config.ui.tls_key;
   sc.web_root = config.ui.web_root.empty() ? ui::default_web_root() : config.ui.web_root;
   std::string audit = config.ui.audit_log;
   if (audit.empty()) {

@@ -331,6 +331,8 @@ void apply_table(EngineConfig& c, const toml::table& root, const std::string& so
     r.read("read_only", c.ui.read_only);
     r.read("publish_ms", c.ui.publish_ms);
     r.read("stream_history", c.ui.stream_history);
+    r.read("tls_cert", c.ui.tls_cert);
+    r.read("tls_key", c.ui.tls_key);
     r.read("audit_log", c.ui.audit_log);
     r.read("web_root", c.ui.web_root);
     r.mark("tokens");
@@ -492,6 +494,8 @@ void validate(const EngineConfig& c) {
   require(c.speed == 0 || (c.speed >= 1e-6 && c.speed <= 1e12),
           "input.speed must be 0 (as fast as possible) or in [1e-6, 1e12]");
   require(c.ui.port >= 0 && c.ui.port <= 65535, "ui.port must be in [0, 65535]");
+  require(c.ui.tls_cert.empty() == c.ui.tls_key.empty(),
+          "ui.tls_cert and ui.tls_key go together (both PEM files, or neither)");
   require(c.ui.stream_history >= 16 && c.ui.stream_history <= 1000000,
           "ui.stream_history must be in [16, 1000000]");
   require(c.ui.publish_ms >= 10 && c.ui.publish_ms <= 60000,

@@ -34,14 +34,15 @@ struct UiToken {
 };
 struct UiSettings {
   std::string bind = "127.0.0.1";
-  int port = 8080;              // 0 = any free port
-  std::vector<UiToken> tokens;  // [[ui.tokens]]; none: random viewer and operator tokens, printed
-  bool read_only = false;       // controls refused whatever the role
-  int publish_ms = 200;         // how often tables and P&L are republished (wall clock)
-  int stream_history = 4096;    // updates kept per stream for clients that resume
-  std::string audit_log;        // controls, JSON lines; "" = control_audit.jsonl in the log dir
-                                // (or the working directory)
-  std::string web_root;         // the built dashboard; "" = web/ next to bin/ of the binary
+  int port = 8080;                // 0 = any free port
+  std::vector<UiToken> tokens;    // [[ui.tokens]]; none: random viewer and operator tokens, printed
+  bool read_only = false;         // controls refused whatever the role
+  int publish_ms = 200;           // how often tables and P&L are republished (wall clock)
+  int stream_history = 4096;      // updates kept per stream for clients that resume
+  std::string tls_cert, tls_key;  // PEM files: HTTPS and WSS only (both, or neither)
+  std::string audit_log;          // controls, JSON lines; "" = control_audit.jsonl in the log dir
+                                  // (or the working directory)
+  std::string web_root;           // the built dashboard; "" = web/ next to bin/ of the binary
 };
 
 struct EngineConfig {

@@ -39,6 +39,8 @@ class UiJob : public stream::Job {
     sc.port = static_cast<int>(params.integer("port", config.ui.port, 0, 65535));
     sc.tokens = config.ui.tokens;
     sc.read_only = config.ui.read_only;
+    sc.tls_cert = config.ui.tls_cert;
+    sc.tls_key = config.ui.tls_key;
     sc.web_root = config.ui.web_root.empty() ? ui::default_web_root() : config.ui.web_root;
     std::string audit = config.ui.audit_log;
     if (audit.empty()) {

@@ -8,6 +8,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <filesystem>
 #include <fstream>
@@ -84,7 +85,14 @@ bool all_digits(std::string_view s) {
 
 }  // namespace
 
-class WsSession;
+// What the server's notification needs of a WebSocket session, whatever its transport.
+class WsSessionBase {
+ public:
+  virtual ~WsSessionBase() = default;
+  virtual void pump() = 0;
+};
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 struct DashboardServer::Impl {
   ServerConfig config;
@@ -94,7 +102,8 @@ struct DashboardServer::Impl {
   net::io_context ioc{1};
   tcp::acceptor acceptor{ioc};
   std::thread thread;
-  std::vector<std::weak_ptr<WsSession>> sessions;  // io thread only
+  std::vector<std::weak_ptr<WsSessionBase>> sessions;  // io thread only
+  std::unique_ptr<net::ssl::context> tls;              // with ui.tls_cert / ui.tls_key
   std::atomic<bool> notify_pending{false};
   std::atomic<int> clients{0};
   Gauge* clients_gauge;
@@ -125,14 +134,16 @@ struct DashboardServer::Impl {
 
   void accept();
   void notify();  // io thread: every session pulls what is new
-  void add_session(const std::shared_ptr<WsSession>& s);
+  void add_session(const std::shared_ptr<WsSessionBase>& s);
 };
 
-// One WebSocket client: its subscriptions, its cursor per stream, its bounded queue.
-class WsSession : public std::enable_shared_from_this<WsSession> {
+// One WebSocket client: its subscriptions, its cursor per stream, its bounded queue. `Next` is
+// beast::tcp_stream, or TlsStream over it.
+template <class Next>
+class WsSession : public WsSessionBase, public std::enable_shared_from_this<WsSession<Next>> {
  public:
-  WsSession(tcp::socket socket, DashboardServer::Impl& server)
-      : ws_(std::move(socket)), server_(server) {}
+  using std::enable_shared_from_this<WsSession<Next>>::shared_from_this;
+  WsSession(Next&& next, DashboardServer::Impl& server) : ws_(std::move(next)), server_(server) {}
   ~WsSession() {
     server_.clients.fetch_sub(1);
     server_.clients_gauge->set(server_.clients.load());
@@ -152,7 +163,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   }
 
   // New updates in the hub (io thread).
-  void pump() {
+  void pump() override {
     if (closed_) return;
     for (int i = 0; i < kStreams; ++i) {
       if (!subscribed_[i]) continue;
@@ -331,7 +342,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
         });
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Next> ws_;
   DashboardServer::Impl& server_;
   beast::flat_buffer in_;
   simdjson::dom::parser parser_;
@@ -345,8 +356,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   std::vector<Update> scratch_;
 };
 
-void DashboardServer::Impl::add_session(const std::shared_ptr<WsSession>& s) {
-  std::erase_if(sessions, [](const std::weak_ptr<WsSession>& w) { return w.expired(); });
+void DashboardServer::Impl::add_session(const std::shared_ptr<WsSessionBase>& s) {
+  std::erase_if(sessions, [](const std::weak_ptr<WsSessionBase>& w) { return w.expired(); });
   sessions.push_back(s);
 }
 
@@ -356,13 +367,18 @@ void DashboardServer::Impl::notify() {
     if (auto s = w.lock()) s->pump();
 }
 
-// One HTTP connection: requests in turn (keep-alive), or an upgrade to a WebSocket.
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+// One HTTP connection: requests in turn (keep-alive), or an upgrade to a WebSocket. `Stream` is
+// beast::tcp_stream, or TlsStream (after its handshake).
+template <class Transport>
+class HttpSession : public std::enable_shared_from_this<HttpSession<Transport>> {
+  static constexpr bool kTls = std::is_same_v<Transport, TlsStream>;
+
  public:
-  HttpSession(tcp::socket socket, DashboardServer::Impl& server)
-      : stream_(std::move(socket)), server_(server) {
+  using std::enable_shared_from_this<HttpSession<Transport>>::shared_from_this;
+  HttpSession(Transport&& stream, DashboardServer::Impl& server)
+      : stream_(std::move(stream)), server_(server) {
     beast::error_code ec;
-    const auto ep = stream_.socket().remote_endpoint(ec);
+    const auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
     if (!ec) remote_ = fmt::format("{}:{}", ep.address().to_string(), ep.port());
   }
 
@@ -370,7 +386,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     parser_.emplace();
     parser_->body_limit(server_.config.max_body);
     parser_->header_limit(16 * 1024);
-    stream_.expires_after(std::chrono::seconds(60));
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(60));
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
@@ -446,10 +462,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         if (origin != "http://" + host && origin != "https://" + host)
           return send(403, error_body(fmt::format("origin {} is not this server's", origin)));
       }
-      tcp::socket socket = stream_.release_socket();
       beast::error_code ec;
-      socket.set_option(net::socket_base::send_buffer_size(server_.config.send_buffer), ec);
-      auto ws = std::make_shared<WsSession>(std::move(socket), server_);
+      beast::get_lowest_layer(stream_).socket().set_option(
+          net::socket_base::send_buffer_size(server_.config.send_buffer), ec);
+      beast::get_lowest_layer(stream_).expires_never();  // the WebSocket has its own timeouts
+      auto ws = std::make_shared<WsSession<Transport>>(std::move(stream_), server_);
       ws->start(std::move(request_));
       return;
     }
@@ -612,10 +629,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // body) until it closes too: closing with unread data would reset the connection before the
   // client read our answer.
   void close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.expires_after(std::chrono::seconds(5));
-    drain();
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+    if constexpr (kTls) {
+      stream_.async_shutdown([self = shared_from_this()](beast::error_code) {});
+    } else {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      drain();
+    }
   }
 
   void drain() {
@@ -626,7 +647,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                             });
   }
 
-  beast::tcp_stream stream_;
+  Transport stream_;
   DashboardServer::Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -640,7 +661,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 void DashboardServer::Impl::accept() {
   acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted) return;
-    if (!ec) std::make_shared<HttpSession>(std::move(socket), *this)->read();
+    if (!ec && !tls) {
+      std::make_shared<HttpSession<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), *this)
+          ->read();
+    } else if (!ec) {
+      auto stream = std::make_shared<TlsStream>(std::move(socket), *tls);
+      beast::get_lowest_layer(*stream).expires_after(std::chrono::seconds(10));
+      stream->async_handshake(net::ssl::stream_base::server, [this, stream](beast::error_code ec) {
+        if (ec) return;  // not TLS, or a bad client: nothing to answer
+        std::make_shared<HttpSession<TlsStream>>(std::move(*stream), *this)->read();
+      });
+    }
     accept();
   });
 }
@@ -654,6 +685,17 @@ DashboardServer::DashboardServer(ServerConfig config, Hub& hub, MetricsRegistry&
     s.tokens.push_back({random_token(), "viewer", "viewer"});
   }
   tokens_ = s.tokens;
+  if (!s.config.tls_cert.empty()) {
+    s.tls = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+    s.tls->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                       net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                       net::ssl::context::no_tlsv1_1);
+    beast::error_code ec;
+    s.tls->use_certificate_chain_file(s.config.tls_cert, ec);
+    if (ec) throw UserError(fmt::format("ui.tls_cert: {}: {}", s.config.tls_cert, ec.message()));
+    s.tls->use_private_key_file(s.config.tls_key, net::ssl::context::pem, ec);
+    if (ec) throw UserError(fmt::format("ui.tls_key: {}: {}", s.config.tls_key, ec.message()));
+  }
   if (!s.config.web_root.empty() &&
       std::filesystem::exists(std::filesystem::path(s.config.web_root) / "index.html"))
     s.web_root = s.config.web_root;
@@ -709,7 +751,7 @@ std::string default_web_root() {
 }
 
 std::string DashboardServer::url() const {
-  return fmt::format("http://{}:{}/", impl_->config.bind, port_);
+  return fmt::format("{}://{}:{}/", impl_->tls ? "https" : "http", impl_->config.bind, port_);
 }
 
 std::string DashboardServer::token_for(const std::string& role) const {

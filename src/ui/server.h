@@ -9,6 +9,7 @@
 //   GET  /api/stream            WebSocket: typed subscriptions with per-stream sequence numbers
 //   GET  /metrics               Prometheus text format (no token)
 //
+// TLS: with a certificate and key, HTTPS and WSS only (Beast's ssl_stream over OpenSSL).
 // Auth: `Authorization: Bearer TOKEN` (the WebSocket also takes `?token=`, since browsers cannot
 // set headers on it); roles viewer < operator < admin; 401 without a known token, 403 when the
 // role is too low or the server is read-only. The WebSocket refuses a browser `Origin` other than
@@ -42,7 +43,8 @@ struct ServerConfig {
   int port = 8080;                      // 0 = any free port
   std::vector<engine::UiToken> tokens;  // empty: random viewer and operator tokens
   bool read_only = false;
-  std::string web_root;  // the built dashboard ("" = none: / explains)
+  std::string web_root;           // the built dashboard ("" = none: / explains)
+  std::string tls_cert, tls_key;  // PEM files: HTTPS and WSS only (both, or neither)
   std::size_t max_body = 64 * 1024;
   std::size_t max_queue = 256;                  // messages waiting per WebSocket client
   std::chrono::milliseconds pump_interval{20};  // clients take new updates at most this often
@@ -58,7 +60,7 @@ class DashboardServer {
   DashboardServer& operator=(const DashboardServer&) = delete;
 
   int port() const { return port_; }
-  std::string url() const;  // http://BIND:PORT/
+  std::string url() const;  // http(s)://BIND:PORT/
   // The tokens in force (generated ones included), for printing at start-up.
   const std::vector<engine::UiToken>& tokens() const { return tokens_; }
   std::string token_for(const std::string& role) const;  // the first with that role, or ""

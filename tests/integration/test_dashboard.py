@@ -414,3 +414,40 @@ params = {{ port = 0, ui_info = "{info}" }}
             if proc and proc.poll() is None:
                 proc.terminate()
                 proc.wait(timeout=30)
+
+
+def test_tls_serves_https_and_wss_only(tmp_path):
+    """ui.tls_cert / ui.tls_key: the same API over HTTPS and WSS; plain HTTP gets nothing."""
+    import ssl
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    demo = Demo(tmp_path, extra=["--set", f'ui.tls_cert="{cert}"', "--set", f'ui.tls_key="{key}"'])
+    try:
+        assert demo.url.startswith("https://")
+        context = ssl.create_default_context(cafile=str(cert))
+        context.check_hostname = False
+        req = urllib.request.Request(demo.url + "/api/status",
+                                     headers={"Authorization": "Bearer " + demo.viewer})
+        deadline = time.time() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(req, context=context, timeout=10) as r:
+                    assert json.loads(r.read())["role"] == "viewer"
+                    break
+            except urllib.error.HTTPError as e:
+                assert e.code == 503 and time.time() < deadline  # not published yet
+                time.sleep(0.1)
+        ws = websocket.create_connection(
+            demo.url.replace("https://", "wss://") + "/api/stream?token=" + demo.viewer,
+            sslopt={"ca_certs": str(cert), "check_hostname": False}, timeout=20)
+        ws.send(json.dumps({"op": "ping"}))
+        assert messages(ws) == [{"type": "pong"}]
+        ws.close()
+        with pytest.raises(Exception):  # no plain HTTP on a TLS port
+            urllib.request.urlopen(demo.url.replace("https://", "http://") + "/api/health",
+                                   timeout=5)
+        assert demo.proc.poll() is None
+    finally:
+        demo.stop()
