@@ -531,15 +531,7 @@ void DashboardFeed::publish_state(engine::Engine& engine, const char* state) {
     }
     doc += "]}";
     hub_.set_document("orders", std::move(doc));
-    std::string ex = R"({"executions":[)";
-    first = true;
-    for (const auto& e : executions_) {
-      if (!first) ex += ',';
-      first = false;
-      ex += e;
-    }
-    ex += "]}";
-    hub_.set_document("executions", std::move(ex));
+    hub_.set_document("executions", json_list(R"({"executions":[)", executions_, "]}"));
   }
 
   // risk
@@ -591,15 +583,8 @@ void DashboardFeed::publish_state(engine::Engine& engine, const char* state) {
       hub_.publish(Stream::kRisk, "state", data);
       risk_last_ = data;
     }
-    std::string doc = data.substr(0, data.size() - 1) + R"(,"audit":[)";
-    bool first = true;
-    for (const auto& a : audit_recent_) {
-      if (!first) doc += ',';
-      first = false;
-      doc += a;
-    }
-    doc += "]}";
-    hub_.set_document("risk", std::move(doc));
+    hub_.set_document(
+        "risk", json_list(data.substr(0, data.size() - 1) + R"(,"audit":[)", audit_recent_, "]}"));
   }
   for (const char* mode : {"none", "pause", "flatten", "halt"})
     metrics_.gauge("pairflow_kill_switch", "1 for the kill switch's current mode", {{"mode", mode}})

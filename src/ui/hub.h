@@ -91,6 +91,20 @@ struct PairTrade {
   double z = 0;
 };
 
+// `head` + the JSON texts joined by commas + `tail` (e.g. R"({"executions":[)", items, "]}").
+template <typename Texts>
+std::string json_list(std::string_view head, const Texts& items, std::string_view tail) {
+  std::string out(head);
+  bool first = true;
+  for (const auto& item : items) {
+    if (!first) out += ',';
+    first = false;
+    out += item;
+  }
+  out += tail;
+  return out;
+}
+
 class Hub {
  public:
   explicit Hub(std::size_t history = 4096, std::size_t pair_history = 500);

@@ -326,24 +326,9 @@ void TopicFeed::publish_state(const char* state) {
   }
   doc += R"(],"recent":[]})";
   hub_.set_document("orders", std::move(doc));
-  doc = R"({"executions":[)";
-  first = true;
-  for (const auto& x : executions_) {
-    if (!first) doc += ',';
-    first = false;
-    doc += x;
-  }
-  doc += "]}";
-  hub_.set_document("executions", std::move(doc));
-  doc = risk_json_.substr(0, risk_json_.size() - 1) + R"(,"audit":[)";
-  first = true;
-  for (const auto& a : audit_recent_) {
-    if (!first) doc += ',';
-    first = false;
-    doc += a;
-  }
-  doc += "]}";
-  hub_.set_document("risk", std::move(doc));
+  hub_.set_document("executions", json_list(R"({"executions":[)", executions_, "]}"));
+  hub_.set_document("risk", json_list(risk_json_.substr(0, risk_json_.size() - 1) + R"(,"audit":[)",
+                                      audit_recent_, "]}"));
   // jobs: what this job reads, per topic
   std::string jobs;
   JsonWriter w(jobs);
