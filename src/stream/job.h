@@ -9,6 +9,7 @@
 //   recover(ctx)        only on restart from a checkpoint, after restore_state, before processing
 //   process_batch(..)   per batch of messages (process(...) per message by default)
 //   on_wake(ctx)        after every poll, with or without messages
+//   sync(ctx)           at every checkpoint, first: make written data durable
 //   snapshot_state()    at every checkpoint: the job's state as JSON text, stored atomically with
 //                       the input position
 //   finish(ctx)         when a finite input (file, stdin) has ended: flush what is pending
@@ -78,6 +79,11 @@ class JobContext {
   // binary payloads (a fixed schema for topics that have one, else a record) and save the sink
   // its JSON parse. JSON payloads are always accepted.
   virtual bool binary_outputs() const { return false; }
+  // Sets the job's named gauge (a level, such as a spool's size or a connection state).
+  virtual void gauge(std::string_view name, double value) { metric(name, 0); }
+  // True once the runtime was asked to stop (SIGTERM, Ctrl-C): a job waiting on something outside
+  // (a server that is down) gives up waiting and lets the runtime stop.
+  virtual bool stop_requested() const { return false; }
 };
 
 class Job {
@@ -127,6 +133,10 @@ class Job {
   // Once, when the input has ended for good (a file replay, not a stop or a crash): emit what is
   // still pending, e.g. the last partial bar.
   virtual void finish(JobContext& ctx) {}
+  // At every checkpoint, before the input position is committed: a sink makes what it has written
+  // durable (commits a transaction, flushes a batch to its server or its spool), so a position is
+  // never committed ahead of the data. A JobError here stops the job without committing.
+  virtual void sync(JobContext& ctx) {}
   virtual std::string snapshot_state() { return "{}"; }
   virtual void restore_state(std::string_view json) {}
 };

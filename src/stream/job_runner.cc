@@ -31,6 +31,10 @@ class JobRunner::Context : public stream::JobContext {
   void metric(std::string_view name, double value) override {
     runner_.metrics_.user[std::string(name)] += value;
   }
+  void gauge(std::string_view name, double value) override {
+    runner_.metrics_.user[std::string(name)] = value;
+  }
+  bool stop_requested() const override { return runner_.stop_.load(); }
   const std::string& job_name() const override { return runner_.options_.job_name; }
   const std::string& output_topic() const override { return runner_.options_.output_topic; }
   const std::string& params_json() const override { return runner_.options_.params_json; }
@@ -117,6 +121,12 @@ void JobRunner::dead_letter(const stream::Message& message, const std::string& e
 }
 
 void JobRunner::checkpoint() {
+  try {
+    job_.sync(*context_);
+  } catch (const JobError& e) {
+    throw UserError(
+        fmt::format("job {}: {} (input position not committed)", options_.job_name, e.what()));
+  }
   sink_.flush();  // outputs first: a position is saved only after its outputs are delivered
   if (checkpoints_) {
     Checkpoint c;

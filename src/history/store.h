@@ -1,0 +1,195 @@
+// The history store: every message of the topics a pipeline records, kept in one SQLite file for
+// jobs, the dashboard and users' own tools (`pairflow history`, `pairflow.history()` in Python and
+// R jobs, `backtest --from-history`).
+//
+// Layout (docs/history.md): one table per message type (ticks, bars, features, signals, orders,
+// executions, positions, pnl, pair_pnl, pair_control, control, ...; a topic pairflow does not know
+// gets a table named after it), never one per symbol or pair. A row is one JSON message: `ts` (its
+// event time, ns) and one column per field, added when a field first appears. `series` interns
+// (topic, key) pairs; the key is the message's `symbol`, else its `pair`, else the message key.
+// Rows are identified by (series, ts, seq), seq counting messages of a series with the same event
+// time, so writing the same stream again (a replay after a crash, a second recording of a
+// session) overwrites rows instead of doubling them. WAL mode; a writer batches rows into
+// transactions and commit() makes them durable (synchronous=FULL).
+//
+// Threads: a HistoryWriter or HistoryReader belongs to one thread at a time. Any number of readers
+// may read a file while one writer writes it (WAL).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "base/status.h"
+#include "base/time.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace pairflow::history {
+
+// The table a topic's messages are stored in: bars.1m -> bars, pairs.signals -> signals, a topic
+// pairflow does not know -> its name with '.' and '-' as '_'.
+std::string table_for_topic(std::string_view topic);
+
+// Why a message was not stored; counted by the writer, named in dead letters.
+enum class RejectKind : std::uint8_t {
+  kMalformed,       // not a JSON object
+  kNoEventTime,     // no integer `ts` field and no event time on the message
+  kBadNumber,       // a required field missing, null, or not a finite number
+  kStringTooLong,   // a string field longer than the limit
+  kTypeConflict,    // a field whose type differs from what earlier rows stored
+  kBadFieldName,    // empty, too long, reserved, or equal to another field but for case
+  kTooManyColumns,  // more distinct fields in a table than the limit
+  kUnknownTopic,    // a topic the writer was not told to record
+  kCount
+};
+const char* reject_kind_name(RejectKind kind);
+
+// The kind of a column, from the values stored in it (int widens to real).
+enum class ColumnKind : std::uint8_t { kInt, kReal, kText, kBool, kJson };
+const char* column_kind_name(ColumnKind kind);
+
+struct WriterOptions {
+  std::size_t batch_rows = 65536;  // a transaction is committed after this many rows
+  Timestamp retention = 0;         // keep rows younger than this (event time); 0 = forever
+  std::size_t max_string = 4096;   // bytes of one string field
+  std::size_t max_columns = 256;   // fields per table
+  bool full_sync = true;           // synchronous=FULL (durable across power loss) or NORMAL
+};
+
+class HistoryWriter {
+ public:
+  // Opens (creates) the file. Throws UserError naming the path.
+  HistoryWriter(const std::string& path, WriterOptions options = {});
+  ~HistoryWriter();  // commits what is pending (errors are logged to stderr, not thrown)
+  HistoryWriter(const HistoryWriter&) = delete;
+  HistoryWriter& operator=(const HistoryWriter&) = delete;
+
+  // Stores one message (a JSON object). `message_ts` is its event time when the payload has no
+  // `ts`; `key` is used when it has neither `symbol` nor `pair`. Not OK (and counted) when the
+  // message is rejected; the status names the reason and the field.
+  Status append(std::string_view topic, std::string_view key, std::string_view json,
+                Timestamp message_ts = 0);
+  // Makes every appended row durable and applies retention. Throws UserError when SQLite fails.
+  void commit();
+
+  // The symbols of a recorded run in their symbol-table order (replay rebuilds ids from them).
+  void record_symbols(const std::vector<std::string>& names);
+
+  std::uint64_t rows() const { return rows_; }        // stored (appended and accepted)
+  std::uint64_t pending() const { return pending_; }  // not committed yet
+  std::uint64_t commits() const { return commits_; }
+  std::uint64_t rejects(RejectKind kind) const { return rejects_[static_cast<int>(kind)]; }
+  std::uint64_t rejects_total() const;
+  const std::string& path() const { return path_; }
+
+  // The writer's identity state (last event time and seq per series), as JSON: a job saves it
+  // with its checkpoint so a replay from that checkpoint assigns the same seqs.
+  std::string snapshot() const;
+  void restore(std::string_view json);
+  // Only these topics are accepted (empty = every topic).
+  void restrict_topics(std::vector<std::string> topics);
+
+ private:
+  struct Table;
+  struct SeriesState {
+    std::int64_t id = 0;
+    Timestamp last_ts = std::numeric_limits<Timestamp>::min();
+    std::int64_t seq = 0;
+  };
+  Table& table(const std::string& name);
+  SeriesState& series(Table& t, std::string_view topic, std::string_view key);
+  Status reject(RejectKind kind, std::string detail);
+  void begin();
+  void exec(const char* sql);
+  void apply_retention();
+
+  std::string path_;
+  WriterOptions options_;
+  sqlite3* db_ = nullptr;
+  std::map<std::string, std::unique_ptr<Table>, std::less<>> tables_;
+  std::unordered_map<std::string, Table*> table_of_topic_;
+  std::map<std::string, SeriesState, std::less<>> series_;  // "topic\x1fkey"
+  std::vector<std::string> topics_;
+  sqlite3_stmt* insert_series_ = nullptr;
+  bool in_transaction_ = false;
+  std::uint64_t rows_ = 0, pending_ = 0, commits_ = 0;
+  std::array<std::uint64_t, static_cast<int>(RejectKind::kCount)> rejects_{};
+  std::string scratch_;
+};
+
+struct TopicInfo {
+  std::string topic, table;
+  std::uint64_t rows = 0, keys = 0;
+  Timestamp first = 0, last = 0;
+};
+
+struct ColumnInfo {
+  std::string name;
+  ColumnKind kind = ColumnKind::kReal;
+};
+
+struct Query {
+  std::string topic;
+  std::optional<std::string> key;  // a symbol or pair; all keys when absent
+  Timestamp from = kMinTimestamp;  // inclusive
+  Timestamp to = kMaxTimestamp;    // exclusive
+  std::size_t limit = 0;           // 0 = every row
+};
+
+// Rows of one query, in event-time order (ties in the order they were recorded). Column 0 is
+// `ts`; the others are the table's fields in the order they first appeared.
+class Cursor {
+ public:
+  ~Cursor();
+  Cursor(Cursor&&) noexcept;
+  const std::vector<ColumnInfo>& columns() const { return columns_; }
+  bool next();  // throws UserError on a read error
+  bool is_null(int column) const;
+  std::int64_t integer(int column) const;
+  double real(int column) const;
+  std::string_view text(int column) const;
+  // The row as a JSON object (`ts` first, then every non-null field): the message as recorded,
+  // less its null fields.
+  void append_json(std::string& out) const;
+
+ private:
+  friend class HistoryReader;
+  Cursor(sqlite3_stmt* stmt, std::vector<ColumnInfo> columns, std::string path);
+  sqlite3_stmt* stmt_;
+  std::vector<ColumnInfo> columns_;
+  std::string path_;
+};
+
+class HistoryReader {
+ public:
+  // Opens an existing file read-only (or read-write for prune). Throws UserError naming the path.
+  explicit HistoryReader(const std::string& path, bool writable = false);
+  ~HistoryReader();
+  HistoryReader(const HistoryReader&) = delete;
+  HistoryReader& operator=(const HistoryReader&) = delete;
+
+  std::vector<TopicInfo> topics();
+  // Throws UserError "unknown topic 'x' (stored: a, b)" for a topic with no rows.
+  Cursor query(const Query& query);
+  // The symbols of a recorded run, in symbol-table order (empty when none were recorded).
+  std::vector<std::string> symbols();
+  // Deletes rows with event time before `before` (of `topic`, or all topics); returns rows deleted.
+  std::uint64_t prune(Timestamp before, const std::string& topic = "");
+  // The newest event time stored (of `topic`, or all), nullopt when empty.
+  std::optional<Timestamp> newest(const std::string& topic = "");
+
+ private:
+  std::string path_;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace pairflow::history
