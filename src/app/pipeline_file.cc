@@ -139,8 +139,14 @@ PipelineSpec load_pipeline(const std::string& path) {
   spec.path = path;
   auto fail = [&](const std::string& what) { throw UserError(fmt::format("{}: {}", path, what)); };
   for (const auto& [key, node] : root) {
-    if (key != "source" && key != "job" && key != "external_topics")
+    if (key != "source" && key != "job" && key != "external_topics" && key != "history")
       fail(fmt::format("unknown key '{}' (expected [source] and [[job]])", key.str()));
+  }
+  if (auto* history = root["history"].as_string()) {
+    // The file jobs read history from (pairflow.history(), warm-up), relative to the pipeline.
+    spec.history = resolve(path, history->get());
+  } else if (root["history"]) {
+    fail("history must be a file name (the history file jobs read)");
   }
   if (auto* source = root["source"].as_table()) {
     for (const auto& [key, node] : *source) {

@@ -3,6 +3,9 @@
 //
 //   external_topics = ["pairs.control"]  # topics other systems write (distributed placement)
 //
+//   history = "history.db"        # the history file jobs read (pairflow.history(), warm-up);
+//                                 # exported to jobs as PAIRFLOW_HISTORY
+//
 //   [source]                      # the tick source, published to `topic` (default "ticks")
 //   kind = "generator"            # or "csv" with path = "ticks.csv"
 //   config = "examples/demo.toml" # generator: its [market] section; optional
@@ -47,6 +50,7 @@ struct SourceSpec {
 
 struct PipelineSpec {
   std::string path;
+  std::string history;  // `history = FILE`: what jobs read (exported as PAIRFLOW_HISTORY)
   SourceSpec source;
   std::vector<JobSpec> jobs;
 };

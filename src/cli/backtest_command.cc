@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/common_options.h"
 #include "cli/dashboard_options.h"
+#include "cli/history_recorder.h"
 #include "engine/run_drivers.h"
 
 namespace pairflow::cli {
@@ -23,11 +24,21 @@ void register_backtest(CLI::App& app) {
   auto speed = std::make_shared<double>(0);
   auto report_path = std::make_shared<std::string>();
   auto ui = std::make_shared<DashboardOptions>();
+  auto history_out = std::make_shared<std::string>();
+  auto from_history = std::make_shared<std::string>();
   add_common(cmd, *o);
   add_dashboard(cmd, *ui, false);
   cmd->add_option("--report", *report_path,
                   "write the HTML report of the run here (as pairflow report does)");
-  cmd->add_option("--ticks", *ticks, "ticks CSV: ts,symbol,price,size[,bid,ask]")->required();
+  auto* ticks_option =
+      cmd->add_option("--ticks", *ticks, "ticks CSV: ts,symbol,price,size[,bid,ask]");
+  auto* replay_option = cmd->add_option(
+      "--from-history", *from_history,
+      "replay the ticks recorded in this history file (demo/backtest --history) instead");
+  ticks_option->excludes(replay_option);
+  cmd->add_option("--history", *history_out,
+                  "record ticks, bars, signals, orders, executions, positions and P&L into this "
+                  "history file");
   CLI::Option* max_rejects_option =
       cmd->add_option("--max-rejects", *max_rejects,
                       "bad rows tolerated before failing (default input.max_rejects = 0; -1 = any)")
@@ -36,7 +47,13 @@ void register_backtest(CLI::App& app) {
       cmd->add_option("--speed", *speed,
                       "pace replay at this multiple of event time (0 = flat out)")
           ->check(CLI::NonNegativeNumber);
-  cmd->callback([o, ticks, max_rejects, speed, max_rejects_option, speed_option, report_path, ui] {
+  cmd->callback([o, ticks, max_rejects, speed, max_rejects_option, speed_option, report_path, ui,
+                 history_out, from_history] {
+    if (ticks->empty() && from_history->empty())
+      throw UserError("backtest: give --ticks FILE or --from-history FILE");
+    if (!history_out->empty() && *history_out == *from_history)
+      throw UserError("backtest: --history and --from-history name the same file");
+    const std::string input = ticks->empty() ? *from_history : *ticks;
     engine::EngineConfig config = make_config(*o);
     if (max_rejects_option->count() > 0) config.max_rejects = *max_rejects;
     if (speed_option->count() > 0) config.speed = *speed;
@@ -58,23 +75,31 @@ void register_backtest(CLI::App& app) {
     }
     std::unique_ptr<engine::RunLog> log;
     if (!log_dir.empty()) log = std::make_unique<engine::RunLog>(log_dir, symbols);
+    std::unique_ptr<HistoryRecorder> recorder;
+    if (!history_out->empty())
+      recorder =
+          std::make_unique<HistoryRecorder>(*history_out, symbols, config.bar_interval, log.get());
+    engine::EngineObserver* observer =
+        recorder ? static_cast<engine::EngineObserver*>(recorder.get()) : log.get();
     std::unique_ptr<DashboardRun> dashboard;
     if (dashboard_enabled(*ui, false)) {
-      dashboard = std::make_unique<DashboardRun>(*ui, config, symbols, "backtest " + *ticks,
-                                                 log_dir, log.get());
+      dashboard = std::make_unique<DashboardRun>(*ui, config, symbols, "backtest " + input, log_dir,
+                                                 observer);
       install_stop_signals();
       dashboard->begin();
     }
-    engine::Summary summary =
-        engine::run_csv(*ticks, config, symbols, dashboard ? dashboard->observer() : log.get());
+    if (dashboard) observer = dashboard->observer();
+    engine::Summary summary = ticks->empty() ? run_history(*from_history, config, symbols, observer)
+                                             : engine::run_csv(*ticks, config, symbols, observer);
     if (dashboard) dashboard->end(summary.ticks);
+    if (recorder) recorder->close();
     if (log) log->close();
     report(summary, *o);
     if (scratch)  // report() wrote it into --log-dir; the temporary directory needs it too
       write_text_file((std::filesystem::path(log_dir) / "summary.json").string(),
                       summary.to_json());
     if (!report_path->empty())
-      write_report(log_dir, *report_path, 0.0, "pairflow backtest " + *ticks, false);
+      write_report(log_dir, *report_path, 0.0, "pairflow backtest " + input, false);
     if (dashboard) dashboard->linger();
   });
 }

@@ -1,6 +1,7 @@
 // `pairflow job run`: one job file over stdin/stdout or Kafka.
 #include <fmt/format.h>
 #include <simdjson.h>
+#include <stdlib.h>
 
 #include <csignal>
 #include <cstdio>
@@ -26,12 +27,14 @@ void register_job(CLI::App& app) {
   auto* cmd = job_cmd->add_subcommand("run", "run a job: FILE.py, FILE.R or FILE.so");
   struct Options {
     app::LaunchOptions launch;
-    std::string file, in, metrics_file, offset_reset = "fail", codec = "json";
+    std::string file, in, metrics_file, offset_reset = "fail", codec = "json", history;
     std::vector<std::string> params;
   };
   auto o = std::make_shared<Options>();
   app::LaunchOptions& l = o->launch;
   cmd->add_option("file", o->file, "job file")->required();
+  cmd->add_option("--history", o->history,
+                  "the history file pairflow.history() reads (else $PAIRFLOW_HISTORY)");
   cmd->add_option("--in", o->in, "input topic (or topics: a,b), or - for JSON lines on stdin")
       ->required();
   cmd->add_option("--out", l.output, "default output topic, or - for stdout")->required();
@@ -55,6 +58,7 @@ void register_job(CLI::App& app) {
                   "else as binary records (docs/jobs.md)")
       ->check(CLI::IsMember({"json", "binary"}));
   cmd->callback([o] {
+    if (!o->history.empty()) ::setenv("PAIRFLOW_HISTORY", o->history.c_str(), 1);
     app::LaunchOptions l = o->launch;
     if (l.name.empty()) l.name = std::filesystem::path(o->file).stem().string();
     l.inputs.clear();

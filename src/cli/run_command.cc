@@ -1,6 +1,7 @@
 // `pairflow run PIPELINE.toml`: a pipeline file, every job in process or one job on Kafka.
 #include <fmt/format.h>
 #include <simdjson.h>
+#include <stdlib.h>
 
 #include <csignal>
 #include <cstdio>
@@ -43,6 +44,7 @@ void register_run(CLI::App& app) {
       ->check(CLI::IsMember({"json", "binary"}));
   cmd->callback([o] {
     app::PipelineSpec spec = app::load_pipeline(o->file);
+    if (!spec.history.empty()) ::setenv("PAIRFLOW_HISTORY", spec.history.c_str(), 1);
     std::string report;
     if (o->job.empty()) {
       if (!o->launch.brokers.empty())

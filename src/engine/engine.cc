@@ -63,6 +63,7 @@ Engine::Engine(const EngineConfig& config, SymbolTable& symbols, EngineObserver*
                IntentSink* sink)
     : config_(config), symbols_(symbols), log_(log), sink_(sink), bars_(config.bar_interval) {
   validate(config_);
+  tick_observer_ = log_ && log_->wants_ticks();
   if (!sink_) {
     if (config_.broker_kind != "paper")
       throw UserError(
@@ -129,6 +130,7 @@ Status Engine::on_tick(const Tick& tick) {
   }
   last_ts_ = tick.ts;
   ++ticks_;
+  if (tick_observer_) log_->on_tick(tick);
   if (timing_ && tick.ts >= timing_boundary_) {
     tick_wall_ = std::chrono::steady_clock::now();
     timing_boundary_ = (tick.ts / config_.bar_interval + 1) * config_.bar_interval;
@@ -159,6 +161,7 @@ void Engine::on_slice(Timestamp start, std::span<const Bar> bars) {
   last_slice_ = now;
   if (last_close_.size() < symbols_.size()) last_close_.resize(symbols_.size(), kNaN);
   for (const Bar& bar : bars) last_close_[bar.symbol] = bar.close;
+  if (log_) log_->on_bars(bars);
   if (!selection_) {
     // The screener's universe is fixed when the first bar closes (later symbols are not screened).
     selection_ = make_pair_selection(config_, static_cast<int>(symbols_.size()));

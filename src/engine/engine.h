@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,12 @@ class EngineObserver {
   virtual void on_audit(const exec::AuditEntry& entry) {}
   // Activations and deactivations of pairs (the `pairs.control` topic; screener mode).
   virtual void on_control(const screen::PairControl& control) {}
+  // Every accepted tick, only when wants_ticks() (asked once, when the engine is made): a recorder
+  // keeps them; observers that do not need them cost the tick path nothing.
+  virtual bool wants_ticks() const { return false; }
+  virtual void on_tick(const Tick& tick) {}
+  // The bars of each closed slice, before its decisions.
+  virtual void on_bars(std::span<const Bar> bars) {}
   // After every slice (the bar's decisions are made and executed), and while a paced driver waits
   // for the next tick (at most ~20 ms apart): the observer may read the engine and apply an
   // operator's commands (the dashboard does both).
@@ -185,6 +192,7 @@ class Engine : private exec::StageEvents {
   EngineConfig config_;
   SymbolTable& symbols_;
   EngineObserver* log_;
+  bool tick_observer_ = false;  // log_->wants_ticks()
   IntentSink* sink_;
   const CsvReader* location_ = nullptr;
   features::TimeBarAggregator bars_;

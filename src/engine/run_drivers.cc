@@ -53,18 +53,17 @@ class Pacer {
 void request_stop() { g_stop.store(true, std::memory_order_relaxed); }
 bool stop_requested() { return g_stop.load(std::memory_order_relaxed); }
 
-Summary run_csv(const std::string& path, const EngineConfig& config, SymbolTable& symbols,
-                EngineObserver* log) {
-  CsvTickSource source(path, symbols);
+Summary run_ticks(const TickReader& next, const EngineConfig& config, SymbolTable& symbols,
+                  EngineObserver* log, const CsvReader* location) {
   Engine pipeline(config, symbols, log);
-  pipeline.set_location(&source.reader());
+  pipeline.set_location(location);
   RejectPolicy policy(config.max_rejects, "input.max_rejects");
   Pacer pacer(config.speed, log, pipeline);
   Tick tick;
   std::string error;
   for (;;) {
     if (stop_requested()) break;
-    ReadResult r = source.next(tick, error);
+    ReadResult r = next(tick, error);
     if (r == ReadResult::kEnd) break;
     if (r == ReadResult::kBadRow) {
       pipeline.count_reject(RejectReason::kMalformed, error);
@@ -78,6 +77,13 @@ Summary run_csv(const std::string& path, const EngineConfig& config, SymbolTable
   pipeline.finish();
   if (log) log->on_finish(pipeline);
   return pipeline.summary();
+}
+
+Summary run_csv(const std::string& path, const EngineConfig& config, SymbolTable& symbols,
+                EngineObserver* log) {
+  CsvTickSource source(path, symbols);
+  return run_ticks([&](Tick& tick, std::string& error) { return source.next(tick, error); }, config,
+                   symbols, log, &source.reader());
 }
 
 Summary run_generated(sim::MarketGenerator& market, const EngineConfig& config,

@@ -7,9 +7,11 @@
 // run finishes as if the input had ended there. Runs on the calling thread.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "engine/engine.h"
+#include "engine/tick_source.h"
 #include "sim/market.h"
 
 namespace pairflow::engine {
@@ -19,6 +21,11 @@ bool stop_requested();
 
 Summary run_csv(const std::string& path, const EngineConfig& config, SymbolTable& symbols,
                 EngineObserver* log);
+// Ticks from any reader: `next` fills a tick (kTick), reports a bad row with its reason (kBadRow,
+// counted under the input policy) or the end (kEnd). A recorded history replays through this.
+using TickReader = std::function<ReadResult(Tick& tick, std::string& error)>;
+Summary run_ticks(const TickReader& next, const EngineConfig& config, SymbolTable& symbols,
+                  EngineObserver* log, const CsvReader* location = nullptr);
 Summary run_generated(sim::MarketGenerator& market, const EngineConfig& config,
                       EngineObserver* log);
 

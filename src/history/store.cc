@@ -8,6 +8,8 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <limits>
 
 #include "base/json_writer.h"
@@ -16,6 +18,7 @@ namespace pairflow::history {
 namespace {
 
 constexpr Timestamp kNoTs = std::numeric_limits<Timestamp>::min();
+constexpr double kNaNValue = std::numeric_limits<double>::quiet_NaN();
 
 // Internal tables; data tables never start with "_pf_" (table_for_topic prefixes a leading '_').
 constexpr const char* kSchema =
@@ -673,6 +676,7 @@ bool Cursor::next() {
       fmt::format("{}: history: read: {}", path_, sqlite3_errmsg(sqlite3_db_handle(stmt_))));
 }
 bool Cursor::is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+bool Cursor::is_real(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_FLOAT; }
 std::int64_t Cursor::integer(int c) const { return sqlite3_column_int64(stmt_, c); }
 double Cursor::real(int c) const { return sqlite3_column_double(stmt_, c); }
 std::string_view Cursor::text(int c) const {
@@ -852,6 +856,68 @@ std::uint64_t HistoryReader::prune(Timestamp before, const std::string& topic) {
   }
   run(db_, path_, "COMMIT");
   return deleted;
+}
+
+Frame read_frame(const std::string& path, const Query& query) {
+  HistoryReader reader(path);
+  Cursor cursor = reader.query(query);
+  Frame frame;
+  for (const ColumnInfo& c : cursor.columns()) {
+    FrameColumn column;
+    column.name = c.name;
+    column.kind = c.kind;
+    frame.columns.push_back(std::move(column));
+  }
+  while (cursor.next()) {
+    for (int c = 0; c < static_cast<int>(frame.columns.size()); ++c) {
+      FrameColumn& col = frame.columns[c];
+      const bool null = cursor.is_null(c);
+      col.null.push_back(null);
+      col.has_null |= null;
+      switch (c == 0 ? ColumnKind::kInt : col.kind) {
+        case ColumnKind::kInt:
+          if (!null && !cursor.is_real(c) && sqlite3_column_type(cursor.stmt_, c) == SQLITE_TEXT &&
+              !col.beyond_int64) {
+            // From here on keep every value as text too (the earlier ones are converted).
+            col.beyond_int64 = true;
+            col.text.reserve(col.integer.size() + 1);
+            for (std::size_t r = 0; r < col.integer.size(); ++r)
+              col.text.push_back(col.null[r] ? "" : std::to_string(col.integer[r]));
+          }
+          col.integer.push_back(null ? 0 : cursor.integer(c));
+          if (col.beyond_int64) col.text.emplace_back(null ? "" : cursor.text(c));
+          break;
+        case ColumnKind::kBool:
+          col.integer.push_back(null ? 0 : cursor.integer(c));
+          break;
+        case ColumnKind::kReal:
+          col.real.push_back(null ? kNaNValue : cursor.real(c));
+          break;
+        case ColumnKind::kText:
+        case ColumnKind::kJson:
+          col.text.emplace_back(null ? "" : cursor.text(c));
+          break;
+      }
+    }
+    ++frame.rows;
+  }
+  return frame;
+}
+
+std::string resolve_history_path(const std::string& explicit_path) {
+  std::string path = explicit_path;
+  if (path.empty()) {
+    const char* env = std::getenv("PAIRFLOW_HISTORY");
+    if (env) path = env;
+  }
+  if (path.empty())
+    throw UserError(
+        "no history file: pass db=FILE, or set PAIRFLOW_HISTORY (a pipeline file's `history = "
+        "FILE`, or --history FILE)");
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw UserError(fmt::format("{}: no such history file", path));
+  return path;
 }
 
 }  // namespace pairflow::history

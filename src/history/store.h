@@ -145,6 +145,8 @@ struct Query {
   std::size_t limit = 0;           // 0 = every row
 };
 
+struct Frame;
+
 // Rows of one query, in event-time order (ties in the order they were recorded). Column 0 is
 // `ts`; the others are the table's fields in the order they first appeared.
 class Cursor {
@@ -154,6 +156,7 @@ class Cursor {
   const std::vector<ColumnInfo>& columns() const { return columns_; }
   bool next();  // throws UserError on a read error
   bool is_null(int column) const;
+  bool is_real(int column) const;  // stored as a floating-point number
   std::int64_t integer(int column) const;
   double real(int column) const;
   std::string_view text(int column) const;
@@ -163,6 +166,7 @@ class Cursor {
 
  private:
   friend class HistoryReader;
+  friend Frame read_frame(const std::string& path, const Query& query);
   Cursor(sqlite3_stmt* stmt, std::vector<ColumnInfo> columns, std::string path);
   sqlite3_stmt* stmt_;
   std::vector<ColumnInfo> columns_;
@@ -191,5 +195,27 @@ class HistoryReader {
   std::string path_;
   sqlite3* db_ = nullptr;
 };
+
+// A query's rows as columns, for the Python and R hosts (pairflow.history() / pairflow_history()).
+struct FrameColumn {
+  std::string name;
+  ColumnKind kind = ColumnKind::kReal;
+  std::vector<std::int64_t> integer;  // kInt, kBool, and ts
+  std::vector<double> real;           // kReal (NaN where null)
+  std::vector<std::string> text;      // kText, kJson; kInt too when some value exceeds int64
+  std::vector<std::uint8_t> null;     // 1 where the row has no value
+  bool has_null = false;
+  bool beyond_int64 = false;  // kInt: some values only fit as text (read `text`)
+};
+struct Frame {
+  std::vector<FrameColumn> columns;  // columns[0] is ts
+  std::size_t rows = 0;
+};
+Frame read_frame(const std::string& path, const Query& query);
+
+// The history file a job reads: `explicit_path` when given, else $PAIRFLOW_HISTORY (set by a
+// pipeline file's `history = FILE` and by `--history`). Throws UserError when there is none or
+// the file does not exist.
+std::string resolve_history_path(const std::string& explicit_path);
 
 }  // namespace pairflow::history

@@ -30,6 +30,16 @@ const std::vector<BuiltinJobInfo>& builtin_jobs() {
        make_execution_job},
       // The dashboard from the topics; its output (e.g. `control`) carries kill switch commands.
       {"ui", {"config", "set", "port", "bind", "ui_info"}, {}, make_ui_job},
+      // Sinks: the input topics into a SQLite history file, or as line protocol to a server.
+      {"history",
+       {"db", "retention", "batch_rows", "max_string", "full_sync", "topics"},
+       {},
+       make_history_job},
+      {"influx",
+       {"url", "token", "batch_points", "batch_interval", "gzip", "spool", "spool_max_mb",
+        "timeout", "max_backoff"},
+       {},
+       make_influx_job},
   };
   return kJobs;
 }

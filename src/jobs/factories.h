@@ -16,5 +16,7 @@ std::unique_ptr<stream::Job> make_pair_actors_job();
 std::unique_ptr<stream::Job> make_trader_job();
 std::unique_ptr<stream::Job> make_execution_job();
 std::unique_ptr<stream::Job> make_ui_job();
+std::unique_ptr<stream::Job> make_history_job();
+std::unique_ptr<stream::Job> make_influx_job();
 
 }  // namespace pairflow::jobs

@@ -67,6 +67,13 @@ class Params {
       fail(key, fmt::format("a number in [{}, {}]", min, max));
     return v;
   }
+  bool boolean(const char* key, bool fallback) const {
+    simdjson::dom::element e;
+    if (root_[key].get(e)) return fallback;
+    bool v;
+    if (e.get_bool().get(v)) fail(key, "true or false");
+    return v;
+  }
   // A duration ("5m", "500ms", "0"); `fallback` when absent.
   Timestamp duration(const char* key, Timestamp fallback) const {
     const std::string text = string(key, "");

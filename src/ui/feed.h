@@ -47,6 +47,11 @@ class DashboardFeed : public engine::EngineObserver {
   void on_pair_pnl(const exec::PairPnl& pair) override;
   void on_audit(const exec::AuditEntry& entry) override;
   void on_control(const screen::PairControl& control) override;
+  bool wants_ticks() const override { return next_ && next_->wants_ticks(); }
+  void on_tick(const Tick& tick) override { next_->on_tick(tick); }
+  void on_bars(std::span<const Bar> bars) override {
+    if (next_) next_->on_bars(bars);
+  }
   void on_slice_end(engine::Engine& engine, Timestamp now) override;
   void on_wait(engine::Engine& engine) override;
 

@@ -1,11 +1,13 @@
 #include "embed/python/python_job.h"
 
 #include <pybind11/embed.h>
+#include <pybind11/numpy.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <filesystem>
+#include <limits>
 #include <mutex>
 #include <span>
 #include <string_view>
@@ -14,6 +16,7 @@
 
 #include "embed/python/py_binary.h"
 #include "embed/python/py_codec.h"
+#include "history/store.h"
 #include "model/binary_codec.h"
 #include "model/topics.h"
 
@@ -730,7 +733,104 @@ stream::LogLevel parse_level(std::string_view level) {
                         std::string(level) + "'");
 }
 
+Timestamp time_arg(const py::handle& value, const char* what) {
+  if (py::isinstance<py::bool_>(value))
+    throw py::type_error(std::string("pairflow.history(): ") + what + " must be a time, not bool");
+  if (py::isinstance<py::int_>(value)) return value.cast<std::int64_t>();
+  if (py::isinstance<py::str>(value)) {
+    auto t = parse_timestamp(value.cast<std::string>());
+    if (!t)
+      throw py::value_error(std::string("pairflow.history(): ") + what + ": " +
+                            t.status().message());
+    return *t;
+  }
+  py::object ts = py::module_::import("pandas").attr("Timestamp")(value);
+  if (!ts.attr("tzinfo").is_none()) ts = ts.attr("tz_convert")("UTC");
+  return ts.attr("value").cast<std::int64_t>();
+}
+
 }  // namespace
+
+py::object history_frame(const std::string& topic, const py::object& symbol,
+                         const py::object& start, const py::object& end, const py::object& db) {
+  history::Query q;
+  q.topic = topic;
+  if (!symbol.is_none()) q.key = py::str(symbol).cast<std::string>();
+  if (!start.is_none()) q.from = time_arg(start, "start");
+  if (!end.is_none()) q.to = time_arg(end, "end");
+  if (q.from >= q.to) throw py::value_error("pairflow.history(): start must be before end");
+  const std::string explicit_db = db.is_none() ? "" : py::str(db).cast<std::string>();
+  history::Frame frame;
+  std::string error;
+  {
+    py::gil_scoped_release release;  // reading is pure C++: other threads may run Python
+    try {
+      frame = history::read_frame(history::resolve_history_path(explicit_db), q);
+    } catch (const UserError& e) {
+      error = e.what();
+    }
+  }
+  if (!error.empty()) throw py::value_error("pairflow.history(): " + error);
+  py::module_ pd = py::module_::import("pandas");
+  py::dict columns;
+  const py::ssize_t n = static_cast<py::ssize_t>(frame.rows);
+  for (std::size_t c = 0; c < frame.columns.size(); ++c) {
+    history::FrameColumn& col = frame.columns[c];
+    auto strings = [&]() {
+      py::list out(n);
+      for (py::ssize_t r = 0; r < n; ++r) {
+        if (col.null[r])
+          out[r] = py::none();
+        else
+          out[r] = py::str(col.text[r]);
+      }
+      return pd.attr("array")(out, py::arg("dtype") = "object");
+    };
+    py::object values;
+    if (c == 0) {
+      py::array_t<std::int64_t> ns(n, col.integer.data());
+      values = pd.attr("to_datetime")(ns, py::arg("utc") = true);
+    } else {
+      switch (col.kind) {
+        case history::ColumnKind::kReal:
+          values = py::array_t<double>(n, col.real.data());
+          break;
+        case history::ColumnKind::kInt:
+          if (col.beyond_int64) {
+            py::list out(n);
+            for (py::ssize_t r = 0; r < n; ++r)
+              out[r] = col.null[r] ? py::object(py::none())
+                                   : py::reinterpret_steal<py::object>(
+                                         PyLong_FromString(col.text[r].c_str(), nullptr, 10));
+            values = pd.attr("array")(out, py::arg("dtype") = "object");
+          } else if (col.has_null) {
+            py::array_t<double> out(n);
+            double* p = out.mutable_data();
+            for (py::ssize_t r = 0; r < n; ++r)
+              p[r] = col.null[r] ? std::numeric_limits<double>::quiet_NaN()
+                                 : static_cast<double>(col.integer[r]);
+            values = out;
+          } else {
+            values = py::array_t<std::int64_t>(n, col.integer.data());
+          }
+          break;
+        case history::ColumnKind::kBool: {
+          py::list out(n);
+          for (py::ssize_t r = 0; r < n; ++r)
+            out[r] = col.null[r] ? py::object(py::none()) : py::object(py::bool_(col.integer[r]));
+          values = pd.attr("array")(out, py::arg("dtype") = col.has_null ? "object" : "bool");
+          break;
+        }
+        case history::ColumnKind::kText:
+        case history::ColumnKind::kJson:
+          values = strings();
+          break;
+      }
+    }
+    columns[py::str(col.name)] = values;
+  }
+  return pd.attr("DataFrame")(columns);
+}
 
 std::unique_ptr<stream::Job> load_python_job(const std::string& path) {
   ensure_interpreter();
@@ -796,6 +896,17 @@ PYBIND11_EMBEDDED_MODULE(pairflow, m) {
       "metric",
       [](std::string_view name, double value) { require_call("metric").ctx->metric(name, value); },
       py::arg("name"), py::arg("value") = 1.0, "Adds `value` to the job's metric `name`.");
+
+  m.def(
+      "history",
+      [](const std::string& topic, py::object symbol, py::object start, py::object end,
+         py::object db) { return pairflow::embed::history_frame(topic, symbol, start, end, db); },
+      py::arg("topic"), py::arg("symbol") = py::none(), py::arg("start") = py::none(),
+      py::arg("end") = py::none(), py::arg("db") = py::none(),
+      "Rows of `topic` from the history file (db=, else $PAIRFLOW_HISTORY) as a pandas DataFrame "
+      "in event-time order: `ts` (datetime64[ns, UTC]) and one column per field. `symbol` (a "
+      "symbol or pair) limits it to one key; `start` (inclusive) and `end` (exclusive) are ISO "
+      "strings, integer nanoseconds or pandas/datetime timestamps (naive ones are UTC).");
 
   // `pairflow.state` resolves per job and per thread (PEP 562 module __getattr__), so jobs that
   // share the interpreter, even on different threads, each see their own dict.

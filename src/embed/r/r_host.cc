@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include <string_view>
 
 #include "embed/r/r_host.h"
+#include "history/store.h"
 
 namespace pairflow::embed::r_internal {
 namespace {
@@ -27,6 +29,8 @@ constexpr const char* kHelpersCode = R"R(
 pairflow_emit <- function(topic, msg, key = NULL) invisible(.Call(.pf_emit_ptr, topic, msg, key))
 pairflow_log <- function(text, level = "info") invisible(.Call(.pf_log_ptr, text, level))
 pairflow_metric <- function(name, value = 1) invisible(.Call(.pf_metric_ptr, name, value))
+pairflow_history <- function(topic, symbol = NULL, start = NULL, end = NULL, db = NULL)
+  .Call(.pf_history_ptr, topic, symbol, start, end, db)
 
 .pf_err_file <- NULL
 .pf_err_line <- NULL
@@ -213,6 +217,95 @@ extern "C" SEXP pf_metric(SEXP name, SEXP value) {
   return R_NilValue;
 }
 
+// A time argument of pairflow_history(): a POSIXct or a number (seconds since the epoch), or an ISO
+// string.
+Timestamp time_arg(SEXP x, const char* what) {
+  if ((TYPEOF(x) == REALSXP || TYPEOF(x) == INTSXP) && XLENGTH(x) == 1) {
+    const double seconds = TYPEOF(x) == REALSXP ? REAL(x)[0] : INTEGER(x)[0];
+    if (!std::isfinite(seconds) || (TYPEOF(x) == INTSXP && INTEGER(x)[0] == NA_INTEGER))
+      throw JobError(std::string(what) + " must be a time, not NA");
+    return static_cast<Timestamp>(std::llround(seconds * 1e9));
+  }
+  auto t = parse_timestamp(string_arg(x, what));
+  if (!t) throw JobError(std::string(what) + ": " + t.status().message());
+  return *t;
+}
+
+extern "C" SEXP pf_history(SEXP topic, SEXP symbol, SEXP start, SEXP end, SEXP db) {
+  SEXP result = R_NilValue;
+  int protected_count = 0;
+  const bool ok = run_guarded([&] {
+    history::Query q;
+    q.topic = std::string(string_arg(topic, "topic"));
+    if (symbol != R_NilValue) {
+      if (TYPEOF(symbol) == REALSXP || TYPEOF(symbol) == INTSXP) {  // a pair id
+        q.key = std::to_string(static_cast<long long>(
+            TYPEOF(symbol) == REALSXP ? REAL(symbol)[0] : INTEGER(symbol)[0]));
+      } else {
+        q.key = std::string(string_arg(symbol, "symbol"));
+      }
+    }
+    if (start != R_NilValue) q.from = time_arg(start, "start");
+    if (end != R_NilValue) q.to = time_arg(end, "end");
+    if (q.from >= q.to) throw JobError("start must be before end");
+    const std::string explicit_db = db == R_NilValue ? "" : std::string(string_arg(db, "db"));
+    history::Frame frame;
+    try {
+      frame = history::read_frame(history::resolve_history_path(explicit_db), q);
+    } catch (const UserError& e) {
+      throw JobError(e.what());
+    }
+    const R_xlen_t n = static_cast<R_xlen_t>(frame.rows);
+    const R_xlen_t k = static_cast<R_xlen_t>(frame.columns.size());
+    result = PROTECT(Rf_allocVector(VECSXP, k));
+    SEXP names = PROTECT(Rf_allocVector(STRSXP, k));
+    protected_count = 2;
+    for (R_xlen_t c = 0; c < k; ++c) {
+      const history::FrameColumn& col = frame.columns[c];
+      SET_STRING_ELT(names, c, Rf_mkCharCE(col.name.c_str(), CE_UTF8));
+      SEXP v;
+      if (c == 0) {  // POSIXct in UTC (seconds; R has no nanosecond time)
+        v = PROTECT(Rf_allocVector(REALSXP, n));
+        for (R_xlen_t r = 0; r < n; ++r) REAL(v)[r] = static_cast<double>(col.integer[r]) / 1e9;
+        SEXP cls = PROTECT(Rf_allocVector(STRSXP, 2));
+        SET_STRING_ELT(cls, 0, Rf_mkChar("POSIXct"));
+        SET_STRING_ELT(cls, 1, Rf_mkChar("POSIXt"));
+        Rf_setAttrib(v, R_ClassSymbol, cls);
+        Rf_setAttrib(v, Rf_install("tzone"), Rf_mkString("UTC"));
+        UNPROTECT(1);
+      } else if (col.kind == history::ColumnKind::kReal ||
+                 (col.kind == history::ColumnKind::kInt && !col.beyond_int64)) {
+        v = PROTECT(Rf_allocVector(REALSXP, n));
+        for (R_xlen_t r = 0; r < n; ++r)
+          REAL(v)
+          [r] = col.null[r]                              ? NA_REAL
+                : col.kind == history::ColumnKind::kReal ? col.real[r]
+                                                         : static_cast<double>(col.integer[r]);
+      } else if (col.kind == history::ColumnKind::kBool) {
+        v = PROTECT(Rf_allocVector(LGLSXP, n));
+        for (R_xlen_t r = 0; r < n; ++r)
+          LOGICAL(v)[r] = col.null[r] ? NA_LOGICAL : (col.integer[r] != 0);
+      } else {  // text, JSON, integers beyond int64 (exact digits)
+        v = PROTECT(Rf_allocVector(STRSXP, n));
+        for (R_xlen_t r = 0; r < n; ++r)
+          SET_STRING_ELT(v, r, col.null[r] ? NA_STRING : Rf_mkCharCE(col.text[r].c_str(), CE_UTF8));
+      }
+      SET_VECTOR_ELT(result, c, v);
+      UNPROTECT(1);
+    }
+    Rf_setAttrib(result, R_NamesSymbol, names);
+    SEXP row_names = PROTECT(Rf_allocVector(INTSXP, 2));
+    INTEGER(row_names)[0] = NA_INTEGER;
+    INTEGER(row_names)[1] = -static_cast<int>(n);
+    Rf_setAttrib(result, R_RowNamesSymbol, row_names);
+    Rf_setAttrib(result, R_ClassSymbol, Rf_mkString("data.frame"));
+    UNPROTECT(1);
+  });
+  if (protected_count) UNPROTECT(protected_count);
+  if (!ok) Rf_error("%s", error_text().c_str());
+  return result;
+}
+
 extern "C" void pf_write_console(const char* text, int length, int otype) {
   if (RHost* host = g_host.load()) {
     host->console(text, length, otype != 0);
@@ -284,6 +377,7 @@ RHost::RHost() : owner_(std::this_thread::get_id()) {
   define_ptr(".pf_emit_ptr", as_dl_func(pf_emit));
   define_ptr(".pf_log_ptr", as_dl_func(pf_log));
   define_ptr(".pf_metric_ptr", as_dl_func(pf_metric));
+  define_ptr(".pf_history_ptr", as_dl_func(pf_history));
   Rf_defineVar(Rf_install(".pf_helpers"), helpers_env_, helpers_env_);
 
   SEXP exprs = PROTECT(parse_code(kHelpersCode));
