@@ -91,44 +91,13 @@ engine::Summary run_history(const std::string& path, const engine::EngineConfig&
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))
     throw UserError(fmt::format("{}: no such history file", path));
-  history::HistoryReader reader(path);
-  for (const std::string& name : reader.symbols()) symbols.intern(name);
   history::Query q;
   q.topic = "ticks";
-  history::Cursor cursor = reader.query(q);  // throws "unknown topic 'ticks'" when none
-  const auto& columns = cursor.columns();
-  int symbol = -1, price = -1, size = -1, bid = -1, ask = -1, bid_size = -1, ask_size = -1;
-  for (int c = 0; c < static_cast<int>(columns.size()); ++c) {
-    const std::string& n = columns[c].name;
-    if (n == "symbol") symbol = c;
-    if (n == "price") price = c;
-    if (n == "size") size = c;
-    if (n == "bid") bid = c;
-    if (n == "ask") ask = c;
-    if (n == "bid_size") bid_size = c;
-    if (n == "ask_size") ask_size = c;
-  }
-  if (symbol < 0 || price < 0 || size < 0)
-    throw UserError(fmt::format("{}: the ticks table has no symbol, price or size column", path));
-  auto number = [&](int c) { return c < 0 || cursor.is_null(c) ? kNaN : cursor.real(c); };
-  std::uint64_t row = 0;
+  history::TickReader reader(path, q);  // throws "unknown topic 'ticks'" when none were recorded
+  for (const std::string& name : reader.recorded_symbols()) symbols.intern(name);
   return engine::run_ticks(
-      [&](Tick& tick, std::string& error) {
-        if (!cursor.next()) return engine::ReadResult::kEnd;
-        ++row;
-        tick = Tick{};
-        tick.ts = cursor.integer(0);
-        const std::string_view name = cursor.text(symbol);
-        auto id = symbols.find(name);
-        tick.symbol = id ? *id : symbols.intern(name);
-        tick.price = number(price);
-        tick.size = cursor.is_null(size) ? 0 : cursor.real(size);
-        tick.bid = number(bid);
-        tick.ask = number(ask);
-        tick.bid_size = number(bid_size);
-        tick.ask_size = number(ask_size);
-        (void)error;
-        return engine::ReadResult::kTick;
+      [&](Tick& tick, std::string&) {
+        return reader.next(tick, symbols) ? engine::ReadResult::kTick : engine::ReadResult::kEnd;
       },
       config, symbols, observer);
 }

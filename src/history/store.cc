@@ -858,6 +858,42 @@ std::uint64_t HistoryReader::prune(Timestamp before, const std::string& topic) {
   return deleted;
 }
 
+TickReader::TickReader(const std::string& path, const Query& query) : reader_(path) {
+  cursor_.emplace(reader_.query(query));
+  const auto& columns = cursor_->columns();
+  for (int c = 0; c < static_cast<int>(columns.size()); ++c) {
+    const std::string& n = columns[c].name;
+    if (n == "symbol") symbol_ = c;
+    if (n == "price") price_ = c;
+    if (n == "size") size_ = c;
+    if (n == "bid") bid_ = c;
+    if (n == "ask") ask_ = c;
+    if (n == "bid_size") bid_size_ = c;
+    if (n == "ask_size") ask_size_ = c;
+  }
+  if (symbol_ < 0 || price_ < 0 || size_ < 0)
+    throw UserError(fmt::format("{}: topic '{}' has no symbol, price or size column (not ticks)",
+                                path, query.topic));
+}
+
+bool TickReader::next(Tick& tick, SymbolTable& symbols) {
+  Cursor& c = *cursor_;
+  if (!c.next()) return false;
+  auto number = [&](int i) { return i < 0 || c.is_null(i) ? kNaNValue : c.real(i); };
+  tick = Tick{};
+  tick.ts = c.integer(0);
+  const std::string_view name = c.text(symbol_);
+  auto id = symbols.find(name);
+  tick.symbol = id ? *id : symbols.intern(name);
+  tick.price = number(price_);
+  tick.size = c.is_null(size_) ? 0 : c.real(size_);
+  tick.bid = number(bid_);
+  tick.ask = number(ask_);
+  tick.bid_size = number(bid_size_);
+  tick.ask_size = number(ask_size_);
+  return true;
+}
+
 Frame read_frame(const std::string& path, const Query& query) {
   HistoryReader reader(path);
   Cursor cursor = reader.query(query);

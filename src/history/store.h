@@ -28,7 +28,9 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/symbols.h"
 #include "base/time.h"
+#include "model/messages.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -194,6 +196,21 @@ class HistoryReader {
  private:
   std::string path_;
   sqlite3* db_ = nullptr;
+};
+
+// Recorded ticks (a `ticks`-like topic) as Ticks, in the order they were recorded: replay
+// (`backtest --from-history`) and the warm-up of stateful jobs. Symbols are interned into the
+// caller's table as they appear. Throws UserError (unknown topic, no price/size columns).
+class TickReader {
+ public:
+  TickReader(const std::string& path, const Query& query);
+  bool next(Tick& tick, SymbolTable& symbols);
+  std::vector<std::string> recorded_symbols() { return reader_.symbols(); }
+
+ private:
+  HistoryReader reader_;
+  std::optional<Cursor> cursor_;
+  int symbol_ = -1, price_ = -1, size_ = -1, bid_ = -1, ask_ = -1, bid_size_ = -1, ask_size_ = -1;
 };
 
 // A query's rows as columns, for the Python and R hosts (pairflow.history() / pairflow_history()).

@@ -12,13 +12,16 @@ namespace pairflow::jobs {
 
 const std::vector<BuiltinJobInfo>& builtin_jobs() {
   static const std::vector<BuiltinJobInfo> kJobs = {
-      {"bars", {"interval"}, {}, make_bars_job},
-      {"features", {"bars", "indicators", "lateness"}, {}, make_features_job},
+      {"bars", {"interval", "warmup", "history", "warmup_topic"}, {}, make_bars_job},
+      {"features",
+       {"bars", "indicators", "lateness", "warmup", "history", "warmup_topic"},
+       {},
+       make_features_job},
       {"join", {"columns", "mode", "tolerance", "lateness", "idle_timeout"}, {}, make_join_job},
       {"pair_router", {"control"}, {}, make_pair_router_job},
       {"pair_actors", {"window"}, {}, make_pair_actors_job},
       {"trader",
-       {"config", "set"},
+       {"config", "set", "warmup", "history", "warmup_topic"},
        {std::string(topics::kSignals), std::string(topics::kPairsControl),
         std::string(topics::kOrders)},
        make_trader_job},

@@ -13,6 +13,7 @@
 #include "features/feature_pipeline.h"
 #include "jobs/factories.h"
 #include "jobs/params.h"
+#include "jobs/warmup.h"
 #include "model/json.h"
 #include "model/json_parse.h"
 #include "stream/job.h"
@@ -34,8 +35,16 @@ class FeaturesJob : public stream::Job {
     auto specs = features::parse_indicators(params.string("indicators", ""));
     if (!specs) throw stream::JobError(fmt::format("features: {}", specs.status().message()));
     pipeline_ = std::make_unique<features::FeaturePipeline>(*bars, *specs, &symbols_);
+    warmup_.configure(params);
   }
   void process(const stream::Message& m, stream::JobContext& ctx) override {
+    if (warmup_.pending()) {  // indicator windows fill from history; their rows are not emitted
+      const auto n = warmup_.run(m.payload, symbols_, [&](const Tick& t) {
+        Status s = pipeline_->on_tick(t, [](const Bar&, std::span<const double>) {});
+        (void)s;
+      });
+      ctx.metric("warmup_ticks", static_cast<double>(n));
+    }
     auto tick = parser_.parse(m.payload, symbols_);
     if (!tick) throw stream::JobError(tick.status().message());
     Status s = pipeline_->on_tick(
@@ -59,6 +68,7 @@ class FeaturesJob : public stream::Job {
   TickParser parser_;
   SymbolTable symbols_;
   std::unique_ptr<features::FeaturePipeline> pipeline_;
+  HistoryWarmup warmup_;
 };
 
 }  // namespace

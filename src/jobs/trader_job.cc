@@ -15,6 +15,7 @@
 #include "exec/wire.h"
 #include "jobs/factories.h"
 #include "jobs/params.h"
+#include "jobs/warmup.h"
 #include "model/json.h"
 #include "model/json_parse.h"
 #include "model/topics.h"
@@ -36,6 +37,7 @@ class TraderJob : public stream::Job, private engine::EngineObserver, private en
     } catch (const UserError& e) {
       throw stream::JobError(fmt::format("trader: {}", e.what()));
     }
+    warmup_.configure(params);
     ctx_ = &ctx;
     // Decisions go out as intents on `orders`; the `execution` job trades them.
     pipeline_ = std::make_unique<engine::Engine>(config_, symbols_,
@@ -44,6 +46,17 @@ class TraderJob : public stream::Job, private engine::EngineObserver, private en
   }
   void process(const stream::Message& m, stream::JobContext& ctx) override {
     ctx_ = &ctx;
+    if (warmup_.pending()) {
+      warming_ = true;  // the screener and pair models learn; nothing is published
+      const auto n = warmup_.run(m.payload, symbols_, [&](const Tick& t) {
+        Status s = pipeline_->on_tick(t);
+        (void)s;  // the recorded ticks were accepted once; a reject is counted in the summary
+      });
+      warming_ = false;
+      ctx.metric("warmup_ticks", static_cast<double>(n));
+      ctx.log(stream::LogLevel::kInfo,
+              fmt::format("warmed up from {} recorded ticks of {}", n, warmup_.path()));
+    }
     auto tick = parser_.parse(m.payload, symbols_);
     if (!tick) throw stream::JobError(tick.status().message());
     Status s = pipeline_->on_tick(*tick);
@@ -57,6 +70,7 @@ class TraderJob : public stream::Job, private engine::EngineObserver, private en
 
  private:
   void on_signal(const Signal& s) override {
+    if (warming_) return;
     ctx_->emit(topics::kSignals, std::to_string(s.pair), to_json(s));
   }
   void on_order(const Order&) override {}
@@ -64,12 +78,15 @@ class TraderJob : public stream::Job, private engine::EngineObserver, private en
   void on_pnl(const PnL&) override {}
   // One key: intents and slice marks stay in one partition, in decision order.
   void on_intent(const exec::SpreadIntent& intent) override {
+    if (warming_) return;
     ctx_->emit(topics::kOrders, "trader", exec::intent_to_json(intent, symbols_));
   }
   void on_slice(Timestamp now, bool trading) override {
+    if (warming_) return;
     ctx_->emit(topics::kOrders, "trader", exec::slice_to_json(now, trading));
   }
   void on_control(const screen::PairControl& c) override {
+    if (warming_) return;
     ctx_->emit(topics::kPairsControl, std::to_string(c.pair), screen::to_json(c, symbols_));
   }
 
@@ -78,6 +95,8 @@ class TraderJob : public stream::Job, private engine::EngineObserver, private en
   TickParser parser_;
   std::unique_ptr<engine::Engine> pipeline_;
   stream::JobContext* ctx_ = nullptr;
+  HistoryWarmup warmup_;
+  bool warming_ = false;
 };
 
 }  // namespace
