@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "base/crash_point.h"
 #include "base/json_writer.h"
 
 namespace pairflow::history {
@@ -588,6 +589,7 @@ Status HistoryWriter::append(std::string_view topic, std::string_view key, std::
   if (sqlite3_step(st) != SQLITE_DONE) fail(db_, path_, "insert into " + t.name);
   sqlite3_reset(st);
   if (ts > t.newest) t.newest = ts;
+  crash_point("history_row");  // tests: kill -9 in the middle of a batch
   ++rows_;
   if (++pending_ >= options_.batch_rows) commit();
   return Status::success();
