@@ -126,10 +126,10 @@ void run_topics(const std::string& db, bool json) {
     std::printf("%s]\n", out.c_str());
     return;
   }
-  std::printf("%-20s %-14s %12s %7s  %-24s  %-24s\n", "topic", "table", "rows", "keys", "first",
+  std::printf("%-20s %-14s %12s %7s  %-30s  %-30s\n", "topic", "table", "rows", "keys", "first",
               "last");
   for (const auto& t : topics) {
-    std::printf("%-20s %-14s %12llu %7llu  %-24s  %-24s\n", t.topic.c_str(), t.table.c_str(),
+    std::printf("%-20s %-14s %12llu %7llu  %-30s  %-30s\n", t.topic.c_str(), t.table.c_str(),
                 static_cast<unsigned long long>(t.rows), static_cast<unsigned long long>(t.keys),
                 format_timestamp(t.first).c_str(), format_timestamp(t.last).c_str());
   }

@@ -179,7 +179,8 @@ struct HistoryWriter::Table {
   std::vector<ColumnKind> kinds;
   std::unordered_map<std::string, int> index;  // lower-case name -> column
   std::vector<std::string> required;
-  std::vector<int> required_columns;  // -1 until the column exists
+  std::vector<int> required_columns;                     // -1 until the column exists
+  std::vector<std::pair<std::string, int>> field_cache;  // by position in the last message
   sqlite3_stmt* insert = nullptr;
   sqlite3_stmt* max_seq = nullptr;
   std::int64_t next_arrival = 0;
@@ -192,7 +193,7 @@ struct HistoryWriter::Table {
 
 HistoryWriter::HistoryWriter(const std::string& path, WriterOptions options)
     : path_(path), options_(options) {
-  db_ = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  db_ = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
   try {
     exec("PRAGMA journal_mode=WAL");
     exec(options_.full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
@@ -371,14 +372,20 @@ Status HistoryWriter::append(std::string_view topic, std::string_view key, std::
     }
   }
 
-  auto found = table_of_topic_.find(std::string(topic));
   Table* tp;
-  if (found == table_of_topic_.end()) {
-    begin();
-    tp = &table(table_for_topic(topic));
-    table_of_topic_.emplace(std::string(topic), tp);
+  if (last_table_ && topic == last_topic_) {
+    tp = last_table_;
   } else {
-    tp = found->second;
+    auto found = table_of_topic_.find(std::string(topic));
+    if (found == table_of_topic_.end()) {
+      begin();
+      tp = &table(table_for_topic(topic));
+      table_of_topic_.emplace(std::string(topic), tp);
+    } else {
+      tp = found->second;
+    }
+    last_topic_.assign(topic);
+    last_table_ = tp;
   }
   Table& t = *tp;
 
@@ -425,25 +432,37 @@ Status HistoryWriter::append(std::string_view topic, std::string_view key, std::
         kind = ColumnKind::kJson;
         break;
     }
-    std::string name = lower(field);
-    auto it = t.index.find(name);
-    int column;
-    if (it == t.index.end()) {
-      if (field.empty() || field.size() > 64 || name.rfind("_pf_", 0) == 0)
-        return reject(RejectKind::kBadFieldName,
-                      fmt::format("{}: field name '{}' is empty, longer than 64 bytes or reserved",
-                                  topic, field.substr(0, 80)));
-      if (t.columns.size() >= options_.max_columns)
-        return reject(RejectKind::kTooManyColumns,
-                      fmt::format("{}: table '{}' has {} columns (limit {}); field '{}' is new",
-                                  topic, t.name, t.columns.size(), options_.max_columns, field));
-      column = -1;  // added below, once the row is known to be good
-    } else {
-      column = it->second;
-      if (t.columns[column] != field)
-        return reject(RejectKind::kBadFieldName,
-                      fmt::format("{}: field '{}' differs from column '{}' only in case", topic,
-                                  field, t.columns[column]));
+    // Messages of a type repeat their fields in the same order: the column of the field at this
+    // position last time is checked first (no lower-casing, no hashing).
+    const std::size_t position = values.size();
+    int column = -2;
+    if (position < t.field_cache.size() && t.field_cache[position].first == field)
+      column = t.field_cache[position].second;
+    if (column == -2) {
+      std::string name = lower(field);
+      auto it = t.index.find(name);
+      if (it == t.index.end()) {
+        if (field.empty() || field.size() > 64 || name.rfind("_pf_", 0) == 0)
+          return reject(
+              RejectKind::kBadFieldName,
+              fmt::format("{}: field name '{}' is empty, longer than 64 bytes or reserved", topic,
+                          field.substr(0, 80)));
+        if (t.columns.size() >= options_.max_columns)
+          return reject(RejectKind::kTooManyColumns,
+                        fmt::format("{}: table '{}' has {} columns (limit {}); field '{}' is new",
+                                    topic, t.name, t.columns.size(), options_.max_columns, field));
+        column = -1;  // added below, once the row is known to be good
+      } else {
+        column = it->second;
+        if (t.columns[column] != field)
+          return reject(RejectKind::kBadFieldName,
+                        fmt::format("{}: field '{}' differs from column '{}' only in case", topic,
+                                    field, t.columns[column]));
+        if (t.field_cache.size() <= position) t.field_cache.resize(position + 1, {"", -2});
+        t.field_cache[position] = {std::string(field), column};
+      }
+    }
+    if (column >= 0) {
       ColumnKind have = t.kinds[column];
       const bool fits = kind == have || (have == ColumnKind::kReal && kind == ColumnKind::kInt) ||
                         (have == ColumnKind::kInt && kind == ColumnKind::kReal) ||
@@ -719,7 +738,8 @@ void Cursor::append_json(std::string& out) const {
 
 HistoryReader::HistoryReader(const std::string& path, bool writable) : path_(path) {
   std::error_code ec;
-  db_ = open_db(path, writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY);
+  db_ = open_db(path,
+                (writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX);
   sqlite3_stmt* probe = nullptr;
   if (sqlite3_prepare_v2(db_, "SELECT 1 FROM _pf_series LIMIT 1", -1, &probe, nullptr) !=
       SQLITE_OK) {

@@ -119,6 +119,8 @@ class HistoryWriter {
   sqlite3* db_ = nullptr;
   std::map<std::string, std::unique_ptr<Table>, std::less<>> tables_;
   std::unordered_map<std::string, Table*> table_of_topic_;
+  std::string last_topic_;
+  Table* last_table_ = nullptr;
   std::map<std::string, SeriesState, std::less<>> series_;  // "topic\x1fkey"
   std::vector<std::string> topics_;
   sqlite3_stmt* insert_series_ = nullptr;
