@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -197,7 +198,9 @@ void victoria_metrics(const std::vector<Row>& rows, const fs::path& dir) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  // --writer-only: just the writer runs (for profiling).
+  const bool writer_only = argc > 1 && std::string_view(argv[1]) == "--writer-only";
   const fs::path dir =
       fs::temp_directory_path() / fmt::format("pairflow-bench-history-{}", getpid());
   fs::create_directories(dir);
@@ -205,6 +208,12 @@ int main() {
   const auto rows = one_second_bars(100, 3000);
   const fs::path db = dir / "h.db";
   std::vector<double> floor, writer;
+  if (writer_only) {
+    for (int run = 0; run < 3; ++run)
+      std::printf("history writer %.0f rows/s\n", writer_rows_per_second(db, rows, "bars.1s"));
+    fs::remove_all(dir);
+    return 0;
+  }
   for (int run = 0; run < 3; ++run) {
     floor.push_back(raw_sqlite_floor(dir / "raw.db", rows));
     writer.push_back(writer_rows_per_second(db, rows, "bars.1s"));

@@ -144,8 +144,10 @@ in = "ticks"
 out = "bars.1m"
 params = { intervl = "5m" }
 )");
-  expect_one_line_error(run("run " + typo), "unknown parameter 'intervl' (it takes: interval)",
-                        "typo in params");
+  expect_one_line_error(
+      run("run " + typo),
+      "unknown parameter 'intervl' (it takes: interval, warmup, history, warmup_topic)",
+      "typo in params");
 }
 
 TEST(Config, TopKZeroIsRefused) {

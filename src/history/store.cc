@@ -14,6 +14,7 @@
 
 #include "base/crash_point.h"
 #include "base/json_writer.h"
+#include "history/block.h"
 
 namespace pairflow::history {
 namespace {
@@ -173,6 +174,9 @@ const char* column_kind_name(ColumnKind kind) {
 
 // --- writer ----------------------------------------------------------------------------------
 
+using detail::Block;
+using detail::Cell;
+
 struct HistoryWriter::Table {
   std::string name, quoted;
   std::vector<std::string> columns;  // fields other than ts, in the order they first appeared
@@ -181,14 +185,34 @@ struct HistoryWriter::Table {
   std::vector<std::string> required;
   std::vector<int> required_columns;                     // -1 until the column exists
   std::vector<std::pair<std::string, int>> field_cache;  // by position in the last message
-  sqlite3_stmt* insert = nullptr;
-  sqlite3_stmt* max_seq = nullptr;
+  sqlite3_stmt* put_block = nullptr;                     // INSERT OR REPLACE a block
+  sqlite3_stmt* get_block = nullptr;                     // a block by its key
+  sqlite3_stmt* tail = nullptr;                          // a series' last block
+  sqlite3_stmt* covering = nullptr;    // the blocks of a series that may hold an instant
+  sqlite3_stmt* drop_block = nullptr;  // DELETE a block by its key
   std::int64_t next_arrival = 0;
   Timestamp newest = kNoTs, pruned_before = kNoTs;
+  std::vector<Series*> series;
   ~Table() {
-    sqlite3_finalize(insert);
-    sqlite3_finalize(max_seq);
+    for (sqlite3_stmt* s : {put_block, get_block, tail, covering, drop_block}) sqlite3_finalize(s);
   }
+};
+
+struct HistoryWriter::Series {
+  std::int64_t id = 0;
+  Table* table = nullptr;
+  Timestamp last_ts = kNoTs;  // the identity state: event time and seq of the last row
+  std::int64_t seq = 0;
+  Block pending;  // rows not written yet
+  bool dirty = false, pending_sorted = true;
+  // The last stored block (rows after its last (ts, seq) are new), loaded when first needed.
+  bool tail_known = false, has_tail = false;
+  Timestamp tail_ts_first = 0, tail_ts_last = 0;
+  std::int64_t tail_seq_first = 0, tail_seq_last = 0, tail_rows = 0;
+  // The stored block last decoded for a duplicate check (replays read consecutive rows).
+  Block cached;
+  Timestamp cached_ts_first = kNoTs;
+  std::int64_t cached_seq_first = 0;
 };
 
 HistoryWriter::HistoryWriter(const std::string& path, WriterOptions options)
@@ -204,15 +228,20 @@ HistoryWriter::HistoryWriter(const std::string& path, WriterOptions options)
     Stmt tables{prepare(db_, path_, "SELECT tbl FROM _pf_tables")};
     while (sqlite3_step(tables.s) == SQLITE_ROW)
       table(reinterpret_cast<const char*>(sqlite3_column_text(tables.s, 0)));
-    Stmt series_rows{prepare(db_, path_, "SELECT id, topic, key FROM _pf_series")};
+    Stmt series_rows{prepare(db_, path_, "SELECT id, topic, key, tbl FROM _pf_series")};
     while (sqlite3_step(series_rows.s) == SQLITE_ROW) {
       std::string id_key = reinterpret_cast<const char*>(sqlite3_column_text(series_rows.s, 1));
       id_key += '\x1f';
       id_key += reinterpret_cast<const char*>(sqlite3_column_text(series_rows.s, 2));
-      series_[id_key].id = sqlite3_column_int64(series_rows.s, 0);
+      auto s = std::make_unique<Series>();
+      s->id = sqlite3_column_int64(series_rows.s, 0);
+      s->table = &table(reinterpret_cast<const char*>(sqlite3_column_text(series_rows.s, 3)));
+      s->table->series.push_back(s.get());
+      series_.emplace(std::move(id_key), std::move(s));
     }
   } catch (...) {
     sqlite3_finalize(insert_series_);
+    series_.clear();
     tables_.clear();
     sqlite3_close(db_);
     throw;
@@ -226,6 +255,7 @@ HistoryWriter::~HistoryWriter() {
     std::fprintf(stderr, "%s\n", e.what());
   }
   sqlite3_finalize(insert_series_);
+  series_.clear();
   tables_.clear();
   sqlite3_close(db_);
 }
@@ -256,9 +286,10 @@ HistoryWriter::Table& HistoryWriter::table(const std::string& name) {
   t->required = required_fields(name);
   t->required_columns.assign(t->required.size(), -1);
   run(db_, path_,
-      fmt::format("CREATE TABLE IF NOT EXISTS {} (_pf_series INTEGER NOT NULL, ts INTEGER NOT "
-                  "NULL, _pf_seq INTEGER NOT NULL, _pf_arrival INTEGER NOT NULL, PRIMARY KEY "
-                  "(_pf_series, ts, _pf_seq)) WITHOUT ROWID",
+      fmt::format("CREATE TABLE IF NOT EXISTS {} (_pf_series INTEGER NOT NULL, ts_first INTEGER "
+                  "NOT NULL, seq_first INTEGER NOT NULL, ts_last INTEGER NOT NULL, seq_last "
+                  "INTEGER NOT NULL, rows INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY "
+                  "(_pf_series, ts_first, seq_first)) WITHOUT ROWID",
                   t->quoted));
   {
     Stmt s{
@@ -287,22 +318,41 @@ HistoryWriter::Table& HistoryWriter::table(const std::string& name) {
     if (auto it = t->index.find(t->required[r]); it != t->index.end())
       t->required_columns[r] = it->second;
   }
-  t->max_seq = prepare(
+  t->put_block = prepare(db_, path_,
+                         fmt::format("INSERT OR REPLACE INTO {} (_pf_series, ts_first, seq_first, "
+                                     "ts_last, seq_last, rows, data) VALUES (?,?,?,?,?,?,?)",
+                                     t->quoted));
+  t->get_block = prepare(
       db_, path_,
-      fmt::format("SELECT max(_pf_seq) FROM {} WHERE _pf_series = ? AND ts = ?", t->quoted));
+      fmt::format("SELECT data FROM {} WHERE _pf_series = ? AND ts_first = ? AND seq_first = ?",
+                  t->quoted));
+  t->tail = prepare(db_, path_,
+                    fmt::format("SELECT ts_first, seq_first, ts_last, seq_last, rows FROM {} WHERE "
+                                "_pf_series = ? ORDER BY ts_last DESC, seq_last DESC LIMIT 1",
+                                t->quoted));
+  t->covering = prepare(db_, path_,
+                        fmt::format("SELECT ts_first, seq_first, data FROM {} WHERE _pf_series = ? "
+                                    "AND ts_first <= ? AND ts_last >= ? ORDER BY ts_first, "
+                                    "seq_first",
+                                    t->quoted));
+  t->drop_block =
+      prepare(db_, path_,
+              fmt::format("DELETE FROM {} WHERE _pf_series = ? AND ts_first = ? AND seq_first = ?",
+                          t->quoted));
   Table& ref = *t;
   tables_.emplace(name, std::move(t));
   return ref;
 }
 
-HistoryWriter::SeriesState& HistoryWriter::series(Table& t, std::string_view topic,
-                                                  std::string_view key) {
+HistoryWriter::Series& HistoryWriter::series(Table& t, std::string_view topic,
+                                             std::string_view key) {
   scratch_.assign(topic);
   scratch_ += '\x1f';
   scratch_.append(key);
   auto it = series_.find(scratch_);
-  if (it != series_.end() && it->second.id != 0) return it->second;
-  if (it == series_.end()) it = series_.emplace(scratch_, SeriesState{}).first;
+  if (it == series_.end()) it = series_.emplace(scratch_, std::make_unique<Series>()).first;
+  Series& s = *it->second;
+  if (s.id != 0) return s;
   sqlite3_reset(insert_series_);
   sqlite3_bind_text(insert_series_, 1, topic.data(), static_cast<int>(topic.size()),
                     SQLITE_TRANSIENT);
@@ -310,8 +360,28 @@ HistoryWriter::SeriesState& HistoryWriter::series(Table& t, std::string_view top
   sqlite3_bind_text(insert_series_, 3, t.name.data(), static_cast<int>(t.name.size()),
                     SQLITE_TRANSIENT);
   if (sqlite3_step(insert_series_) != SQLITE_DONE) fail(db_, path_, "add series");
-  it->second.id = sqlite3_last_insert_rowid(db_);
-  return it->second;
+  s.id = sqlite3_last_insert_rowid(db_);
+  s.table = &t;
+  s.tail_known = true;  // a new series has no blocks
+  t.series.push_back(&s);
+  return s;
+}
+
+void HistoryWriter::load_tail(Series& s) {
+  s.tail_known = true;
+  s.has_tail = false;
+  sqlite3_stmt* q = s.table->tail;
+  sqlite3_reset(q);
+  sqlite3_bind_int64(q, 1, s.id);
+  if (sqlite3_step(q) == SQLITE_ROW) {
+    s.has_tail = true;
+    s.tail_ts_first = sqlite3_column_int64(q, 0);
+    s.tail_seq_first = sqlite3_column_int64(q, 1);
+    s.tail_ts_last = sqlite3_column_int64(q, 2);
+    s.tail_seq_last = sqlite3_column_int64(q, 3);
+    s.tail_rows = sqlite3_column_int64(q, 4);
+  }
+  sqlite3_reset(q);
 }
 
 void HistoryWriter::begin() {
@@ -332,6 +402,89 @@ void HistoryWriter::record_symbols(const std::vector<std::string>& names) {
   }
 }
 
+namespace {
+
+struct Value {
+  int column;
+  simdjson::dom::element element;
+  ColumnKind kind;
+};
+
+// Puts a JSON value into the row being built.
+void set_cell(Block& b, int column, const simdjson::dom::element& e) {
+  switch (e.type()) {
+    case simdjson::dom::element_type::INT64: {
+      std::int64_t x = 0;
+      if (e.get_int64().get(x)) {
+      }
+      b.set_int(column, x);
+      break;
+    }
+    case simdjson::dom::element_type::UINT64: {
+      // Above int64's range (e.g. random 64-bit order ids): its exact digits, as text.
+      std::uint64_t x = 0;
+      if (e.get_uint64().get(x)) {
+      }
+      char digits[24];
+      auto n = std::snprintf(digits, sizeof digits, "%llu", static_cast<unsigned long long>(x));
+      b.set_text(column, std::string_view(digits, static_cast<std::size_t>(n)));
+      break;
+    }
+    case simdjson::dom::element_type::DOUBLE: {
+      double x = 0;
+      if (e.get_double().get(x)) {
+      }
+      b.set_real(column, x);
+      break;
+    }
+    case simdjson::dom::element_type::STRING: {
+      std::string_view x;
+      if (e.get_string().get(x)) {
+      }
+      b.set_text(column, x);
+      break;
+    }
+    case simdjson::dom::element_type::BOOL: {
+      bool x = false;
+      if (e.get_bool().get(x)) {
+      }
+      b.set_int(column, x ? 1 : 0);
+      break;
+    }
+    default:
+      b.set_text(column, simdjson::minify(e));
+      break;
+  }
+}
+
+// True when row `r` of `stored` holds exactly the values of row `r2` of `row` (the message being
+// written, built in a one-row block).
+bool same_row(const Block& stored, std::size_t r, const Block& row) {
+  const std::size_t columns = std::max(stored.columns.size(), row.columns.size());
+  for (std::size_t c = 0; c < columns; ++c) {
+    const Cell* a = stored.at(static_cast<int>(c), r);
+    const Cell* b = row.at(static_cast<int>(c), 0);
+    const std::uint8_t ta = a ? a->tag : detail::kAbsent, tb = b ? b->tag : detail::kAbsent;
+    if (ta != tb) return false;
+    switch (ta) {
+      case detail::kIntCell:
+        if (a->i != b->i) return false;
+        break;
+      case detail::kRealCell:
+        if (!(a->d == b->d)) return false;
+        break;
+      case detail::kTextCell:
+        if (stored.text_of(*a) != row.text_of(*b)) return false;
+        break;
+      default:
+        break;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 Status HistoryWriter::append(std::string_view topic, std::string_view key, std::string_view json,
                              Timestamp message_ts) {
   if (!topics_.empty() && std::find(topics_.begin(), topics_.end(), topic) == topics_.end())
@@ -340,37 +493,6 @@ Status HistoryWriter::append(std::string_view topic, std::string_view key, std::
   simdjson::dom::object object;
   if (parser.parse(json.data(), json.size()).get_object().get(object))
     return reject(RejectKind::kMalformed, fmt::format("{}: not a JSON object", topic));
-
-  // Event time and key first: they identify the row.
-  Timestamp ts = kNoTs;
-  std::string key_text;
-  std::string_view key_view = key;
-  {
-    simdjson::dom::element e;
-    if (!object["ts"].get(e)) {
-      std::int64_t v;
-      if (e.get_int64().get(v))
-        return reject(RejectKind::kNoEventTime, fmt::format("{}: 'ts' is not an integer", topic));
-      ts = v;
-    } else if (message_ts != 0) {
-      ts = message_ts;
-    } else {
-      return reject(RejectKind::kNoEventTime, fmt::format("{}: no 'ts' field", topic));
-    }
-    std::string_view symbol;
-    if (!object["symbol"].get(e) && !e.get_string().get(symbol)) {
-      key_view = symbol;
-    } else if (!object["pair"].get(e)) {
-      std::int64_t pair;
-      std::string_view pair_text;
-      if (!e.get_int64().get(pair)) {
-        key_text = std::to_string(pair);
-        key_view = key_text;
-      } else if (!e.get_string().get(pair_text)) {
-        key_view = pair_text;
-      }
-    }
-  }
 
   Table* tp;
   if (last_table_ && topic == last_topic_) {
@@ -389,22 +511,44 @@ Status HistoryWriter::append(std::string_view topic, std::string_view key, std::
   }
   Table& t = *tp;
 
-  // Validate and bind every field; the row is written only when all of them are fine.
+  // Validate every field; the row is kept only when all of them are fine.
   begin();
-  if (t.insert) {
-    sqlite3_reset(t.insert);
-    sqlite3_clear_bindings(t.insert);
-  }
-  struct Value {
-    int column;
-    simdjson::dom::element element;
-    ColumnKind kind;
-  };
   thread_local std::vector<Value> values;
   values.clear();
+  // One pass over the fields: the event time and the key (they identify the row), then a column
+  // for every other non-null field.
+  Timestamp ts = kNoTs;
+  bool has_ts = false;
+  std::string key_text;
+  std::string_view key_view = key;
+  bool keyed_by_symbol = false;
   for (auto [field, element] : object) {
+    if (field.size() == 2 && field == "ts") {
+      std::int64_t v;
+      if (element.get_int64().get(v))
+        return reject(RejectKind::kNoEventTime, fmt::format("{}: 'ts' is not an integer", topic));
+      ts = v;
+      has_ts = true;
+      continue;
+    }
     // A null is an absent value: it neither makes a column nor fixes a column's kind.
-    if (field == "ts" || element.type() == simdjson::dom::element_type::NULL_VALUE) continue;
+    if (element.type() == simdjson::dom::element_type::NULL_VALUE) continue;
+    if (field == "symbol") {
+      std::string_view symbol;
+      if (!element.get_string().get(symbol)) {
+        key_view = symbol;
+        keyed_by_symbol = true;
+      }
+    } else if (field == "pair" && !keyed_by_symbol) {
+      std::int64_t pair;
+      std::string_view pair_text;
+      if (!element.get_int64().get(pair)) {
+        key_text = std::to_string(pair);
+        key_view = key_text;
+      } else if (!element.get_string().get(pair_text)) {
+        key_view = pair_text;
+      }
+    }
     ColumnKind kind;
     switch (element.type()) {
       case simdjson::dom::element_type::INT64:
@@ -474,16 +618,29 @@ Status HistoryWriter::append(std::string_view topic, std::string_view key, std::
     }
     values.push_back({column, element, kind});
   }
+  if (!has_ts) {
+    if (message_ts == 0)
+      return reject(RejectKind::kNoEventTime, fmt::format("{}: no 'ts' field", topic));
+    ts = message_ts;
+  }
   for (std::size_t r = 0; r < t.required.size(); ++r) {
-    simdjson::dom::element e;
-    double v;
-    if (object[t.required[r]].get(e) || e.get_double().get(v) || !std::isfinite(v))
+    // JSON has no NaN or infinity: a number that parsed is finite.
+    bool ok = false;
+    const int column = t.required_columns[r];
+    if (column >= 0) {
+      for (const Value& v : values)
+        if (v.column == column) ok = v.kind == ColumnKind::kInt || v.kind == ColumnKind::kReal;
+    } else {
+      simdjson::dom::element e;
+      double v;
+      ok = !object[t.required[r]].get(e) && !e.get_double().get(v) && std::isfinite(v);
+    }
+    if (!ok)
       return reject(RejectKind::kBadNumber,
                     fmt::format("{}: field '{}' must be a finite number", topic, t.required[r]));
   }
 
-  // New columns (the row is good).
-  bool added = false;
+  // New columns and widened kinds (the row is good).
   std::size_t i = 0;
   for (auto [field, element] : object) {
     if (field == "ts" || element.type() == simdjson::dom::element_type::NULL_VALUE) continue;
@@ -506,112 +663,178 @@ Status HistoryWriter::append(std::string_view topic, std::string_view key, std::
       continue;
     }
     const int column = static_cast<int>(t.columns.size());
-    const ColumnKind kind = v.kind;
-    run(db_, path_, fmt::format("ALTER TABLE {} ADD COLUMN {}", t.quoted, quote_identifier(field)));
     Stmt s{prepare(db_, path_,
                    "INSERT INTO _pf_columns (tbl, name, kind, position) VALUES (?, ?, ?, ?)")};
     sqlite3_bind_text(s.s, 1, t.name.data(), static_cast<int>(t.name.size()), SQLITE_TRANSIENT);
     sqlite3_bind_text(s.s, 2, field.data(), static_cast<int>(field.size()), SQLITE_TRANSIENT);
-    sqlite3_bind_text(s.s, 3, column_kind_name(kind), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s.s, 3, column_kind_name(v.kind), -1, SQLITE_STATIC);
     sqlite3_bind_int(s.s, 4, column);
     if (sqlite3_step(s.s) != SQLITE_DONE) fail(db_, path_, "add column");
     t.columns.emplace_back(field);
-    t.kinds.push_back(kind);
+    t.kinds.push_back(v.kind);
     t.index.emplace(std::move(name), column);
     for (std::size_t r = 0; r < t.required.size(); ++r)
       if (t.required[r] == field) t.required_columns[r] = column;
     v.column = column;
-    added = true;
-  }
-  if (added || !t.insert) {
-    sqlite3_finalize(t.insert);
-    std::string sql =
-        fmt::format("INSERT OR REPLACE INTO {} (_pf_series, ts, _pf_seq, _pf_arrival", t.quoted);
-    for (const std::string& c : t.columns) sql += ", " + quote_identifier(c);
-    sql += ") VALUES (?, ?, ?, ?";
-    for (std::size_t c = 0; c < t.columns.size(); ++c) sql += ", ?";
-    sql += ")";
-    t.insert = prepare(db_, path_, sql);
   }
 
-  SeriesState& s = series(t, topic, key_view);
+  // The row's identity: (series, ts, seq), seq counting rows of the series at this instant.
+  Series& s = series(t, topic, key_view);
+  if (!s.tail_known) load_tail(s);
   std::int64_t seq = 0;
   if (ts == s.last_ts) {
     seq = s.seq + 1;
   } else if (s.last_ts != kNoTs && ts < s.last_ts) {
-    // Out of order within its series: after whatever that instant already holds.
-    sqlite3_reset(t.max_seq);
-    sqlite3_bind_int64(t.max_seq, 1, s.id);
-    sqlite3_bind_int64(t.max_seq, 2, ts);
-    if (sqlite3_step(t.max_seq) == SQLITE_ROW && sqlite3_column_type(t.max_seq, 0) != SQLITE_NULL)
-      seq = sqlite3_column_int64(t.max_seq, 0) + 1;
+    seq = -1;  // out of order within its series: after whatever that instant holds (below)
   }
-  if (ts >= s.last_ts || s.last_ts == kNoTs) {
+
+  // At or before what the file already holds for the series: a replay of rows written before
+  // (skipped when the stored row at that identity is the same message), or a late row.
+  const bool below_stored =
+      s.has_tail &&
+      (ts < s.tail_ts_last || (ts == s.tail_ts_last && seq >= 0 && seq <= s.tail_seq_last));
+  if (seq < 0 || below_stored) {
+    thread_local Block row;
+    row.clear();
+    row.columns.clear();
+    row.begin_row(ts, 0, 0);
+    for (const Value& v : values) set_cell(row, v.column, v.element);
+    std::int64_t max_seq = -1;
+    bool duplicate = false;
+    if (s.has_tail && ts <= s.tail_ts_last) {
+      sqlite3_stmt* q = t.covering;
+      sqlite3_reset(q);
+      sqlite3_bind_int64(q, 1, s.id);
+      sqlite3_bind_int64(q, 2, ts);
+      sqlite3_bind_int64(q, 3, ts);
+      while (sqlite3_step(q) == SQLITE_ROW) {
+        const Timestamp first = sqlite3_column_int64(q, 0);
+        const std::int64_t first_seq = sqlite3_column_int64(q, 1);
+        if (first != s.cached_ts_first || first_seq != s.cached_seq_first) {
+          const auto* data = static_cast<const char*>(sqlite3_column_blob(q, 2));
+          if (!detail::decode(std::string_view(data, sqlite3_column_bytes(q, 2)), s.cached))
+            fail(db_, path_, "a corrupt block in " + t.name);
+          s.cached_ts_first = first;
+          s.cached_seq_first = first_seq;
+        }
+        const Block& b = s.cached;
+        auto lo = std::lower_bound(b.ts.begin(), b.ts.end(), ts) - b.ts.begin();
+        for (auto r = static_cast<std::size_t>(lo); r < b.rows() && b.ts[r] == ts; ++r) {
+          max_seq = std::max(max_seq, b.seq[r]);
+          if (seq >= 0 && b.seq[r] == seq && same_row(b, r, row)) duplicate = true;
+        }
+      }
+      sqlite3_reset(q);
+    }
+    for (std::size_t r = 0; r < s.pending.rows(); ++r)
+      if (s.pending.ts[r] == ts) max_seq = std::max(max_seq, s.pending.seq[r]);
+    if (duplicate) {
+      if (ts >= s.last_ts || s.last_ts == kNoTs) {
+        s.last_ts = ts;
+        s.seq = seq;
+      }
+      ++duplicates_;
+      return Status::success();
+    }
+    if (seq < 0 || seq <= max_seq) seq = max_seq + 1;  // a new message at an occupied instant
+    if (s.pending.rows() > 0 || s.has_tail) s.pending_sorted = false;
+  }
+  if (ts > s.last_ts || s.last_ts == kNoTs || (ts == s.last_ts && seq > s.seq)) {
     s.last_ts = ts;
     s.seq = seq;
   }
 
-  sqlite3_stmt* st = t.insert;
-  sqlite3_bind_int64(st, 1, s.id);
-  sqlite3_bind_int64(st, 2, ts);
-  sqlite3_bind_int64(st, 3, seq);
-  sqlite3_bind_int64(st, 4, t.next_arrival++);
-  for (const Value& v : values) {
-    const int p = v.column + 5;
-    const simdjson::dom::element& e = v.element;
-    switch (e.type()) {
-      case simdjson::dom::element_type::INT64: {
-        std::int64_t x = 0;
-        if (e.get_int64().get(x)) {
-        }
-        sqlite3_bind_int64(st, p, x);
-        break;
-      }
-      case simdjson::dom::element_type::UINT64: {
-        // Above int64's range (e.g. random 64-bit order ids): its exact digits, as text.
-        std::uint64_t x = 0;
-        if (e.get_uint64().get(x)) {
-        }
-        char digits[24];
-        auto n = std::snprintf(digits, sizeof digits, "%llu", static_cast<unsigned long long>(x));
-        sqlite3_bind_text(st, p, digits, n, SQLITE_TRANSIENT);
-        break;
-      }
-      case simdjson::dom::element_type::DOUBLE: {
-        double x = 0;
-        if (e.get_double().get(x)) {
-        }
-        sqlite3_bind_double(st, p, x);
-        break;
-      }
-      case simdjson::dom::element_type::STRING: {
-        std::string_view x;
-        if (e.get_string().get(x)) {
-        }
-        sqlite3_bind_text(st, p, x.data(), static_cast<int>(x.size()), SQLITE_STATIC);
-        break;
-      }
-      case simdjson::dom::element_type::BOOL: {
-        bool x = false;
-        if (e.get_bool().get(x)) {
-        }
-        sqlite3_bind_int(st, p, x ? 1 : 0);
-        break;
-      }
-      default: {
-        std::string text = simdjson::minify(e);
-        sqlite3_bind_text(st, p, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-        break;
-      }
-    }
+  Block& p = s.pending;
+  if (p.rows() > 0 && (ts < p.ts.back() || (ts == p.ts.back() && seq < p.seq.back())))
+    s.pending_sorted = false;
+  p.begin_row(ts, seq, t.next_arrival++);
+  for (const Value& v : values) set_cell(p, v.column, v.element);
+  if (!s.dirty) {
+    s.dirty = true;
+    dirty_.push_back(&s);
   }
-  if (sqlite3_step(st) != SQLITE_DONE) fail(db_, path_, "insert into " + t.name);
-  sqlite3_reset(st);
   if (ts > t.newest) t.newest = ts;
   crash_point("history_row");  // tests: kill -9 in the middle of a batch
   ++rows_;
   if (++pending_ >= options_.batch_rows) commit();
   return Status::success();
+}
+
+void HistoryWriter::write_pending(Series& s) {
+  Table& t = *s.table;
+  Block& p = s.pending;
+  if (p.rows() == 0) return;
+  if (!s.tail_known) load_tail(s);
+  auto put = [&](const Block& b) {
+    detail::encode(b, encoded_);
+    sqlite3_stmt* st = t.put_block;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, s.id);
+    sqlite3_bind_int64(st, 2, b.ts.front());
+    sqlite3_bind_int64(st, 3, b.seq.front());
+    sqlite3_bind_int64(st, 4, b.ts.back());
+    sqlite3_bind_int64(st, 5, b.seq.back());
+    sqlite3_bind_int64(st, 6, static_cast<std::int64_t>(b.rows()));
+    sqlite3_bind_blob(st, 7, encoded_.data(), static_cast<int>(encoded_.size()), SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) fail(db_, path_, "write a block of " + t.name);
+    sqlite3_reset(st);
+    const bool at_end = !s.has_tail || b.ts.back() > s.tail_ts_last ||
+                        (b.ts.back() == s.tail_ts_last && b.seq.back() >= s.tail_seq_last);
+    if (at_end) {
+      s.has_tail = true;
+      s.tail_ts_first = b.ts.front();
+      s.tail_seq_first = b.seq.front();
+      s.tail_ts_last = b.ts.back();
+      s.tail_seq_last = b.seq.back();
+      s.tail_rows = static_cast<std::int64_t>(b.rows());
+    }
+  };
+  const bool after_tail =
+      s.pending_sorted && (!s.has_tail || p.ts.front() > s.tail_ts_last ||
+                           (p.ts.front() == s.tail_ts_last && p.seq.front() > s.tail_seq_last));
+  if (!s.pending_sorted) p.sort();
+  std::size_t start = 0;
+  if (after_tail && s.has_tail && s.tail_rows < static_cast<std::int64_t>(detail::kTailMergeRows) &&
+      p.rows() < detail::kTailMergeRows / 4) {
+    // A trickle (a few rows per commit) into a small last block: the block takes them, rewritten
+    // under the same key, so slow series do not become one block per commit.
+    sqlite3_stmt* g = t.get_block;
+    sqlite3_reset(g);
+    sqlite3_bind_int64(g, 1, s.id);
+    sqlite3_bind_int64(g, 2, s.tail_ts_first);
+    sqlite3_bind_int64(g, 3, s.tail_seq_first);
+    thread_local Block merged;
+    bool ok = false;
+    if (sqlite3_step(g) == SQLITE_ROW) {
+      const auto* data = static_cast<const char*>(sqlite3_column_blob(g, 0));
+      ok = detail::decode(std::string_view(data, sqlite3_column_bytes(g, 0)), merged);
+    }
+    sqlite3_reset(g);
+    if (ok) {
+      const std::size_t take =
+          std::min(p.rows(), detail::kBlockRows - std::min(detail::kBlockRows, merged.rows()));
+      for (std::size_t r = 0; r < take; ++r) merged.append_row_of(p, r);
+      put(merged);
+      start = take;
+    }
+  }
+  thread_local Block chunk;
+  while (start < p.rows()) {
+    const std::size_t end = std::min(p.rows(), start + detail::kBlockRows);
+    if (start == 0 && end == p.rows()) {
+      put(p);
+    } else {
+      chunk.clear();
+      chunk.columns.clear();
+      for (std::size_t r = start; r < end; ++r) chunk.append_row_of(p, r);
+      put(chunk);
+    }
+    start = end;
+  }
+  s.cached_ts_first = kNoTs;  // a block it cached may have been rewritten
+  p.clear();                  // keeps the columns' capacity for the next batch
+  s.pending_sorted = true;
+  s.dirty = false;
 }
 
 void HistoryWriter::apply_retention() {
@@ -620,14 +843,59 @@ void HistoryWriter::apply_retention() {
     if (t->newest == kNoTs) continue;
     const Timestamp before = t->newest - options_.retention;
     if (t->pruned_before != kNoTs && before <= t->pruned_before) continue;
-    Stmt s{prepare(db_, path_,
-                   fmt::format("DELETE FROM {} WHERE _pf_series = ? AND ts < ?", t->quoted))};
-    for (const auto& [id_key, state] : series_) {
-      if (state.id == 0) continue;
-      sqlite3_reset(s.s);
-      sqlite3_bind_int64(s.s, 1, state.id);
-      sqlite3_bind_int64(s.s, 2, before);
-      if (sqlite3_step(s.s) != SQLITE_DONE) fail(db_, path_, "retention");
+    Stmt old_blocks{prepare(
+        db_, path_, fmt::format("DELETE FROM {} WHERE _pf_series = ? AND ts_last < ?", t->quoted))};
+    Stmt straddling{prepare(db_, path_,
+                            fmt::format("SELECT ts_first, seq_first, data FROM {} WHERE "
+                                        "_pf_series = ? AND ts_first < ? AND ts_last >= ?",
+                                        t->quoted))};
+    for (Series* s : t->series) {
+      sqlite3_reset(old_blocks.s);
+      sqlite3_bind_int64(old_blocks.s, 1, s->id);
+      sqlite3_bind_int64(old_blocks.s, 2, before);
+      if (sqlite3_step(old_blocks.s) != SQLITE_DONE) fail(db_, path_, "retention");
+      // A block across the cut keeps its younger rows.
+      std::vector<std::pair<std::pair<Timestamp, std::int64_t>, Block>> keep;
+      sqlite3_reset(straddling.s);
+      sqlite3_bind_int64(straddling.s, 1, s->id);
+      sqlite3_bind_int64(straddling.s, 2, before);
+      sqlite3_bind_int64(straddling.s, 3, before);
+      while (sqlite3_step(straddling.s) == SQLITE_ROW) {
+        Block b, young;
+        const auto* data = static_cast<const char*>(sqlite3_column_blob(straddling.s, 2));
+        if (!detail::decode(std::string_view(data, sqlite3_column_bytes(straddling.s, 2)), b))
+          fail(db_, path_, "a corrupt block in " + t->name);
+        for (std::size_t r = 0; r < b.rows(); ++r)
+          if (b.ts[r] >= before) young.append_row_of(b, r);
+        keep.push_back(
+            {{sqlite3_column_int64(straddling.s, 0), sqlite3_column_int64(straddling.s, 1)},
+             std::move(young)});
+      }
+      sqlite3_reset(straddling.s);
+      for (auto& [key, young] : keep) {
+        sqlite3_stmt* d = t->drop_block;
+        sqlite3_reset(d);
+        sqlite3_bind_int64(d, 1, s->id);
+        sqlite3_bind_int64(d, 2, key.first);
+        sqlite3_bind_int64(d, 3, key.second);
+        if (sqlite3_step(d) != SQLITE_DONE) fail(db_, path_, "retention");
+        sqlite3_reset(d);
+        if (young.rows() == 0) continue;
+        detail::encode(young, encoded_);
+        sqlite3_stmt* st = t->put_block;
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, s->id);
+        sqlite3_bind_int64(st, 2, young.ts.front());
+        sqlite3_bind_int64(st, 3, young.seq.front());
+        sqlite3_bind_int64(st, 4, young.ts.back());
+        sqlite3_bind_int64(st, 5, young.seq.back());
+        sqlite3_bind_int64(st, 6, static_cast<std::int64_t>(young.rows()));
+        sqlite3_bind_blob(st, 7, encoded_.data(), static_cast<int>(encoded_.size()), SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) fail(db_, path_, "retention");
+        sqlite3_reset(st);
+      }
+      s->tail_known = false;
+      s->cached_ts_first = kNoTs;
     }
     t->pruned_before = before;
   }
@@ -635,6 +903,8 @@ void HistoryWriter::apply_retention() {
 
 void HistoryWriter::commit() {
   if (!in_transaction_) return;
+  for (Series* s : dirty_) write_pending(*s);
+  dirty_.clear();
   apply_retention();
   Stmt s{prepare(db_, path_, "UPDATE _pf_tables SET next_arrival = ? WHERE tbl = ?")};
   for (auto& [name, t] : tables_) {
@@ -654,8 +924,8 @@ std::string HistoryWriter::snapshot() const {
   JsonWriter w(out);
   w.begin_object().key("series").begin_object();
   for (const auto& [id_key, s] : series_) {
-    if (s.last_ts == kNoTs) continue;
-    w.key(id_key).begin_array().value(s.last_ts).value(s.seq).end_array();
+    if (s->last_ts == kNoTs) continue;
+    w.key(id_key).begin_array().value(s->last_ts).value(s->seq).end_array();
   }
   w.end_object().end_object();
   return out;
@@ -673,63 +943,182 @@ void HistoryWriter::restore(std::string_view json) {
     if (value.get_array().get(a) || a.size() != 2 || a.at(0).get_int64().get(last) ||
         a.at(1).get_int64().get(seq))
       throw UserError(fmt::format("{}: history writer state: bad entry", path_));
-    SeriesState& s = series_[std::string(id_key)];
-    s.last_ts = last;
-    s.seq = seq;
+    auto it = series_.find(id_key);
+    if (it == series_.end())
+      it = series_.emplace(std::string(id_key), std::make_unique<Series>()).first;
+    it->second->last_ts = last;
+    it->second->seq = seq;
   }
 }
 
 // --- reader ----------------------------------------------------------------------------------
 
-Cursor::Cursor(sqlite3_stmt* stmt, std::vector<ColumnInfo> columns, std::string path)
-    : stmt_(stmt), columns_(std::move(columns)), path_(std::move(path)) {}
-Cursor::~Cursor() { sqlite3_finalize(stmt_); }
-Cursor::Cursor(Cursor&& other) noexcept
-    : stmt_(std::exchange(other.stmt_, nullptr)),
-      columns_(std::move(other.columns_)),
-      path_(std::move(other.path_)) {}
+// The rows of one series in [from, to), block by block, in (ts, seq) order. Blocks that overlap
+// (a late row written after later ones) are merged before their rows are handed out.
+struct Cursor::Stream {
+  sqlite3_stmt* blocks = nullptr;  // this series' blocks in key order
+  std::string path;
+  Timestamp from = kMinTimestamp, to = kMaxTimestamp;
+  Block block;
+  std::size_t row = 0;
+  bool pending_fetched = false, has_pending = false;
+  Block pending;  // the next block, read ahead to find overlaps
+  ~Stream() { sqlite3_finalize(blocks); }
+
+  bool fetch(Block& into) {
+    const int rc = sqlite3_step(blocks);
+    if (rc == SQLITE_DONE) return false;
+    if (rc != SQLITE_ROW)
+      throw UserError(
+          fmt::format("{}: history: read: {}", path, sqlite3_errmsg(sqlite3_db_handle(blocks))));
+    const auto* data = static_cast<const char*>(sqlite3_column_blob(blocks, 0));
+    if (!detail::decode(std::string_view(data, sqlite3_column_bytes(blocks, 0)), into))
+      throw UserError(fmt::format("{}: history: a corrupt block", path));
+    return true;
+  }
+  bool peek() {
+    if (!pending_fetched) {
+      has_pending = fetch(pending);
+      pending_fetched = true;
+    }
+    return has_pending;
+  }
+  // Loads the next block (merging overlapping ones); false at the end.
+  bool load() {
+    if (!peek()) return false;
+    std::swap(block, pending);
+    pending_fetched = false;
+    bool merged = false;
+    while (block.rows() > 0 && peek() && pending.rows() > 0 &&
+           (pending.ts.front() < block.ts.back() ||
+            (pending.ts.front() == block.ts.back() && pending.seq.front() < block.seq.back()))) {
+      for (std::size_t r = 0; r < pending.rows(); ++r) block.append_row_of(pending, r);
+      pending_fetched = false;
+      merged = true;
+    }
+    if (merged) block.sort();
+    row = static_cast<std::size_t>(std::lower_bound(block.ts.begin(), block.ts.end(), from) -
+                                   block.ts.begin());
+    return true;
+  }
+  // Moves to the next row in range; false at the end.
+  bool advance(bool first) {
+    if (!first) ++row;
+    for (;;) {
+      if (row < block.rows()) {
+        if (block.ts[row] >= to) return false;  // blocks come in time order
+        return true;
+      }
+      if (!load()) return false;
+    }
+  }
+  Timestamp ts() const { return block.ts[row]; }
+  std::int64_t arrival() const { return block.arrival[row]; }
+};
+
+Cursor::Cursor(std::vector<ColumnInfo> columns, std::vector<std::unique_ptr<Stream>> streams,
+               std::size_t limit)
+    : columns_(std::move(columns)), streams_(std::move(streams)), limit_(limit) {}
+Cursor::~Cursor() = default;
+Cursor::Cursor(Cursor&& other) noexcept = default;
 
 bool Cursor::next() {
-  const int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
-  throw UserError(
-      fmt::format("{}: history: read: {}", path_, sqlite3_errmsg(sqlite3_db_handle(stmt_))));
+  if (limit_ > 0 && returned_ >= limit_) return false;
+  auto order = [](const Stream* a, const Stream* b) {  // a min-heap on (ts, arrival)
+    return a->ts() != b->ts() ? a->ts() > b->ts() : a->arrival() > b->arrival();
+  };
+  if (!started_) {
+    started_ = true;
+    for (auto& s : streams_)
+      if (s->advance(true)) heap_.push_back(s.get());
+    std::make_heap(heap_.begin(), heap_.end(), order);
+  } else if (current_) {
+    if (heap_.size() == 1 && heap_.front() == current_) {
+      if (!current_->advance(false)) heap_.clear();
+    } else {
+      std::pop_heap(heap_.begin(), heap_.end(), order);
+      if (current_->advance(false)) {
+        std::push_heap(heap_.begin(), heap_.end(), order);
+      } else {
+        heap_.pop_back();
+      }
+    }
+  }
+  if (heap_.empty()) {
+    current_ = nullptr;
+    return false;
+  }
+  current_ = heap_.front();
+  ++returned_;
+  return true;
 }
-bool Cursor::is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
-bool Cursor::is_real(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_FLOAT; }
-std::int64_t Cursor::integer(int c) const { return sqlite3_column_int64(stmt_, c); }
-double Cursor::real(int c) const { return sqlite3_column_double(stmt_, c); }
+
+namespace {
+const Cell* cell_of(const Block& b, int c, std::size_t row) {
+  return c == 0 ? nullptr : b.at(c - 1, row);
+}
+}  // namespace
+
+bool Cursor::is_null(int c) const {
+  if (c == 0) return false;
+  const Cell* x = cell_of(current_->block, c, current_->row);
+  return !x || x->tag == detail::kAbsent;
+}
+bool Cursor::is_real(int c) const {
+  const Cell* x = cell_of(current_->block, c, current_->row);
+  return x && x->tag == detail::kRealCell;
+}
+bool Cursor::is_text(int c) const {
+  const Cell* x = cell_of(current_->block, c, current_->row);
+  return x && x->tag == detail::kTextCell;
+}
+std::int64_t Cursor::integer(int c) const {
+  if (c == 0) return current_->block.ts[current_->row];
+  const Cell* x = cell_of(current_->block, c, current_->row);
+  if (!x) return 0;
+  return x->tag == detail::kRealCell ? static_cast<std::int64_t>(x->d) : x->i;
+}
+double Cursor::real(int c) const {
+  if (c == 0) return static_cast<double>(current_->block.ts[current_->row]);
+  const Cell* x = cell_of(current_->block, c, current_->row);
+  if (!x) return 0;
+  return x->tag == detail::kIntCell ? static_cast<double>(x->i) : x->d;
+}
 std::string_view Cursor::text(int c) const {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
-  return p ? std::string_view(p, sqlite3_column_bytes(stmt_, c)) : std::string_view();
+  const Cell* x = cell_of(current_->block, c, current_->row);
+  if (!x) return {};
+  if (x->tag == detail::kTextCell) return current_->block.text_of(*x);
+  thread_local std::string number;
+  number = x->tag == detail::kIntCell ? std::to_string(x->i) : json_number(x->d);
+  return number;
 }
 
 void Cursor::append_json(std::string& out) const {
   JsonWriter w(out);
   w.begin_object();
-  for (int c = 0; c < static_cast<int>(columns_.size()); ++c) {
-    const int type = sqlite3_column_type(stmt_, c);
-    if (type == SQLITE_NULL) continue;
+  w.key("ts").value(integer(0));
+  for (int c = 1; c < static_cast<int>(columns_.size()); ++c) {
+    const Cell* x = cell_of(current_->block, c, current_->row);
+    if (!x || x->tag == detail::kAbsent) continue;
     w.key(columns_[c].name);
     switch (columns_[c].kind) {
       case ColumnKind::kBool:
-        w.value(integer(c) != 0);
+        w.value(x->i != 0);
         break;
       case ColumnKind::kJson:
-        w.raw(text(c));
+        w.raw(current_->block.text_of(*x));
         break;
       case ColumnKind::kText:
-        w.value(text(c));
+        w.value(current_->block.text_of(*x));
         break;
       case ColumnKind::kInt:
       case ColumnKind::kReal:
-        if (type == SQLITE_INTEGER)
-          w.value(integer(c));
-        else if (type == SQLITE_FLOAT)
-          w.value(real(c));
+        if (x->tag == detail::kIntCell)
+          w.value(x->i);
+        else if (x->tag == detail::kRealCell)
+          w.value(x->d);
         else
-          w.raw(text(c));  // the exact digits of an integer beyond int64
+          w.raw(current_->block.text_of(*x));  // the exact digits of an integer beyond int64
         break;
     }
   }
@@ -737,7 +1126,6 @@ void Cursor::append_json(std::string& out) const {
 }
 
 HistoryReader::HistoryReader(const std::string& path, bool writable) : path_(path) {
-  std::error_code ec;
   db_ = open_db(path,
                 (writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX);
   sqlite3_stmt* probe = nullptr;
@@ -762,11 +1150,12 @@ std::vector<TopicInfo> HistoryReader::topics() {
       tables.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s.s, 0)));
   }
   for (const std::string& table : tables) {
-    Stmt s{prepare(db_, path_,
-                   fmt::format("SELECT s.topic, count(*), count(DISTINCT s.id), min(t.ts), "
-                               "max(t.ts) FROM {} t JOIN _pf_series s ON s.id = t._pf_series "
-                               "GROUP BY s.topic ORDER BY s.topic",
-                               quote_identifier(table)))};
+    Stmt s{
+        prepare(db_, path_,
+                fmt::format("SELECT s.topic, sum(t.rows), count(DISTINCT s.id), min(t.ts_first), "
+                            "max(t.ts_last) FROM {} t JOIN _pf_series s ON s.id = t._pf_series "
+                            "GROUP BY s.topic ORDER BY s.topic",
+                            quote_identifier(table)))};
     while (sqlite3_step(s.s) == SQLITE_ROW) {
       TopicInfo info;
       info.topic = reinterpret_cast<const char*>(sqlite3_column_text(s.s, 0));
@@ -785,11 +1174,16 @@ std::vector<TopicInfo> HistoryReader::topics() {
 
 Cursor HistoryReader::query(const Query& q) {
   const std::string table = table_for_topic(q.topic);
+  std::vector<std::int64_t> ids;
   bool known = false;
   {
-    Stmt s{prepare(db_, path_, "SELECT 1 FROM _pf_series WHERE topic = ? LIMIT 1")};
+    Stmt s{prepare(db_, path_, "SELECT id, key FROM _pf_series WHERE topic = ? ORDER BY id")};
     sqlite3_bind_text(s.s, 1, q.topic.data(), static_cast<int>(q.topic.size()), SQLITE_TRANSIENT);
-    known = sqlite3_step(s.s) == SQLITE_ROW;
+    while (sqlite3_step(s.s) == SQLITE_ROW) {
+      known = true;
+      const std::string_view key = reinterpret_cast<const char*>(sqlite3_column_text(s.s, 1));
+      if (!q.key || key == *q.key) ids.push_back(sqlite3_column_int64(s.s, 0));
+    }
   }
   if (!known) {
     std::string stored;
@@ -813,30 +1207,24 @@ Cursor HistoryReader::query(const Query& q) {
       columns.push_back(std::move(c));
     }
   }
-  std::string sql = "SELECT t.ts";
-  for (std::size_t c = 1; c < columns.size(); ++c)
-    sql += ", t." + quote_identifier(columns[c].name);
-  sql += fmt::format(" FROM {} t", quote_identifier(table));
-  if (q.key) {
-    // One series: a range of the primary key, already in (ts, seq) order.
-    sql +=
-        " WHERE t._pf_series = (SELECT id FROM _pf_series WHERE topic = ?1 AND key = ?2)"
-        " AND t.ts >= ?3 AND t.ts < ?4 ORDER BY t.ts, t._pf_seq";
-  } else {
-    sql +=
-        " WHERE t._pf_series IN (SELECT id FROM _pf_series WHERE topic = ?1)"
-        " AND t.ts >= ?3 AND t.ts < ?4 ORDER BY t.ts, t._pf_arrival";
+  std::vector<std::unique_ptr<Cursor::Stream>> streams;
+  const std::string sql = fmt::format(
+      "SELECT data FROM {} WHERE _pf_series = ? AND ts_last >= ? AND ts_first < ? ORDER BY "
+      "ts_first, seq_first",
+      quote_identifier(table));
+  for (std::int64_t id : ids) {
+    auto stream = std::make_unique<Cursor::Stream>();
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stream->blocks, nullptr) != SQLITE_OK)
+      fail(db_, path_, "query " + q.topic);
+    sqlite3_bind_int64(stream->blocks, 1, id);
+    sqlite3_bind_int64(stream->blocks, 2, q.from);
+    sqlite3_bind_int64(stream->blocks, 3, q.to);
+    stream->path = path_;
+    stream->from = q.from;
+    stream->to = q.to;
+    streams.push_back(std::move(stream));
   }
-  if (q.limit > 0) sql += fmt::format(" LIMIT {}", q.limit);
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK)
-    fail(db_, path_, "query " + q.topic);
-  sqlite3_bind_text(stmt, 1, q.topic.data(), static_cast<int>(q.topic.size()), SQLITE_TRANSIENT);
-  if (q.key)
-    sqlite3_bind_text(stmt, 2, q.key->data(), static_cast<int>(q.key->size()), SQLITE_TRANSIENT);
-  sqlite3_bind_int64(stmt, 3, q.from);
-  sqlite3_bind_int64(stmt, 4, q.to);
-  return Cursor(stmt, std::move(columns), path_);
+  return Cursor(std::move(columns), std::move(streams), q.limit);
 }
 
 std::vector<std::string> HistoryReader::symbols() {
@@ -859,22 +1247,83 @@ std::optional<Timestamp> HistoryReader::newest(const std::string& topic) {
 std::uint64_t HistoryReader::prune(Timestamp before, const std::string& topic) {
   run(db_, path_, "BEGIN");
   std::uint64_t deleted = 0;
-  Stmt series{prepare(db_, path_, "SELECT id, tbl, topic FROM _pf_series")};
   std::vector<std::tuple<std::int64_t, std::string>> todo;
-  while (sqlite3_step(series.s) == SQLITE_ROW) {
-    std::string t = reinterpret_cast<const char*>(sqlite3_column_text(series.s, 2));
-    if (!topic.empty() && t != topic) continue;
-    todo.emplace_back(sqlite3_column_int64(series.s, 0),
-                      reinterpret_cast<const char*>(sqlite3_column_text(series.s, 1)));
+  {
+    Stmt series{prepare(db_, path_, "SELECT id, tbl, topic FROM _pf_series")};
+    while (sqlite3_step(series.s) == SQLITE_ROW) {
+      std::string t = reinterpret_cast<const char*>(sqlite3_column_text(series.s, 2));
+      if (!topic.empty() && t != topic) continue;
+      todo.emplace_back(sqlite3_column_int64(series.s, 0),
+                        reinterpret_cast<const char*>(sqlite3_column_text(series.s, 1)));
+    }
   }
+  std::string encoded;
   for (const auto& [id, table] : todo) {
-    Stmt del{prepare(
-        db_, path_,
-        fmt::format("DELETE FROM {} WHERE _pf_series = ? AND ts < ?", quote_identifier(table)))};
-    sqlite3_bind_int64(del.s, 1, id);
-    sqlite3_bind_int64(del.s, 2, before);
-    if (sqlite3_step(del.s) != SQLITE_DONE) fail(db_, path_, "prune");
-    deleted += static_cast<std::uint64_t>(sqlite3_changes(db_));
+    const std::string quoted = quote_identifier(table);
+    {
+      Stmt count{prepare(
+          db_, path_,
+          fmt::format("SELECT coalesce(sum(rows), 0) FROM {} WHERE _pf_series = ? AND ts_last < ?",
+                      quoted))};
+      sqlite3_bind_int64(count.s, 1, id);
+      sqlite3_bind_int64(count.s, 2, before);
+      if (sqlite3_step(count.s) == SQLITE_ROW)
+        deleted += static_cast<std::uint64_t>(sqlite3_column_int64(count.s, 0));
+      Stmt del{prepare(db_, path_,
+                       fmt::format("DELETE FROM {} WHERE _pf_series = ? AND ts_last < ?", quoted))};
+      sqlite3_bind_int64(del.s, 1, id);
+      sqlite3_bind_int64(del.s, 2, before);
+      if (sqlite3_step(del.s) != SQLITE_DONE) fail(db_, path_, "prune");
+    }
+    // Blocks across the cut keep their younger rows.
+    std::vector<std::tuple<Timestamp, std::int64_t, Block>> keep;
+    {
+      Stmt s{prepare(db_, path_,
+                     fmt::format("SELECT ts_first, seq_first, data FROM {} WHERE _pf_series = ? "
+                                 "AND ts_first < ? AND ts_last >= ?",
+                                 quoted))};
+      sqlite3_bind_int64(s.s, 1, id);
+      sqlite3_bind_int64(s.s, 2, before);
+      sqlite3_bind_int64(s.s, 3, before);
+      while (sqlite3_step(s.s) == SQLITE_ROW) {
+        Block b, young;
+        const auto* data = static_cast<const char*>(sqlite3_column_blob(s.s, 2));
+        if (!detail::decode(std::string_view(data, sqlite3_column_bytes(s.s, 2)), b))
+          fail(db_, path_, "a corrupt block in " + table);
+        for (std::size_t r = 0; r < b.rows(); ++r) {
+          if (b.ts[r] >= before)
+            young.append_row_of(b, r);
+          else
+            ++deleted;
+        }
+        keep.emplace_back(sqlite3_column_int64(s.s, 0), sqlite3_column_int64(s.s, 1),
+                          std::move(young));
+      }
+    }
+    for (auto& [first, first_seq, young] : keep) {
+      Stmt d{prepare(db_, path_,
+                     fmt::format("DELETE FROM {} WHERE _pf_series = ? AND ts_first = ? AND "
+                                 "seq_first = ?",
+                                 quoted))};
+      sqlite3_bind_int64(d.s, 1, id);
+      sqlite3_bind_int64(d.s, 2, first);
+      sqlite3_bind_int64(d.s, 3, first_seq);
+      if (sqlite3_step(d.s) != SQLITE_DONE) fail(db_, path_, "prune");
+      if (young.rows() == 0) continue;
+      detail::encode(young, encoded);
+      Stmt put{prepare(db_, path_,
+                       fmt::format("INSERT OR REPLACE INTO {} (_pf_series, ts_first, seq_first, "
+                                   "ts_last, seq_last, rows, data) VALUES (?,?,?,?,?,?,?)",
+                                   quoted))};
+      sqlite3_bind_int64(put.s, 1, id);
+      sqlite3_bind_int64(put.s, 2, young.ts.front());
+      sqlite3_bind_int64(put.s, 3, young.seq.front());
+      sqlite3_bind_int64(put.s, 4, young.ts.back());
+      sqlite3_bind_int64(put.s, 5, young.seq.back());
+      sqlite3_bind_int64(put.s, 6, static_cast<std::int64_t>(young.rows()));
+      sqlite3_bind_blob(put.s, 7, encoded.data(), static_cast<int>(encoded.size()), SQLITE_STATIC);
+      if (sqlite3_step(put.s) != SQLITE_DONE) fail(db_, path_, "prune");
+    }
   }
   run(db_, path_, "COMMIT");
   return deleted;
@@ -934,8 +1383,7 @@ Frame read_frame(const std::string& path, const Query& query) {
       col.has_null |= null;
       switch (c == 0 ? ColumnKind::kInt : col.kind) {
         case ColumnKind::kInt:
-          if (!null && !cursor.is_real(c) && sqlite3_column_type(cursor.stmt_, c) == SQLITE_TEXT &&
-              !col.beyond_int64) {
+          if (!null && cursor.is_text(c) && !col.beyond_int64) {
             // From here on keep every value as text too (the earlier ones are converted).
             col.beyond_int64 = true;
             col.text.reserve(col.integer.size() + 1);

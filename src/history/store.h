@@ -86,7 +86,9 @@ class HistoryWriter {
   // The symbols of a recorded run in their symbol-table order (replay rebuilds ids from them).
   void record_symbols(const std::vector<std::string>& names);
 
-  std::uint64_t rows() const { return rows_; }        // stored (appended and accepted)
+  std::uint64_t rows() const { return rows_; }  // stored (appended and accepted)
+  // Rows skipped because the file already holds them (a replay of what was written before).
+  std::uint64_t duplicates() const { return duplicates_; }
   std::uint64_t pending() const { return pending_; }  // not committed yet
   std::uint64_t commits() const { return commits_; }
   std::uint64_t rejects(RejectKind kind) const { return rejects_[static_cast<int>(kind)]; }
@@ -102,16 +104,14 @@ class HistoryWriter {
 
  private:
   struct Table;
-  struct SeriesState {
-    std::int64_t id = 0;
-    Timestamp last_ts = std::numeric_limits<Timestamp>::min();
-    std::int64_t seq = 0;
-  };
+  struct Series;
   Table& table(const std::string& name);
-  SeriesState& series(Table& t, std::string_view topic, std::string_view key);
+  Series& series(Table& t, std::string_view topic, std::string_view key);
+  void load_tail(Series& s);
   Status reject(RejectKind kind, std::string detail);
   void begin();
   void exec(const char* sql);
+  void write_pending(Series& s);
   void apply_retention();
 
   std::string path_;
@@ -121,13 +121,14 @@ class HistoryWriter {
   std::unordered_map<std::string, Table*> table_of_topic_;
   std::string last_topic_;
   Table* last_table_ = nullptr;
-  std::map<std::string, SeriesState, std::less<>> series_;  // "topic\x1fkey"
+  std::map<std::string, std::unique_ptr<Series>, std::less<>> series_;  // "topic\x1fkey"
+  std::vector<Series*> dirty_;                                          // series with pending rows
   std::vector<std::string> topics_;
   sqlite3_stmt* insert_series_ = nullptr;
   bool in_transaction_ = false;
-  std::uint64_t rows_ = 0, pending_ = 0, commits_ = 0;
+  std::uint64_t rows_ = 0, pending_ = 0, commits_ = 0, duplicates_ = 0;
   std::array<std::uint64_t, static_cast<int>(RejectKind::kCount)> rejects_{};
-  std::string scratch_;
+  std::string scratch_, encoded_;
 };
 
 struct TopicInfo {
@@ -149,8 +150,6 @@ struct Query {
   std::size_t limit = 0;           // 0 = every row
 };
 
-struct Frame;
-
 // Rows of one query, in event-time order (ties in the order they were recorded). Column 0 is
 // `ts`; the others are the table's fields in the order they first appeared.
 class Cursor {
@@ -161,6 +160,7 @@ class Cursor {
   bool next();  // throws UserError on a read error
   bool is_null(int column) const;
   bool is_real(int column) const;  // stored as a floating-point number
+  bool is_text(int column) const;  // stored as text (an integer column: digits beyond int64)
   std::int64_t integer(int column) const;
   double real(int column) const;
   std::string_view text(int column) const;
@@ -170,11 +170,15 @@ class Cursor {
 
  private:
   friend class HistoryReader;
-  friend Frame read_frame(const std::string& path, const Query& query);
-  Cursor(sqlite3_stmt* stmt, std::vector<ColumnInfo> columns, std::string path);
-  sqlite3_stmt* stmt_;
+  struct Stream;
+  Cursor(std::vector<ColumnInfo> columns, std::vector<std::unique_ptr<Stream>> streams,
+         std::size_t limit);
   std::vector<ColumnInfo> columns_;
-  std::string path_;
+  std::vector<std::unique_ptr<Stream>> streams_;
+  std::vector<Stream*> heap_;  // streams with a current row, ordered by (ts, arrival)
+  Stream* current_ = nullptr;
+  bool started_ = false;
+  std::size_t limit_ = 0, returned_ = 0;
 };
 
 class HistoryReader {
