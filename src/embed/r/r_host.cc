@@ -276,11 +276,10 @@ extern "C" SEXP pf_history(SEXP topic, SEXP symbol, SEXP start, SEXP end, SEXP d
       } else if (col.kind == history::ColumnKind::kReal ||
                  (col.kind == history::ColumnKind::kInt && !col.beyond_int64)) {
         v = PROTECT(Rf_allocVector(REALSXP, n));
-        for (R_xlen_t r = 0; r < n; ++r)
-          REAL(v)
-          [r] = col.null[r]                              ? NA_REAL
-                : col.kind == history::ColumnKind::kReal ? col.real[r]
-                                                         : static_cast<double>(col.integer[r]);
+        for (R_xlen_t r = 0; r < n; ++r) REAL(v)
+        [r] = col.null[r]                              ? NA_REAL
+              : col.kind == history::ColumnKind::kReal ? col.real[r]
+                                                       : static_cast<double>(col.integer[r]);
       } else if (col.kind == history::ColumnKind::kBool) {
         v = PROTECT(Rf_allocVector(LGLSXP, n));
         for (R_xlen_t r = 0; r < n; ++r)
