@@ -572,3 +572,11 @@ def test_influx_refuses_a_bad_url_and_counts_bad_messages(make_cluster, vm, tmp_
     reasons = sorted(json.loads(v)["error"].split(":")[0] for _, v in c.consume("dlq.influx"))
     assert reasons == ["malformed", "no_event_time", "string_too_long"]
     assert metrics_of(err)["user"]["points_sent"] == 1
+
+
+def test_the_example_pipeline_records_its_topics(tmp_path):
+    run("run", os.path.join(ROOT, "examples", "history.toml"), "--out-dir", "out", cwd=tmp_path)
+    topics = {t["topic"]: t for t in json.loads(
+        run("history", "topics", "--db", str(tmp_path / "history.db"), "--json").stdout)}
+    assert set(topics) == set(RECORDED)
+    assert topics["bars.1m"]["rows"] == len(jsonl(tmp_path / "out" / "bars.1m.jsonl"))
