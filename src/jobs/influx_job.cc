@@ -45,19 +45,7 @@ class InfluxJob : public stream::Job {
     publish(ctx);
   }
   void process(const stream::Message& m, stream::JobContext& ctx) override {
-    // Backpressure: with the spool full, wait here (not consuming) for the server to come back.
-    while (sink_->blocked() && !ctx.stop_requested()) {
-      if (!warned_blocked_) {
-        ctx.log(stream::LogLevel::kWarning,
-                fmt::format("spool full and server away ({}): not consuming until it answers",
-                            sink_->stats().last_error));
-        warned_blocked_ = true;
-      }
-      publish(ctx);
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      sink_->pump();
-    }
-    warned_blocked_ = false;
+    wait_while_blocked(ctx);
     Status s = sink_->add(m.topic, m.key, m.payload, m.ts);
     if (!s) {
       const std::string& why = s.message();
@@ -69,14 +57,21 @@ class InfluxJob : public stream::Job {
     sink_->pump();
     publish(ctx);
   }
+  // Before the input position is committed, every point is on the server or in the spool. With
+  // both unavailable this waits (the job consumes nothing meanwhile); only a requested stop gives
+  // up, leaving the position uncommitted.
   void sync(stream::JobContext& ctx) override {
-    try {
-      sink_->make_durable();
-    } catch (const UserError& e) {
-      publish(ctx);
-      throw stream::JobError(e.what());
+    for (;;) {
+      wait_while_blocked(ctx);
+      try {
+        sink_->make_durable();
+        publish(ctx);
+        return;
+      } catch (const UserError& e) {
+        publish(ctx);
+        if (ctx.stop_requested()) throw stream::JobError(e.what());
+      }
     }
-    publish(ctx);
   }
   void finish(stream::JobContext& ctx) override {
     sync(ctx);
@@ -92,6 +87,22 @@ class InfluxJob : public stream::Job {
   }
 
  private:
+  // Backpressure: with the spool full and the server away, wait here (not consuming) until the
+  // server takes data again or a stop is requested.
+  void wait_while_blocked(stream::JobContext& ctx) {
+    while (sink_->blocked() && !ctx.stop_requested()) {
+      if (!warned_blocked_) {
+        ctx.log(stream::LogLevel::kWarning,
+                fmt::format("spool full and server away ({}): not consuming until it answers",
+                            sink_->stats().last_error));
+        warned_blocked_ = true;
+      }
+      publish(ctx);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      sink_->pump();
+    }
+    warned_blocked_ = false;
+  }
   void publish(stream::JobContext& ctx) {
     const history::InfluxStats& s = sink_->stats();
     if (s.state != last_state_) {
