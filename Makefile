@@ -34,6 +34,7 @@ bench: build
 	@echo "== generated tick markets end to end: planted pairs traded, false pairs, net P&L"
 	/usr/bin/python3 bench/discovery/tick_markets.py --pairflow $(BUILD_DIR)/bin/pairflow
 	@echo "== dashboard: pipeline throughput with 0 and 10 WebSocket clients, updates delivered"
+	/usr/bin/python3 bench/history/bench_recording.py --pairflow $(BUILD_DIR)/bin/pairflow
 	OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/dashboard/bench_dashboard.py --pairflow $(CURDIR)/$(BUILD_DIR)/bin/pairflow
 	@echo "== dashboard: page load to the first live update (headless chromium, loopback)"
 	cd web && PAIRFLOW_BIN=$(CURDIR)/$(BUILD_DIR)/bin/pairflow node e2e/page_load.bench.mjs

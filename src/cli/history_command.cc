@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <memory>
 
 #include "base/json_writer.h"
@@ -144,7 +145,7 @@ void register_history(CLI::App& app) {
   cmd->require_subcommand(1);
   struct Args {
     std::string db, topic, symbol, from, to, older_than, before;
-    std::size_t limit = 0;
+    std::int64_t limit = 0;
     bool csv = false, json = false;
   };
   auto a = std::make_shared<Args>();
@@ -162,7 +163,8 @@ void register_history(CLI::App& app) {
   query->add_option("--symbol,--key", a->symbol, "one symbol (or pair id, or message key)");
   query->add_option("--from", a->from, "first event time (inclusive)");
   query->add_option("--to", a->to, "end event time (exclusive)");
-  query->add_option("--limit", a->limit, "at most this many rows");
+  query->add_option("--limit", a->limit, "at most this many rows (0 = all)")
+      ->check(CLI::Range(std::int64_t{0}, std::numeric_limits<std::int64_t>::max()));
   auto* csv = query->add_flag("--csv", a->csv, "CSV with a header (the default)");
   auto* json = query->add_flag("--json", a->json, "one JSON object per line, as recorded");
   csv->excludes(json);
@@ -173,7 +175,7 @@ void register_history(CLI::App& app) {
     if (!a->from.empty()) q.from = parse_time_option("--from", a->from);
     if (!a->to.empty()) q.to = parse_time_option("--to", a->to);
     if (q.from >= q.to) throw UserError("history: --from must be before --to");
-    q.limit = a->limit;
+    q.limit = static_cast<std::size_t>(a->limit);
     run_query(a->db, q, a->json);
   });
 

@@ -23,6 +23,26 @@ constexpr Timestamp kNoTs = std::numeric_limits<Timestamp>::min();
 constexpr double kNaNValue = std::numeric_limits<double>::quiet_NaN();
 
 // Internal tables; data tables never start with "_pf_" (table_for_topic prefixes a leading '_').
+// The layout version, kept in SQLite's user_version: a file of another layout is refused by name
+// instead of failing on a missing column.
+constexpr int kFormat = 2;
+
+int file_format(sqlite3* db) {
+  sqlite3_stmt* st = nullptr;
+  int version = -1;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    version = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return version;
+}
+
+std::string other_format(const std::string& path, int version) {
+  return fmt::format(
+      "{}: history file of format {}; this pairflow reads format {} (record it again)", path,
+      version, kFormat);
+}
+
 constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS _pf_series (id INTEGER PRIMARY KEY, topic TEXT NOT NULL, "
     "key TEXT NOT NULL, tbl TEXT NOT NULL, UNIQUE (topic, key));"
@@ -177,6 +197,97 @@ const char* column_kind_name(ColumnKind kind) {
 using detail::Block;
 using detail::Cell;
 
+namespace {
+
+// Writes `b` (encoded into `scratch`) as one block of series `id` through `put` (an INSERT OR
+// REPLACE of the seven block columns, put_block_sql()).
+void write_block(sqlite3* db, const std::string& path, sqlite3_stmt* put, std::int64_t id,
+                 const Block& b, std::string& scratch) {
+  detail::encode(b, scratch);
+  sqlite3_reset(put);
+  sqlite3_bind_int64(put, 1, id);
+  sqlite3_bind_int64(put, 2, b.ts.front());
+  sqlite3_bind_int64(put, 3, b.seq.front());
+  sqlite3_bind_int64(put, 4, b.ts.back());
+  sqlite3_bind_int64(put, 5, b.seq.back());
+  sqlite3_bind_int64(put, 6, static_cast<std::int64_t>(b.rows()));
+  sqlite3_bind_blob(put, 7, scratch.data(), static_cast<int>(scratch.size()), SQLITE_STATIC);
+  if (sqlite3_step(put) != SQLITE_DONE) fail(db, path, "write a block");
+  sqlite3_reset(put);
+}
+
+std::string put_block_sql(const std::string& quoted_table) {
+  return fmt::format(
+      "INSERT OR REPLACE INTO {} (_pf_series, ts_first, seq_first, ts_last, seq_last, rows, data) "
+      "VALUES (?,?,?,?,?,?,?)",
+      quoted_table);
+}
+
+// Deletes the rows of series `id` older than `before`: whole blocks, and the older rows of a block
+// across the cut (rewritten with its younger rows). Returns the rows deleted. Runs in the caller's
+// transaction; retention (the writer) and `pairflow history prune` (the reader) share it.
+std::uint64_t delete_before(sqlite3* db, const std::string& path, const std::string& quoted_table,
+                            std::int64_t id, Timestamp before, std::string& scratch) {
+  std::uint64_t deleted = 0;
+  {
+    Stmt count{prepare(db, path,
+                       fmt::format("SELECT coalesce(sum(rows), 0) FROM {} WHERE _pf_series = ? "
+                                   "AND ts_last < ?",
+                                   quoted_table))};
+    sqlite3_bind_int64(count.s, 1, id);
+    sqlite3_bind_int64(count.s, 2, before);
+    if (sqlite3_step(count.s) == SQLITE_ROW)
+      deleted += static_cast<std::uint64_t>(sqlite3_column_int64(count.s, 0));
+    Stmt del{
+        prepare(db, path,
+                fmt::format("DELETE FROM {} WHERE _pf_series = ? AND ts_last < ?", quoted_table))};
+    sqlite3_bind_int64(del.s, 1, id);
+    sqlite3_bind_int64(del.s, 2, before);
+    if (sqlite3_step(del.s) != SQLITE_DONE) fail(db, path, "delete old rows");
+  }
+  std::vector<std::tuple<Timestamp, std::int64_t, Block>> keep;
+  {
+    Stmt s{prepare(db, path,
+                   fmt::format("SELECT ts_first, seq_first, data FROM {} WHERE _pf_series = ? "
+                               "AND ts_first < ? AND ts_last >= ?",
+                               quoted_table))};
+    sqlite3_bind_int64(s.s, 1, id);
+    sqlite3_bind_int64(s.s, 2, before);
+    sqlite3_bind_int64(s.s, 3, before);
+    while (sqlite3_step(s.s) == SQLITE_ROW) {
+      Block b, young;
+      const auto* data = static_cast<const char*>(sqlite3_column_blob(s.s, 2));
+      if (!detail::decode(std::string_view(data, sqlite3_column_bytes(s.s, 2)), b))
+        fail(db, path, "a corrupt block in " + quoted_table);
+      for (std::size_t r = 0; r < b.rows(); ++r) {
+        if (b.ts[r] >= before)
+          young.append_row_of(b, r);
+        else
+          ++deleted;
+      }
+      keep.emplace_back(sqlite3_column_int64(s.s, 0), sqlite3_column_int64(s.s, 1),
+                        std::move(young));
+    }
+  }
+  if (keep.empty()) return deleted;
+  Stmt drop{prepare(db, path,
+                    fmt::format("DELETE FROM {} WHERE _pf_series = ? AND ts_first = ? AND "
+                                "seq_first = ?",
+                                quoted_table))};
+  Stmt put{prepare(db, path, put_block_sql(quoted_table))};
+  for (auto& [first, first_seq, young] : keep) {
+    sqlite3_reset(drop.s);
+    sqlite3_bind_int64(drop.s, 1, id);
+    sqlite3_bind_int64(drop.s, 2, first);
+    sqlite3_bind_int64(drop.s, 3, first_seq);
+    if (sqlite3_step(drop.s) != SQLITE_DONE) fail(db, path, "delete old rows");
+    if (young.rows() > 0) write_block(db, path, put.s, id, young, scratch);
+  }
+  return deleted;
+}
+
+}  // namespace
+
 struct HistoryWriter::Table {
   std::string name, quoted;
   std::vector<std::string> columns;  // fields other than ts, in the order they first appeared
@@ -188,13 +299,12 @@ struct HistoryWriter::Table {
   sqlite3_stmt* put_block = nullptr;                     // INSERT OR REPLACE a block
   sqlite3_stmt* get_block = nullptr;                     // a block by its key
   sqlite3_stmt* tail = nullptr;                          // a series' last block
-  sqlite3_stmt* covering = nullptr;    // the blocks of a series that may hold an instant
-  sqlite3_stmt* drop_block = nullptr;  // DELETE a block by its key
+  sqlite3_stmt* covering = nullptr;  // the blocks of a series that may hold an instant
   std::int64_t next_arrival = 0;
   Timestamp newest = kNoTs, pruned_before = kNoTs;
   std::vector<Series*> series;
   ~Table() {
-    for (sqlite3_stmt* s : {put_block, get_block, tail, covering, drop_block}) sqlite3_finalize(s);
+    for (sqlite3_stmt* s : {put_block, get_block, tail, covering}) sqlite3_finalize(s);
   }
 };
 
@@ -222,7 +332,12 @@ HistoryWriter::HistoryWriter(const std::string& path, WriterOptions options)
     exec("PRAGMA journal_mode=WAL");
     exec(options_.full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     exec("PRAGMA cache_size=-65536");
+    const int format = file_format(db_);
+    const bool fresh = format == 0;
+    if (!fresh && format != kFormat) throw UserError(other_format(path_, format));
     exec(kSchema);
+    static_assert(kFormat == 2, "the PRAGMA below writes the format");
+    if (fresh) exec("PRAGMA user_version = 2");
     insert_series_ = prepare(db_, path_, "INSERT INTO _pf_series (topic, key, tbl) VALUES (?,?,?)");
     // Every series and table the file already has, so ids and arrival counters continue.
     Stmt tables{prepare(db_, path_, "SELECT tbl FROM _pf_tables")};
@@ -318,10 +433,7 @@ HistoryWriter::Table& HistoryWriter::table(const std::string& name) {
     if (auto it = t->index.find(t->required[r]); it != t->index.end())
       t->required_columns[r] = it->second;
   }
-  t->put_block = prepare(db_, path_,
-                         fmt::format("INSERT OR REPLACE INTO {} (_pf_series, ts_first, seq_first, "
-                                     "ts_last, seq_last, rows, data) VALUES (?,?,?,?,?,?,?)",
-                                     t->quoted));
+  t->put_block = prepare(db_, path_, put_block_sql(t->quoted));
   t->get_block = prepare(
       db_, path_,
       fmt::format("SELECT data FROM {} WHERE _pf_series = ? AND ts_first = ? AND seq_first = ?",
@@ -335,10 +447,6 @@ HistoryWriter::Table& HistoryWriter::table(const std::string& name) {
                                     "AND ts_first <= ? AND ts_last >= ? ORDER BY ts_first, "
                                     "seq_first",
                                     t->quoted));
-  t->drop_block =
-      prepare(db_, path_,
-              fmt::format("DELETE FROM {} WHERE _pf_series = ? AND ts_first = ? AND seq_first = ?",
-                          t->quoted));
   Table& ref = *t;
   tables_.emplace(name, std::move(t));
   return ref;
@@ -464,7 +572,8 @@ bool same_row(const Block& stored, std::size_t r, const Block& row) {
   for (std::size_t c = 0; c < columns; ++c) {
     const Cell* a = stored.at(static_cast<int>(c), r);
     const Cell* b = row.at(static_cast<int>(c), 0);
-    const std::uint8_t ta = a ? a->tag : detail::kAbsent, tb = b ? b->tag : detail::kAbsent;
+    const std::uint8_t absent = detail::kAbsent;
+    const std::uint8_t ta = a ? a->tag : absent, tb = b ? b->tag : absent;
     if (ta != tb) return false;
     switch (ta) {
       case detail::kIntCell:
@@ -766,18 +875,7 @@ void HistoryWriter::write_pending(Series& s) {
   if (p.rows() == 0) return;
   if (!s.tail_known) load_tail(s);
   auto put = [&](const Block& b) {
-    detail::encode(b, encoded_);
-    sqlite3_stmt* st = t.put_block;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, s.id);
-    sqlite3_bind_int64(st, 2, b.ts.front());
-    sqlite3_bind_int64(st, 3, b.seq.front());
-    sqlite3_bind_int64(st, 4, b.ts.back());
-    sqlite3_bind_int64(st, 5, b.seq.back());
-    sqlite3_bind_int64(st, 6, static_cast<std::int64_t>(b.rows()));
-    sqlite3_bind_blob(st, 7, encoded_.data(), static_cast<int>(encoded_.size()), SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) fail(db_, path_, "write a block of " + t.name);
-    sqlite3_reset(st);
+    write_block(db_, path_, t.put_block, s.id, b, encoded_);
     const bool at_end = !s.has_tail || b.ts.back() > s.tail_ts_last ||
                         (b.ts.back() == s.tail_ts_last && b.seq.back() >= s.tail_seq_last);
     if (at_end) {
@@ -843,57 +941,8 @@ void HistoryWriter::apply_retention() {
     if (t->newest == kNoTs) continue;
     const Timestamp before = t->newest - options_.retention;
     if (t->pruned_before != kNoTs && before <= t->pruned_before) continue;
-    Stmt old_blocks{prepare(
-        db_, path_, fmt::format("DELETE FROM {} WHERE _pf_series = ? AND ts_last < ?", t->quoted))};
-    Stmt straddling{prepare(db_, path_,
-                            fmt::format("SELECT ts_first, seq_first, data FROM {} WHERE "
-                                        "_pf_series = ? AND ts_first < ? AND ts_last >= ?",
-                                        t->quoted))};
     for (Series* s : t->series) {
-      sqlite3_reset(old_blocks.s);
-      sqlite3_bind_int64(old_blocks.s, 1, s->id);
-      sqlite3_bind_int64(old_blocks.s, 2, before);
-      if (sqlite3_step(old_blocks.s) != SQLITE_DONE) fail(db_, path_, "retention");
-      // A block across the cut keeps its younger rows.
-      std::vector<std::pair<std::pair<Timestamp, std::int64_t>, Block>> keep;
-      sqlite3_reset(straddling.s);
-      sqlite3_bind_int64(straddling.s, 1, s->id);
-      sqlite3_bind_int64(straddling.s, 2, before);
-      sqlite3_bind_int64(straddling.s, 3, before);
-      while (sqlite3_step(straddling.s) == SQLITE_ROW) {
-        Block b, young;
-        const auto* data = static_cast<const char*>(sqlite3_column_blob(straddling.s, 2));
-        if (!detail::decode(std::string_view(data, sqlite3_column_bytes(straddling.s, 2)), b))
-          fail(db_, path_, "a corrupt block in " + t->name);
-        for (std::size_t r = 0; r < b.rows(); ++r)
-          if (b.ts[r] >= before) young.append_row_of(b, r);
-        keep.push_back(
-            {{sqlite3_column_int64(straddling.s, 0), sqlite3_column_int64(straddling.s, 1)},
-             std::move(young)});
-      }
-      sqlite3_reset(straddling.s);
-      for (auto& [key, young] : keep) {
-        sqlite3_stmt* d = t->drop_block;
-        sqlite3_reset(d);
-        sqlite3_bind_int64(d, 1, s->id);
-        sqlite3_bind_int64(d, 2, key.first);
-        sqlite3_bind_int64(d, 3, key.second);
-        if (sqlite3_step(d) != SQLITE_DONE) fail(db_, path_, "retention");
-        sqlite3_reset(d);
-        if (young.rows() == 0) continue;
-        detail::encode(young, encoded_);
-        sqlite3_stmt* st = t->put_block;
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, s->id);
-        sqlite3_bind_int64(st, 2, young.ts.front());
-        sqlite3_bind_int64(st, 3, young.seq.front());
-        sqlite3_bind_int64(st, 4, young.ts.back());
-        sqlite3_bind_int64(st, 5, young.seq.back());
-        sqlite3_bind_int64(st, 6, static_cast<std::int64_t>(young.rows()));
-        sqlite3_bind_blob(st, 7, encoded_.data(), static_cast<int>(encoded_.size()), SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE) fail(db_, path_, "retention");
-        sqlite3_reset(st);
-      }
+      delete_before(db_, path_, t->quoted, s->id, before, encoded_);
       s->tail_known = false;
       s->cached_ts_first = kNoTs;
     }
@@ -1137,6 +1186,11 @@ HistoryReader::HistoryReader(const std::string& path, bool writable) : path_(pat
     throw UserError(fmt::format("{}: not a pairflow history file", path));
   }
   sqlite3_finalize(probe);
+  if (const int format = file_format(db_); format != kFormat) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw UserError(other_format(path, format));
+  }
 }
 
 HistoryReader::~HistoryReader() { sqlite3_close(db_); }
@@ -1246,7 +1300,6 @@ std::optional<Timestamp> HistoryReader::newest(const std::string& topic) {
 
 std::uint64_t HistoryReader::prune(Timestamp before, const std::string& topic) {
   run(db_, path_, "BEGIN");
-  std::uint64_t deleted = 0;
   std::vector<std::tuple<std::int64_t, std::string>> todo;
   {
     Stmt series{prepare(db_, path_, "SELECT id, tbl, topic FROM _pf_series")};
@@ -1257,74 +1310,10 @@ std::uint64_t HistoryReader::prune(Timestamp before, const std::string& topic) {
                         reinterpret_cast<const char*>(sqlite3_column_text(series.s, 1)));
     }
   }
-  std::string encoded;
-  for (const auto& [id, table] : todo) {
-    const std::string quoted = quote_identifier(table);
-    {
-      Stmt count{prepare(
-          db_, path_,
-          fmt::format("SELECT coalesce(sum(rows), 0) FROM {} WHERE _pf_series = ? AND ts_last < ?",
-                      quoted))};
-      sqlite3_bind_int64(count.s, 1, id);
-      sqlite3_bind_int64(count.s, 2, before);
-      if (sqlite3_step(count.s) == SQLITE_ROW)
-        deleted += static_cast<std::uint64_t>(sqlite3_column_int64(count.s, 0));
-      Stmt del{prepare(db_, path_,
-                       fmt::format("DELETE FROM {} WHERE _pf_series = ? AND ts_last < ?", quoted))};
-      sqlite3_bind_int64(del.s, 1, id);
-      sqlite3_bind_int64(del.s, 2, before);
-      if (sqlite3_step(del.s) != SQLITE_DONE) fail(db_, path_, "prune");
-    }
-    // Blocks across the cut keep their younger rows.
-    std::vector<std::tuple<Timestamp, std::int64_t, Block>> keep;
-    {
-      Stmt s{prepare(db_, path_,
-                     fmt::format("SELECT ts_first, seq_first, data FROM {} WHERE _pf_series = ? "
-                                 "AND ts_first < ? AND ts_last >= ?",
-                                 quoted))};
-      sqlite3_bind_int64(s.s, 1, id);
-      sqlite3_bind_int64(s.s, 2, before);
-      sqlite3_bind_int64(s.s, 3, before);
-      while (sqlite3_step(s.s) == SQLITE_ROW) {
-        Block b, young;
-        const auto* data = static_cast<const char*>(sqlite3_column_blob(s.s, 2));
-        if (!detail::decode(std::string_view(data, sqlite3_column_bytes(s.s, 2)), b))
-          fail(db_, path_, "a corrupt block in " + table);
-        for (std::size_t r = 0; r < b.rows(); ++r) {
-          if (b.ts[r] >= before)
-            young.append_row_of(b, r);
-          else
-            ++deleted;
-        }
-        keep.emplace_back(sqlite3_column_int64(s.s, 0), sqlite3_column_int64(s.s, 1),
-                          std::move(young));
-      }
-    }
-    for (auto& [first, first_seq, young] : keep) {
-      Stmt d{prepare(db_, path_,
-                     fmt::format("DELETE FROM {} WHERE _pf_series = ? AND ts_first = ? AND "
-                                 "seq_first = ?",
-                                 quoted))};
-      sqlite3_bind_int64(d.s, 1, id);
-      sqlite3_bind_int64(d.s, 2, first);
-      sqlite3_bind_int64(d.s, 3, first_seq);
-      if (sqlite3_step(d.s) != SQLITE_DONE) fail(db_, path_, "prune");
-      if (young.rows() == 0) continue;
-      detail::encode(young, encoded);
-      Stmt put{prepare(db_, path_,
-                       fmt::format("INSERT OR REPLACE INTO {} (_pf_series, ts_first, seq_first, "
-                                   "ts_last, seq_last, rows, data) VALUES (?,?,?,?,?,?,?)",
-                                   quoted))};
-      sqlite3_bind_int64(put.s, 1, id);
-      sqlite3_bind_int64(put.s, 2, young.ts.front());
-      sqlite3_bind_int64(put.s, 3, young.seq.front());
-      sqlite3_bind_int64(put.s, 4, young.ts.back());
-      sqlite3_bind_int64(put.s, 5, young.seq.back());
-      sqlite3_bind_int64(put.s, 6, static_cast<std::int64_t>(young.rows()));
-      sqlite3_bind_blob(put.s, 7, encoded.data(), static_cast<int>(encoded.size()), SQLITE_STATIC);
-      if (sqlite3_step(put.s) != SQLITE_DONE) fail(db_, path_, "prune");
-    }
-  }
+  std::uint64_t deleted = 0;
+  std::string scratch;
+  for (const auto& [id, table] : todo)
+    deleted += delete_before(db_, path_, quote_identifier(table), id, before, scratch);
   run(db_, path_, "COMMIT");
   return deleted;
 }

@@ -3,6 +3,7 @@ independent client, and helpers to run `pairflow job run`."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 
@@ -12,6 +13,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.environ.get("PAIRFLOW_BUILD_DIR", os.path.join(ROOT, "build"))
 PAIRFLOW = os.path.join(BUILD, "bin", "pairflow")
 LIB = os.path.join(BUILD, "lib")
+
+
+def free_port():
+    """A TCP port on loopback that nothing listens on (for servers a test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Cluster:

@@ -7,7 +7,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import PAIRFLOW, finish, metrics_of
+from conftest import PAIRFLOW, finish, free_port, metrics_of
 
 CLUSTER_TOPICS = ("ticks:2,orders:1,control:1,control.status:1,control.audit:1,executions:1,"
                   "positions:1,pnl:1,pnl.pairs:1,execution.summary:1,dlq.execution:1")
@@ -141,13 +141,6 @@ def test_a_bad_control_message_is_dead_lettered_not_fatal(make_cluster, tmp_path
 
 
 # ---- The FIX gateway against fix-sim, and crashes at every point of an order's life ----------
-
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def sized_market(tmp_path_factory):

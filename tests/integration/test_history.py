@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import time
@@ -16,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from conftest import PAIRFLOW, ROOT, finish, metrics_of
+from conftest import PAIRFLOW, ROOT, finish, free_port, metrics_of
 
 DEMO_TOML = os.path.join(ROOT, "examples", "demo.toml")
 VM = shutil.which("victoria-metrics") or "/usr/bin/victoria-metrics"
@@ -353,12 +352,6 @@ params = {{ db = "h.db", batch_rows = 3000 }}
 
 
 # --- VictoriaMetrics -------------------------------------------------------------------------
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 class VictoriaMetrics:
     def __init__(self, workdir):
