@@ -29,6 +29,8 @@ bench: build
 	/usr/bin/python3 bench/stats_statsmodels.py --cpp $(BUILD_DIR)/bin/bench_stats
 	@echo "== pairflow screen vs a statsmodels coint loop, same file"
 	/usr/bin/python3 bench/screen_statsmodels.py --pairflow $(BUILD_DIR)/bin/pairflow
+	@echo "== the Python module against statsmodels: coint_all_pairs 100 x 1000, screen 500 columns"
+	PYTHONPATH=$(BUILD_DIR)/python OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/python/bench_python.py
 	@echo "== pair discovery on generated universes unlike the demo's, against statsmodels' coint ranking"
 	/usr/bin/python3 bench/discovery/harness.py --pairflow $(BUILD_DIR)/bin/pairflow --size bench
 	@echo "== generated tick markets end to end: planted pairs traded, false pairs, net P&L"

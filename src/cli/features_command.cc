@@ -13,6 +13,7 @@
 #include "base/buffered_file.h"
 #include "base/reject_policy.h"
 #include "cli/commands.h"
+#include "engine/run_drivers.h"
 #include "engine/tick_source.h"
 #include "features/feature_pipeline.h"
 
@@ -60,7 +61,7 @@ void run_features(const FeaturesOptions& o) {
   }
   buf.push_back('\n');
 
-  std::uint64_t rows = 0, ticks = 0;
+  std::uint64_t rows = 0;
   auto on_row = [&](const Bar& b, std::span<const double> values) {
     buf += format_timestamp(b.ts);
     buf += ',';
@@ -77,36 +78,18 @@ void run_features(const FeaturesOptions& o) {
     ++rows;
     out.maybe_flush();
   };
-  RejectPolicy policy(o.max_rejects, "--max-rejects");
-  auto reject = [&](const std::string& error) { policy.on_reject(error); };
-
-  Tick tick;
-  std::string error;
-  while (true) {
-    const engine::ReadResult r = source.next(tick, error);
-    if (r == engine::ReadResult::kEnd) break;
-    if (r == engine::ReadResult::kBadRow) {
-      reject(error);
-      continue;
-    }
-    Status s = pipeline.on_tick(tick, on_row);
-    if (!s) {
-      // Late ticks are part of the data, not errors: counted and reported below.
-      if (s.code() == StatusCode::kOutOfOrder) continue;
-      reject(source.reader().where(s.message()));
-      continue;
-    }
-    ++ticks;
-  }
-  pipeline.flush(on_row);
+  const engine::FeatureRun run =
+      engine::run_features([&](Tick& tick, std::string& error) { return source.next(tick, error); },
+                           pipeline, on_row, o.max_rejects, "--max-rejects",
+                           [&](const std::string& why) { return source.reader().where(why); });
   out.close();
   std::printf(
       "features: %llu ticks, %llu bars of %zu symbols, %llu late ticks rejected, "
       "%llu bad rows skipped; wrote %s\n",
-      static_cast<unsigned long long>(ticks), static_cast<unsigned long long>(rows), symbols.size(),
-      static_cast<unsigned long long>(pipeline.late_rejected()),
-      static_cast<unsigned long long>(policy.count()), o.out.c_str());
-  if (policy.count() > 0) std::printf("  first bad row: %s\n", policy.first().c_str());
+      static_cast<unsigned long long>(run.ticks), static_cast<unsigned long long>(rows),
+      symbols.size(), static_cast<unsigned long long>(pipeline.late_rejected()),
+      static_cast<unsigned long long>(run.rejected), o.out.c_str());
+  if (run.rejected > 0) std::printf("  first bad row: %s\n", run.first_reject.c_str());
 }
 
 }  // namespace

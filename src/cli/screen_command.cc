@@ -16,6 +16,7 @@
 #include "base/table_csv.h"
 #include "cli/commands.h"
 #include "screen/screener.h"
+#include "screen/table_screen.h"
 
 namespace pairflow::cli {
 namespace {
@@ -33,45 +34,10 @@ struct ScreenArgs {
   int min_crossings = -1, stability_splits = -1;
 };
 
-// Symbols the screen cannot test, with why: no value in the window, or one value throughout.
-std::vector<std::string> untestable_columns(const WideFile& file, int first_row) {
-  std::vector<std::string> out;
-  for (std::size_t s = 0; s < file.symbols.size(); ++s) {
-    double first = std::numeric_limits<double>::quiet_NaN();
-    bool varies = false;
-    for (std::size_t r = static_cast<std::size_t>(first_row); r < file.rows.size(); ++r) {
-      const double v = file.rows[r][s];
-      if (!std::isfinite(v)) continue;
-      if (std::isnan(first)) {
-        first = v;
-      } else if (v != first) {
-        varies = true;
-        break;
-      }
-    }
-    if (std::isnan(first)) {
-      out.push_back(file.symbols[s] + " (no values in the window)");
-    } else if (!varies) {
-      out.push_back(file.symbols[s] + " (constant in the window)");
-    }
-  }
-  return out;
-}
-
 void run_screen(const ScreenArgs& a) {
   WideFile file = read_wide_csv(a.prices, a.log);
-  const int rows = static_cast<int>(file.rows.size());
-  constexpr int kMinWindow = 20;  // returns: fewer give Engle-Granger nothing to stand on
-  if (rows < kMinWindow + 1) {
-    throw UserError(
-        fmt::format("{}: {} data row{}: the screen needs at least {} (a window of {} returns)",
-                    a.prices, rows, rows == 1 ? "" : "s", kMinWindow + 1, kMinWindow));
-  }
   screen::ScreenerConfig config;
-  config.window = a.window > 0 ? a.window : rows - 1;
-  if (config.window > rows - 1)
-    throw UserError(fmt::format("{}: --window {} needs at least {} rows, the file has {}", a.prices,
-                                config.window, config.window + 1, rows));
+  config.window = a.window;
   auto correction = screen::parse_correction(a.correction);
   if (!correction) throw UserError(fmt::format("--correction: {}", correction.status().message()));
   config.correction = *correction;
@@ -91,26 +57,17 @@ void run_screen(const ScreenArgs& a) {
   if (a.max_half_life >= 0) config.max_half_life = a.max_half_life;
   if (a.min_crossings >= 0) config.min_crossings = a.min_crossings;
   if (a.stability_splits >= 0) config.stability_splits = a.stability_splits;
-  config.update_block = 64;
-  config.rebuild_every = 1 << 30;  // one pass: the window is rebuilt only at the end
-  if (auto s = screen::Screener::validate(config); !s)
-    throw UserError(fmt::format("{}: {}", a.prices, s.message()));
-  screen::Screener screener(static_cast<int>(file.symbols.size()), config);
-  // Only the last window + 1 rows matter: earlier ones are skipped (forward fill is kept).
-  std::vector<double> carry(file.symbols.size(), std::numeric_limits<double>::quiet_NaN());
-  const int first = rows - (config.window + 1);
-  for (int r = 0; r < first; ++r)
-    for (std::size_t s = 0; s < carry.size(); ++s)
-      if (std::isfinite(file.rows[r][s])) carry[s] = file.rows[r][s];
-  for (int r = first; r < rows; ++r) {
-    if (r == first)
-      for (std::size_t s = 0; s < carry.size(); ++s)
-        if (!std::isfinite(file.rows[r][s])) file.rows[r][s] = carry[s];
-    screener.on_bar(file.rows[r]);
-  }
-  auto result = screener.screen();
+  // The file's rows, row-major, viewed in place by the one-shot screen.
+  const int cols = static_cast<int>(file.symbols.size());
+  std::vector<double> flat;
+  flat.reserve(file.rows.size() * file.symbols.size());
+  for (const auto& row : file.rows) flat.insert(flat.end(), row.begin(), row.end());
+  const screen::PriceTable table{flat.data(), static_cast<int>(file.rows.size()), cols, cols, 1};
+  auto screened = screen::screen_table(table, file.symbols, config, a.prices);
+  if (!screened) throw UserError(screened.status().message());
+  const auto& result = screened->result;
   const auto& names = file.symbols;
-  const std::vector<std::string> left_out = untestable_columns(file, first);
+  const auto& left_out = screened->untestable;
   if (!left_out.empty()) {
     std::string list;
     for (const auto& item : left_out) list += (list.empty() ? "" : ", ") + item;
@@ -118,21 +75,7 @@ void run_screen(const ScreenArgs& a) {
                  "pairflow screen: %zu of %zu columns cannot be tested and are left out: %s\n",
                  left_out.size(), names.size(), list.c_str());
   }
-  const std::string family =
-      config.neighbours > 0 ? fmt::format("each symbol's {} nearest neighbours", config.neighbours)
-                            : std::string("every pair");
-  const std::string level =
-      config.correction == screen::Correction::kBenjaminiHochberg
-          ? fmt::format("false-discovery rate {:g} (Benjamini-Hochberg)", config.max_pvalue)
-      : config.correction == screen::Correction::kBonferroni
-          ? fmt::format("family-wise error {:g} (Bonferroni)", config.max_pvalue)
-          : fmt::format("raw p-value {:g} (no correction)", config.max_pvalue);
-  const std::string summary = fmt::format(
-      "{} pairs selected of {} ({} symbols): {} tested ({}), {} past |corr|, {} past the DF "
-      "pre-screen, {} significant at {}, {} past the spread filters",
-      result.candidates.size(), result.pairs, result.symbols_ready, result.tests, family,
-      result.corr_passed, result.prescreen_passed, result.significant, level,
-      result.filtered_passed);
+  const std::string summary = screen::describe_screen(*screened);
   if (a.json) {
     std::string out;
     JsonWriter w(out);

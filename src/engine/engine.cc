@@ -104,7 +104,7 @@ void Engine::on_audit(const exec::AuditEntry& entry) {
 }
 
 Status Engine::reject(RejectReason reason, std::string detail) {
-  if (location_) detail = location_->where(detail);
+  if (location_) detail = location_(detail);
   return counted(reason, std::move(detail));
 }
 

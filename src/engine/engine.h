@@ -23,6 +23,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -142,8 +143,10 @@ class Engine : private exec::StageEvents {
   Status on_tick(const Tick& tick);
   // Counts a row that never became a tick (e.g. a CSV parse error).
   void count_reject(RejectReason reason, const std::string& detail);
-  // Ticks come from this reader: rejects name its file and current line ("FILE:LINE: problem").
-  void set_location(const CsvReader* reader) { location_ = reader; }
+  // Where the ticks come from: rejects are named by it ("FILE:LINE: problem", "ticks row N:
+  // problem"). Called only for rejects.
+  using Locator = std::function<std::string(const std::string& problem)>;
+  void set_location(Locator where) { location_ = std::move(where); }
   void finish();
 
   Summary summary() const;
@@ -194,7 +197,7 @@ class Engine : private exec::StageEvents {
   EngineObserver* log_;
   bool tick_observer_ = false;  // log_->wants_ticks()
   IntentSink* sink_;
-  const CsvReader* location_ = nullptr;
+  Locator location_;
   features::TimeBarAggregator bars_;
   exec::MarketBook market_;  // the quotes entries are sized at
   std::unique_ptr<exec::ExecutionStage> stage_;

@@ -54,9 +54,9 @@ void request_stop() { g_stop.store(true, std::memory_order_relaxed); }
 bool stop_requested() { return g_stop.load(std::memory_order_relaxed); }
 
 Summary run_ticks(const TickReader& next, const EngineConfig& config, SymbolTable& symbols,
-                  EngineObserver* log, const CsvReader* location) {
+                  EngineObserver* log, Engine::Locator location) {
   Engine pipeline(config, symbols, log);
-  pipeline.set_location(location);
+  pipeline.set_location(std::move(location));
   RejectPolicy policy(config.max_rejects, "input.max_rejects");
   Pacer pacer(config.speed, log, pipeline);
   Tick tick;
@@ -82,8 +82,38 @@ Summary run_ticks(const TickReader& next, const EngineConfig& config, SymbolTabl
 Summary run_csv(const std::string& path, const EngineConfig& config, SymbolTable& symbols,
                 EngineObserver* log) {
   CsvTickSource source(path, symbols);
-  return run_ticks([&](Tick& tick, std::string& error) { return source.next(tick, error); }, config,
-                   symbols, log, &source.reader());
+  return run_ticks(
+      [&](Tick& tick, std::string& error) { return source.next(tick, error); }, config, symbols,
+      log, [&source](const std::string& problem) { return source.reader().where(problem); });
+}
+
+FeatureRun run_features(const TickReader& next, features::FeaturePipeline& pipeline,
+                        const BarRow& on_row, std::int64_t max_rejects, const std::string& setting,
+                        const std::function<std::string(const std::string&)>& where) {
+  RejectPolicy policy(max_rejects, setting);
+  FeatureRun run;
+  Tick tick;
+  std::string error;
+  while (true) {
+    const ReadResult r = next(tick, error);
+    if (r == ReadResult::kEnd) break;
+    if (r == ReadResult::kBadRow) {
+      policy.on_reject(error);
+      continue;
+    }
+    Status s = pipeline.on_tick(tick, on_row);
+    if (!s) {
+      // Late ticks are part of the data, not errors: the pipeline counts them.
+      if (s.code() == StatusCode::kOutOfOrder) continue;
+      policy.on_reject(where(s.message()));
+      continue;
+    }
+    ++run.ticks;
+  }
+  pipeline.flush(on_row);
+  run.rejected = policy.count();
+  run.first_reject = policy.first();
+  return run;
 }
 
 Summary run_generated(sim::MarketGenerator& market, const EngineConfig& config,

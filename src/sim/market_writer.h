@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <span>
 #include <string>
 
 #include "sim/market.h"
@@ -13,6 +15,11 @@ namespace pairflow::sim {
 
 // Every tick of `market` (which is consumed); returns the rows written.
 std::size_t write_ticks_csv(MarketGenerator& market, const std::string& path);
+// The latent mid prices of every symbol at the end of each `interval` (whole seconds, at most a
+// session) of every session: on_row(start of the interval, mids). Throws UserError on a bad
+// interval. The wide bar CSV and pairflow.gen.bars (Python) are made from these rows.
+void sample_mids(MarketGenerator& market, Timestamp interval,
+                 const std::function<void(Timestamp ts, std::span<const double> mids)>& on_row);
 // Mid prices at the end of each `interval` (whole seconds, at most a session) of every session.
 std::size_t write_bars_csv(MarketGenerator& market, Timestamp interval, const std::string& path);
 // {"seed","symbols","sectors","planted":[{"y","x","hedge_ratio","intercept","half_life_s",

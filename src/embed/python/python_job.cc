@@ -832,6 +832,49 @@ py::object history_frame(const std::string& topic, const py::object& symbol,
   return pd.attr("DataFrame")(columns);
 }
 
+// The research package (python/pairflow with its _core extension) loaded under the name
+// pairflow_research, since `pairflow` is this embedded module: from $PAIRFLOW_PYTHON_PATH, the
+// build tree next to this executable (build/bin -> build/python), or sys.path (a pip install).
+py::object research_module() {
+  // The GIL guards it; never destroyed (the interpreter may be gone by then).
+  static py::object* module = nullptr;
+  if (module) return *module;
+  py::dict scope;
+  py::exec(R"PY(
+import glob, importlib.util, os, sys
+
+def load():
+    if "pairflow_research" in sys.modules:
+        return sys.modules["pairflow_research"]
+    roots = []
+    if os.environ.get("PAIRFLOW_PYTHON_PATH"):
+        roots.append(os.environ["PAIRFLOW_PYTHON_PATH"])
+    exe = os.path.realpath("/proc/self/exe")
+    roots.append(os.path.join(os.path.dirname(os.path.dirname(exe)), "python"))
+    roots += [p for p in sys.path if p]
+    for root in roots:
+        package = os.path.join(root, "pairflow")
+        init = os.path.join(package, "__init__.py")
+        if os.path.isfile(init) and glob.glob(os.path.join(package, "_core*.so")):
+            spec = importlib.util.spec_from_file_location(
+                "pairflow_research", init, submodule_search_locations=[package])
+            module = importlib.util.module_from_spec(spec)
+            sys.modules["pairflow_research"] = module
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules["pairflow_research"]
+                raise
+            return module
+    raise AttributeError(
+        "pairflow's research API (pairflow.stats, pairflow.screen, ...) is not installed: build "
+        "the release preset (build/python) or pip install ./python, or set PAIRFLOW_PYTHON_PATH")
+)PY",
+           scope);
+  module = new py::object(scope["load"]());
+  return *module;
+}
+
 std::unique_ptr<stream::Job> load_python_job(const std::string& path) {
   ensure_interpreter();
   auto job = std::make_unique<PythonJob>(path);
@@ -917,6 +960,13 @@ PYBIND11_EMBEDDED_MODULE(pairflow, m) {
       }
       return py::reinterpret_borrow<py::object>(pairflow::embed::t_call->job->state());
     }
+    // The research API (pairflow.stats, .screen, .backtest, ...: the Python module of
+    // src/pymodule) resolves here, so code written in a notebook runs in a job unchanged.
+    static const char* const kResearch[] = {"stats",    "features", "gen",        "screen",
+                                            "Screener", "backtest", "read_ticks", "BacktestResult",
+                                            "to_toml",  "Error"};
+    for (const char* research : kResearch)
+      if (name == research) return pairflow::embed::research_module().attr(name.c_str());
     throw py::attribute_error("module 'pairflow' has no attribute '" + name + "'");
   });
 }
