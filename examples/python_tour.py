@@ -20,7 +20,8 @@ logs = np.log(market.prices)
 y, x = market.truth.y[0], market.truth.x[0]
 stat, pvalue, crit = pairflow.stats.coint(logs[y], logs[x])
 print(f"coint({y}, {x}): stat {stat:.4f}  p {pvalue:.3g}  crit {np.round(crit, 4)}")
-adf, p, usedlag, nobs, crit, icbest = pairflow.stats.adfuller(logs[y] - logs[x])
+h = market.truth.hedge_ratio[0]  # the planted hedge ratio
+adf, p, usedlag, nobs, crit, icbest = pairflow.stats.adfuller(logs[y] - h * logs[x])
 print(f"adfuller: {adf:.4f} p={p:.3g} lags={usedlag} nobs={nobs}")
 
 # 3. Every pair at once, ranked by p-value.
