@@ -7,6 +7,7 @@
 
 #include "base/status.h"
 #include "model/topics.h"
+#include "stream/health.h"
 #include "stream/kafka_transport.h"
 
 namespace pairflow::app {
@@ -129,6 +130,17 @@ JobMetrics launch_job(stream::Job& job, const LaunchOptions& o) {
   if (o.binary_codec) {
     decoding = std::make_unique<BinaryDecodingSource>(*source, !job.reads_binary());
     encoding = std::make_unique<BinaryEncodingSink>(*sink);
+  }
+  std::unique_ptr<stream::JobHealth> health;
+  std::unique_ptr<stream::HealthServer> health_server;
+  if (o.health_port >= 0) {
+    health = std::make_unique<stream::JobHealth>();
+    health_server = std::make_unique<stream::HealthServer>(
+        *health, o.name, o.health_bind, o.health_port,
+        std::chrono::milliseconds(static_cast<std::int64_t>(o.health_stall_s * 1000)));
+    options.health = health.get();
+    std::fprintf(stderr, "job %s: health on http://%s:%d (/healthz /readyz /metrics)\n",
+                 o.name.c_str(), o.health_bind.c_str(), health_server->port());
   }
   JobRunner runner(job, decoding ? *decoding : *source, encoding ? *encoding : *sink, store.get(),
                    options);

@@ -35,6 +35,11 @@ struct LaunchOptions {
   std::size_t batch_size = 500;
   double checkpoint_interval_s = 1.0, idle_exit_s = 0;
   std::vector<std::string> forbidden_outputs;  // besides the inputs (which are always forbidden)
+  // Liveness / readiness / metrics over HTTP (stream/health.h) on this port; -1 = none, 0 = any
+  // free port. Liveness fails once the job loop has not turned for health_stall_s.
+  int health_port = -1;
+  std::string health_bind = "0.0.0.0";
+  double health_stall_s = 120;
 };
 
 stream::JobMetrics launch_job(stream::Job& job, const LaunchOptions& options);

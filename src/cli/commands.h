@@ -20,6 +20,7 @@ void register_ctl(CLI::App& app);
 void register_fix_sim(CLI::App& app);
 void register_report(CLI::App& app);
 void register_history(CLI::App& app);
+void register_probe(CLI::App& app);
 // The report of a run directory (report_command.cc), for `pairflow report` and `backtest --report`.
 void write_report(const std::string& run_dir, const std::string& out, double risk_free,
                   const std::string& title, bool print_json);

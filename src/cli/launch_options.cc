@@ -44,6 +44,15 @@ void add_launch_options(CLI::App* cmd, app::LaunchOptions& o, std::string& offse
   cmd->add_option("--instance", o.instance,
                   "instance id: keys the default checkpoint file, so several instances of one "
                   "group can run in one directory");
+  cmd->add_option("--health-port", o.health_port,
+                  "serve /healthz, /readyz and /metrics over HTTP on this port (0 = any free one; "
+                  "default none): readiness once the checkpoint is restored and the partitions "
+                  "are assigned, false while draining after SIGTERM")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--health-bind", o.health_bind, "address of the health port (default 0.0.0.0)");
+  cmd->add_option("--health-stall", o.health_stall_s,
+                  "seconds without a turn of the job loop before /healthz fails (default 120)")
+      ->check(CLI::Range(1.0, 86400.0));
   cmd->add_option("--max-idle", o.max_idle_ms,
                   "event-time order: ms a silent input partition may hold the others back "
                   "(default 500)")

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   pairflow::cli::register_fix_sim(app);
   pairflow::cli::register_report(app);
   pairflow::cli::register_history(app);
+  pairflow::cli::register_probe(app);
   if (std::string error = unknown_command(app, argc, argv); !error.empty()) {
     std::fprintf(stderr, "pairflow: %s (see pairflow --help)\n", error.c_str());
     return 2;

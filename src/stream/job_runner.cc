@@ -173,6 +173,22 @@ void JobRunner::start() {
   job_.setup(*context_);
   if (checkpoints_) restore(checkpoints_->load(options_.checkpoint_key));
   last_checkpoint_ = last_message_ = std::chrono::steady_clock::now();
+  if (JobHealth* h = options_.health) {
+    h->started.store(true);
+    h->beat();
+  }
+}
+
+void JobRunner::report_health() {
+  JobHealth* h = options_.health;
+  if (!h) return;
+  h->beat();
+  h->assigned.store(source_.ready());
+  h->consumed.store(metrics_.consumed, std::memory_order_relaxed);
+  h->processed.store(metrics_.processed, std::memory_order_relaxed);
+  h->produced.store(metrics_.produced, std::memory_order_relaxed);
+  h->dead_lettered.store(metrics_.dead_lettered, std::memory_order_relaxed);
+  h->checkpoints.store(metrics_.checkpoints, std::memory_order_relaxed);
 }
 
 void JobRunner::log_line(const std::string& text) {
@@ -349,6 +365,7 @@ bool JobRunner::step() {
     last_checkpoint_ = now;
     dirty_ = false;
   }
+  report_health();
   if (!more) {
     input_ended_ = true;
     return false;
@@ -375,6 +392,7 @@ void JobRunner::note_last_messages(std::span<const stream::Message> work) {
 void JobRunner::stop() {
   if (input_ended_) job_.finish(*context_);
   checkpoint();
+  report_health();
 }
 
 const JobMetrics& JobRunner::run() {

@@ -24,6 +24,7 @@
 
 #include "stream/checkpoint.h"
 #include "stream/crash_guard.h"
+#include "stream/health.h"
 #include "stream/job.h"
 #include "stream/transport.h"
 
@@ -56,6 +57,9 @@ struct JobRunOptions {
   // start. Null: no guard.
   std::shared_ptr<CrashGuard> crash_guard;
   int max_crash_attempts = 3;
+  // Where the runner reports liveness, readiness and its counters (stream/health.h); null: none.
+  // Must outlive the runner.
+  JobHealth* health = nullptr;
 };
 
 struct JobMetrics {
@@ -82,7 +86,12 @@ class JobRunner {
   void start();
   bool step();
   void stop();
-  void request_stop() { stop_.store(true); }
+  // Any thread, and signal handlers (atomics only): readiness turns false at once, then the
+  // loop finishes its batch, flushes and checkpoints.
+  void request_stop() {
+    stop_.store(true);
+    if (options_.health) options_.health->stopping.store(true);
+  }
   const JobMetrics& metrics() const { return metrics_; }
 
  private:
@@ -95,6 +104,7 @@ class JobRunner {
   bool suspect(const stream::Message& m) const;
   void note_last_messages(std::span<const stream::Message> work);
   void log_line(const std::string& text);
+  void report_health();
 
   stream::Job& job_;
   Source& source_;
