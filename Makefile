@@ -3,7 +3,7 @@ JOBS ?= 2
 PRESET ?= release
 BUILD_DIR := $(if $(filter debug,$(PRESET)),build-debug,build)
 
-.PHONY: all bootstrap configure build test unit-test py-test demo bench format format-check lint fuzz clean
+.PHONY: all bootstrap configure build test unit-test py-test demo bench format format-check lint fuzz clean image
 
 all: build
 
@@ -40,6 +40,11 @@ bench: build
 	OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/dashboard/bench_dashboard.py --pairflow $(CURDIR)/$(BUILD_DIR)/bin/pairflow
 	@echo "== dashboard: page load to the first live update (headless chromium, loopback)"
 	cd web && PAIRFLOW_BIN=$(CURDIR)/$(BUILD_DIR)/bin/pairflow node e2e/page_load.bench.mjs
+
+# The container image pairflow:latest (Dockerfile), offline: scripts/image starts dockerd when none
+# runs and makes debian:bookworm-slim with debootstrap when no registry has it (docs/deploy.md).
+image: bootstrap
+	scripts/image
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')

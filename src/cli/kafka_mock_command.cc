@@ -1,5 +1,8 @@
 // `pairflow kafka-mock`: librdkafka's mock cluster, for trying jobs without Kafka.
 //
+// A test tool, not a broker: librdkafka's mock keeps at most about 5 MB (or 100,000 messages) per
+// partition and drops older messages past that, so a large input needs more partitions.
+//
 // The mock's brokers listen on 127.0.0.1 at ports librdkafka picks. `--port P` adds a fixed
 // bootstrap address (BIND:P, forwarded to the first broker), so containers that share the
 // mock's network namespace (compose `network_mode: service:kafka`) find it at a known address;
@@ -113,7 +116,9 @@ class Forwarder {
 
 void register_kafka_mock(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "kafka-mock", "serve librdkafka's mock Kafka cluster; prints its bootstrap address first");
+      "kafka-mock",
+      "serve librdkafka's mock Kafka cluster (for tests: it keeps about 5 MB per partition and "
+      "drops older messages); prints its bootstrap address first");
   auto brokers = std::make_shared<int>(1);
   auto topics = std::make_shared<std::string>();
   auto port = std::make_shared<int>(0);
