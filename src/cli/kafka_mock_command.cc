@@ -54,7 +54,7 @@ class Forwarder {
     close(fd_);
     if (accept_thread_.joinable()) accept_thread_.join();
     std::lock_guard lock(mu_);
-    for (auto& t : pumps_) t.join();
+    for (auto& p : pumps_) p.thread.join();
   }
 
  private:
@@ -66,7 +66,19 @@ class Forwarder {
         continue;
       }
       std::lock_guard lock(mu_);
-      pumps_.emplace_back([this, client] { pump(client); });
+      // Join the pumps whose connection ended (healthchecks connect every few seconds), so a
+      // long-running mock does not keep a finished thread per connection.
+      std::erase_if(pumps_, [](Pump& p) {
+        if (!p.done->load()) return false;
+        p.thread.join();
+        return true;
+      });
+      auto done = std::make_shared<std::atomic<bool>>(false);
+      pumps_.push_back({std::thread([this, client, done] {
+                          pump(client);
+                          done->store(true);
+                        }),
+                        done});
     }
   }
   void pump(int client) {
@@ -108,8 +120,12 @@ class Forwarder {
   int fd_ = -1;
   std::atomic<bool> stop_{false};
   std::thread accept_thread_;
+  struct Pump {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
   std::mutex mu_;
-  std::vector<std::thread> pumps_;
+  std::vector<Pump> pumps_;
 };
 
 }  // namespace

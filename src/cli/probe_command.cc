@@ -37,11 +37,15 @@ void register_probe(CLI::App& app) {
     std::string host = authority;
     if (colon != std::string::npos) {
       host = authority.substr(0, colon);
+      const std::string digits = authority.substr(colon + 1);
+      std::size_t used = 0;
       try {
-        port = std::stoi(authority.substr(colon + 1));
+        port = std::stoi(digits, &used);
       } catch (const std::exception&) {
-        throw UserError(fmt::format("probe: '{}': bad port", o->url));
+        used = 0;
       }
+      if (digits.empty() || used != digits.size() || port < 1 || port > 65535)
+        throw UserError(fmt::format("probe: '{}': bad port", o->url));
     }
     std::string body, error;
     const auto status = stream::http_get_status(
