@@ -189,6 +189,17 @@ TEST_F(Cli, ScreenFindsThePlantedPairsOfAWideFile) {
   EXPECT_EQ(b.code, 2);
   EXPECT_EQ(lines(b.err), 1);
   EXPECT_NE(b.err.find(bad + ":3:"), std::string::npos) << b.err;
+  // A window the table cannot fill, or too short for a test, is refused with one line.
+  Outcome long_window = run("screen --prices " + wide + " --window 100000");
+  EXPECT_EQ(long_window.code, 2);
+  EXPECT_EQ(lines(long_window.err), 1);
+  EXPECT_NE(long_window.err.find(wide + ": window 100000 needs at least 100001 rows"),
+            std::string::npos)
+      << long_window.err;
+  Outcome short_window = run("screen --prices " + wide + " --window 3");
+  EXPECT_EQ(short_window.code, 2);
+  EXPECT_EQ(lines(short_window.err), 1);
+  EXPECT_NE(short_window.err.find("--window"), std::string::npos) << short_window.err;
 }
 
 TEST_F(Cli, FeaturesWritesBarsWithIndicatorColumns) {

@@ -89,7 +89,9 @@ JobMetrics launch_job(stream::Job& job, const LaunchOptions& o) {
   options.output_topic = o.output;
   options.params_json = o.params_json;
   options.brokers = o.brokers;
-  options.checkpoint_key = o.name + "@" + group;
+  // One key per instance: instances of a group that share a Kafka checkpoint topic must not
+  // restore each other's state.
+  options.checkpoint_key = o.name + "@" + group + (o.instance.empty() ? "" : "#" + o.instance);
   options.batch_size = o.batch_size;
   options.checkpoint_interval =
       std::chrono::milliseconds(static_cast<std::int64_t>(o.checkpoint_interval_s * 1000));

@@ -186,6 +186,26 @@ TEST(Runner, FailsFastByDefaultAndCountsWhenAllowed) {
             std::string::npos);
 }
 
+TEST(Runner, EveryRejectReasonNamesFileAndLine) {
+  auto path = temp_file("quotes.csv",
+                        "ts,symbol,price,size,bid,ask\n"
+                        "1704205800,A,10,1,9.9,10.1\n"
+                        "1704205801,A,10,-1,9.9,10.1\n"
+                        "1704205802,A,10,1,10.2,10.1\n"
+                        "1704205803,A,10,1,9.9,10.1\n");
+  EngineConfig config;
+  config.max_rejects = -1;
+  SymbolTable symbols;
+  Summary summary = run_csv(path, config, symbols, nullptr);
+  EXPECT_EQ(summary.ticks, 2u);
+  EXPECT_EQ(summary.rejects.at("bad_size"), 1u);
+  EXPECT_EQ(summary.rejects.at("bad_quote"), 1u);
+  EXPECT_EQ(summary.first_reject.at("bad_size").rfind(path + ":3: ", 0), 0u)
+      << summary.first_reject.at("bad_size");
+  EXPECT_EQ(summary.first_reject.at("bad_quote").rfind(path + ":4: ", 0), 0u)
+      << summary.first_reject.at("bad_quote");
+}
+
 // A small market that still has a full warm-up session: the pipeline must find the planted pairs,
 // trade them at a profit after costs, and be byte-for-byte reproducible.
 EngineConfig small_market(std::uint64_t seed, int planted) {

@@ -321,6 +321,30 @@ TEST(Execution, PairCapitalAndUnhedgedLimitsApplyToIntents) {
   EXPECT_TRUE(d.service.submit(Desk::intent(1, 3 * kSec, 50, -100), 3 * kSec));  // 10k
 }
 
+TEST(Execution, AnUnhedgedLegBlocksNewEntriesUntilItCompletes) {
+  Desk d({.risk = {.max_unhedged_notional = 1'000},
+          .legging = {.policy = LeggingPolicy::kChase, .leg_timeout = 5 * kSec, .max_attempts = 2}},
+         {.depth_levels = 1});
+  d.tick(kA, 1 * kSec, 99.95, 100.05, 1000, 1000);
+  d.tick(kB, 1 * kSec, 49.95, 50.05, 120, 120);  // 120 of the 200 to sell are shown
+  d.service.submit(Desk::intent(0, 2 * kSec, 100, -200), 2 * kSec);
+  // y filled whole, x 120 of 200: 40 % of the pair's 10k gross is unhedged.
+  EXPECT_NEAR(d.service.unhedged_notional(), 4'000, 1e-6);
+  EXPECT_FALSE(d.service.submit(Desk::intent(1, 2 * kSec, 10, -20), 2 * kSec));
+  EXPECT_EQ(d.events.count(ExecStatus::kRejected, "max_unhedged_notional"), 2);
+  EXPECT_EQ(d.service.risk().denials(Denial::kUnhedged), 1u);
+  // Once the chase completes the leg, entries pass again.
+  Desk e({.risk = {.max_unhedged_notional = 1'000},
+          .legging = {.policy = LeggingPolicy::kChase, .leg_timeout = 5 * kSec, .max_attempts = 2}},
+         {.depth_levels = 1});
+  e.tick(kA, 1 * kSec, 99.95, 100.05, 1000, 1000);
+  e.tick(kB, 1 * kSec, 49.95, 50.05, 120, 120);
+  e.service.submit(Desk::intent(0, 2 * kSec, 100, -200), 2 * kSec);
+  e.tick(kB, 3 * kSec, 49.95, 50.05, 500, 500);
+  EXPECT_EQ(e.service.unhedged_notional(), 0);
+  EXPECT_TRUE(e.service.submit(Desk::intent(1, 4 * kSec, 10, -20), 4 * kSec));
+}
+
 TEST(Legging, ARejectedLegIsUnwound) {
   SymbolTable unused;
   PaperBroker paper;

@@ -117,7 +117,7 @@ class Job {
   virtual bool reads_binary() const { return false; }
   // True when the job needs its input in event-time order across keys (the trader: one clock for
   // every symbol). On a partitioned Kafka topic the runtime then merges the partitions by event
-  // time (runtime/kafka_transport.h) instead of interleaving them as they arrive.
+  // time (stream/kafka_transport.h) instead of interleaving them as they arrive.
   virtual bool needs_event_time_order() const { return false; }
   // Of the inputs merged by event time, those that bypass the merge and go to the job as soon as
   // they arrive: operator commands, stamped with wall-clock time, must not wait behind a replay

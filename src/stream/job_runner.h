@@ -52,7 +52,7 @@ struct JobRunOptions {
   // offset beyond the log end, deleted offsets): stop with an error naming it (kFail), or reset the
   // partitions that do not match to the log's start or end, like Kafka's auto.offset.reset.
   OffsetReset offset_reset = OffsetReset::kFail;
-  // The crash guard beside the checkpoint (runtime/crash_guard.h), already open and locked: a
+  // The crash guard beside the checkpoint (stream/crash_guard.h), already open and locked: a
   // message on which the process died max_crash_attempts times is dead-lettered on the next
   // start. Null: no guard.
   std::shared_ptr<CrashGuard> crash_guard;

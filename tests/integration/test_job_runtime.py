@@ -2,6 +2,7 @@
 import json
 import os
 import signal
+import subprocess
 import time
 
 from conftest import LIB, finish, metrics_of
@@ -104,10 +105,11 @@ def test_sigterm_flushes_and_checkpoints_so_restart_repeats_nothing(make_cluster
 
 
 def test_two_instances_in_a_group_split_the_work(make_cluster):
-    c = make_cluster("in:4,out:4,dlq.echo:1")
+    c = make_cluster("in:4,out:4,dlq.echo:1,checkpoints:1")
     args = ["--in", "in", "--out", "out", "--name", "echo", "--group", "g", "--idle-exit", "16"]
-    a = c.job(ECHO, *args, "--checkpoint", "a.db")
-    b = c.job(ECHO, *args, "--checkpoint", "b.db")
+    # Both keep their state on one Kafka checkpoint topic, each under its own instance's key.
+    a = c.job(ECHO, *args, "--instance", "a", "--checkpoint", "kafka:checkpoints")
+    b = c.job(ECHO, *args, "--instance", "b", "--checkpoint", "kafka:checkpoints")
     time.sleep(10)  # both join the group and get their partitions before any input exists
     c.produce("in", inputs(400, keys=40))
     _, err_a = finish(a)
@@ -117,6 +119,10 @@ def test_two_instances_in_a_group_split_the_work(make_cluster):
     assert ma["processed"] + mb["processed"] == 400
     ids = sorted(json.loads(v)["id"] for _, v in c.consume("out"))
     assert ids == list(range(400))  # together exactly the outputs of a single instance
+    keys = set(subprocess.run(["kcat", "-b", c.bootstrap, "-C", "-t", "checkpoints", "-e", "-q",
+                               "-f", "%k\n"], capture_output=True, check=True,
+                              timeout=60).stdout.decode().splitlines())
+    assert {"echo@g#a", "echo@g#b"} <= keys, keys  # neither instance overwrote the other's
 
 
 def test_stdin_stdout_pipe_without_kafka(tmp_path):
