@@ -1,7 +1,7 @@
 # The two commands a user needs: `make demo` and `make test`. Everything else is a building block.
 JOBS ?= 2
 PRESET ?= release
-BUILD_DIR := $(if $(filter debug,$(PRESET)),build-debug,build)
+BUILD_DIR := $(if $(filter release,$(PRESET)),build,build-$(PRESET))
 
 .PHONY: all bootstrap configure build test unit-test py-test demo bench format format-check lint fuzz clean image
 
@@ -74,4 +74,4 @@ fuzz: bootstrap
 	    -print_final_stats=1 fuzz/corpus/$$t || exit 1; done
 
 clean:
-	rm -rf build build-debug build-fuzz
+	rm -rf build build-debug build-sanitize build-fuzz

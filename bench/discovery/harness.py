@@ -3,7 +3,7 @@
 anchor a researcher would use: statsmodels' coint p-value ranking of every pair on the same file.
 
     /usr/bin/python3 bench/discovery/harness.py --pairflow build/bin/pairflow [--size bench]
-        [--check] [--legacy] [--keep DIR]
+        [--check] [--legacy] [--keep DIR] [--seed-offset N]
 
 For each universe (seeds and parameters printed) it runs `pairflow screen --rank-all` with its
 defaults and reports:
@@ -143,17 +143,22 @@ def main():
     ap.add_argument("--check", action="store_true", help="assert the smoke family's guard")
     ap.add_argument("--legacy", action="store_true")
     ap.add_argument("--json", help="write the per-universe figures here")
+    ap.add_argument("--seed-offset", type=int, default=0,
+                    help="add this to every universe's seed: fresh draws of the same family, to "
+                         "judge defaults chosen on the fixed seeds out of sample")
     args = ap.parse_args()
     rng = random.Random(7)
     results = []
     print(f"universes ({args.size}; every other parameter at UniverseSpec's default):")
     defaults = UniverseSpec("", 0, 0, 0, 0)
-    for spec in family(args.size):
+    specs = [dataclasses.replace(spec, seed=spec.seed + args.seed_offset)
+             for spec in family(args.size)]
+    for spec in specs:
         changed = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)
                    if getattr(spec, f.name) != getattr(defaults, f.name)}
         print("  " + ", ".join(f"{k}={v}" for k, v in changed.items()))
     with tempfile.TemporaryDirectory() as tmp:
-        for spec in family(args.size):
+        for spec in specs:
             results.append(judge(args, spec, tmp, rng))
             r = results[-1]
             print(f"{r['name']:<24} seed {r['seed']:>4} {r['symbols']:>4} sym {r['bars']:>5} bars "

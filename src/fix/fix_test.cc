@@ -125,7 +125,8 @@ struct Feed {
 
 struct Pair {
   explicit Pair(std::uint64_t drop_after = 0, const std::string& gateway_store = "memory",
-                const std::string& dir = "") {
+                const std::string& dir = "",
+                const std::function<void(GatewayConfig&)>& tweak = nullptr) {
     const int port = free_port();
     SimConfig sim;
     sim.session.port = port;
@@ -136,7 +137,7 @@ struct Pair {
     if (const char* log = std::getenv("FIX_TEST_LOG"))
       sim.session.log_path = std::string(log) + "/sim";
     simulator = std::make_unique<FixSimulator>(sim, Feed{sim_symbols}, sim_symbols);
-    GatewayConfig g;
+    GatewayConfig& g = gateway_config;
     g.session.port = port;
     g.session.heartbeat_s = 5;
     g.session.store = gateway_store;
@@ -144,9 +145,16 @@ struct Pair {
     g.logon_timeout_s = 20;
     if (const char* log = std::getenv("FIX_TEST_LOG"))
       g.session.log_path = std::string(log) + "/gw";
+    if (tweak) tweak(g);
     gateway = std::make_unique<FixGateway>(g, symbols);
     a = symbols.intern("AAA");
     b = symbols.intern("BBB");
+  }
+  // A new gateway process with the same settings (a restart); the simulator stays up.
+  void restart_gateway() {
+    gateway.reset();
+    got.clear();
+    gateway = std::make_unique<FixGateway>(gateway_config, symbols);
   }
   // Polls until `n` reports are in or 20 s pass.
   std::vector<exec::BrokerReport> reports(std::size_t n) {
@@ -157,6 +165,7 @@ struct Pair {
     }
     return got;
   }
+  GatewayConfig gateway_config;
   SymbolTable sim_symbols, symbols;
   std::unique_ptr<FixSimulator> simulator;
   std::unique_ptr<FixGateway> gateway;
@@ -239,6 +248,56 @@ TEST(FixGateway, DisconnectThenResendDeliversEveryReportOnce) {
   EXPECT_EQ(s.duplicates, 0u);  // no order reached the market twice
   EXPECT_EQ(s.orders, 6u);
   EXPECT_GE(p.gateway->counts().logons, 2u);
+}
+
+TEST(FixGateway, TheThrottleQueuesInOrderAndAFullQueueRejectsNeverDrops) {
+  Pair p(0, "memory", "", [](GatewayConfig& g) {
+    g.throttle_per_s = 4;  // a burst of 4, then one every 250 ms
+    g.queue_limit = 3;
+  });
+  p.gateway->view({});
+  for (std::uint64_t id = 1; id <= 8; ++id)
+    p.gateway->send(market(id, p.a, Side::kBuy, 1, kT0 + Timestamp(id)), kT0 + Timestamp(id));
+  // 4 leave at once, 3 wait for the throttle, the 8th finds the queue full: rejected at once.
+  const GatewayCounts c = p.gateway->counts();
+  EXPECT_EQ(c.queue_full, 1u);
+  EXPECT_GE(c.throttled, 1u);
+  auto r = p.reports(1 + 7 * 2);  // the local reject, then an ack and a fill for each of 7
+  ASSERT_EQ(r.size(), 15u);
+  EXPECT_EQ(r[0].kind, exec::ReportKind::kReject);
+  EXPECT_EQ(r[0].client_order_id, 8u);
+  EXPECT_EQ(r[0].reason, "fix_queue_full");
+  std::vector<std::uint64_t> filled;
+  for (const auto& x : r)
+    if (x.kind == exec::ReportKind::kFill) filled.push_back(x.client_order_id);
+  EXPECT_EQ(filled, (std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 7}));  // in order, each once
+  EXPECT_EQ(p.simulator->state().orders, 7u);
+  EXPECT_EQ(p.simulator->state().duplicates, 0u);
+}
+
+TEST(FixGateway, AFileStoreKeepsSequenceNumbersAcrossARestart) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("pairflow_fix_store_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  {
+    Pair p(0, "file", dir.string());
+    p.gateway->view({});
+    p.gateway->send(market(1, p.a, Side::kBuy, 10, kT0 + 1'000'000), kT0 + 1'000'000);
+    ASSERT_EQ(p.reports(2).size(), 2u);
+    EXPECT_FALSE(std::filesystem::is_empty(dir));  // the store is on disk
+    // The restarted gateway continues the session's sequence numbers, so the counterparty
+    // (which never restarted) accepts its logon and its next order.
+    p.restart_gateway();
+    p.gateway->view({});
+    p.gateway->send(market(2, p.b, Side::kSell, 5, kT0 + 2'000'000), kT0 + 2'000'000);
+    auto r = p.reports(2);
+    ASSERT_EQ(r.size(), 2u);
+    EXPECT_EQ(r[1].kind, exec::ReportKind::kFill);
+    EXPECT_EQ(r[1].client_order_id, 2u);
+    EXPECT_EQ(p.simulator->state().orders, 2u);
+    EXPECT_EQ(p.simulator->state().duplicates, 0u);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(FixGateway, ReconciliationAsksTheCounterparty) {

@@ -490,11 +490,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Transport>> 
       if (name.starts_with("pairs/")) return pair(name.substr(6));
       if (name == "status") return status(*t);
       if (name == "pnl") return pnl();
-      if (name == "executions") {
-        // ?limit=N keeps the last N
-        return document("executions");
-      }
-      for (const char* doc : {"pairs", "screener", "positions", "orders", "risk", "jobs", "config"})
+      for (const char* doc :
+           {"pairs", "screener", "positions", "orders", "executions", "risk", "jobs", "config"})
         if (name == doc) return document(doc);
       return send(404, error_body(fmt::format("no endpoint {} (see /api/openapi.json)", path)));
     }

@@ -15,6 +15,27 @@ PAIRFLOW = os.path.join(BUILD, "bin", "pairflow")
 LIB = os.path.join(BUILD, "lib")
 
 
+# Under the sanitizer build (PAIRFLOW_SANITIZED=1, set by CMake) the tests marked `heavy` - a
+# whole trading pipeline run again to the same end (the 6 more crash points of the kill -9 test,
+# the long warm-up and replay runs) - are skipped, with the reason: the release build runs every
+# one, and their C++ paths run under the sanitizers in the other tests and the unit tests. This
+# keeps the CI run inside its time budget.
+SANITIZED = os.environ.get("PAIRFLOW_SANITIZED") == "1"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "heavy: a whole-pipeline rerun, skipped under sanitizers")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not SANITIZED:
+        return
+    skip = pytest.mark.skip(reason="heavy: run by the release build, not under the sanitizers")
+    for item in items:
+        if "heavy" in item.keywords:
+            item.add_marker(skip)
+
+
 def free_port():
     """A TCP port on loopback that nothing listens on (for servers a test starts)."""
     with socket.socket() as s:

@@ -451,3 +451,73 @@ def test_tls_serves_https_and_wss_only(tmp_path):
         assert demo.proc.poll() is None
     finally:
         demo.stop()
+
+
+TOKENS = {"viewer": "vera-viewer-token-0123456789", "operator": "olga-operator-token-0123456789",
+          "admin": "ada-admin-token-0123456789abcdef"}
+
+
+def configured_demo(tmp_path, *extra):
+    from conftest import ROOT
+    config = tmp_path / "demo.toml"
+    text = open(os.path.join(ROOT, "examples", "demo.toml")).read()
+    for role, token in TOKENS.items():
+        text += f'\n[[ui.tokens]]\ntoken = "{token}"\nrole = "{role}"\nname = "{role[:3]}"\n'
+    config.write_text(text)
+    return Demo(tmp_path, extra=["--config", str(config), *extra])
+
+
+def test_configured_tokens_carry_their_roles_and_names(tmp_path):
+    """[[ui.tokens]]: each token has the role and name the config gives it, and no random token
+    is generated; acknowledge needs admin; pause, resume, disable and enable work for operators."""
+    demo = configured_demo(tmp_path)
+    try:
+        assert (demo.operator, demo.viewer) == (TOKENS["operator"], TOKENS["viewer"])
+        demo.wait(lambda: demo.request("/api/status", TOKENS["viewer"])[0] == 200,
+                  what="first publish")
+        for role, token in TOKENS.items():
+            status = demo.get("/api/status", token)
+            assert (status["role"], status["who"], status["read_only"]) == (role, role[:3], False)
+        ack = {"command": "acknowledge", "reason": "test"}
+        status, text = demo.request("/api/control", TOKENS["operator"], "POST", ack)
+        assert status == 403 and "admin" in json.loads(text)["error"], text
+        status, text = demo.request("/api/control", TOKENS["admin"], "POST", ack)
+        assert status in (200, 409) and "ok" in json.loads(text), text  # reached the engine
+        for command in ["pause", "resume"]:
+            status, text = demo.request("/api/control", TOKENS["operator"], "POST",
+                                        {"command": command})
+            assert status == 200 and json.loads(text)["ok"], (command, text)
+        assert demo.wait(lambda: demo.get("/api/risk")["kill_switch"] == "none", what="resumed")
+        pairs = demo.wait(lambda: demo.get("/api/pairs")["pairs"], what="active pairs")
+        pid = pairs[0]["id"]
+        for command, enabled in [("disable", False), ("enable", True)]:
+            status, text = demo.request(f"/api/pairs/{pid}/control", TOKENS["operator"], "POST",
+                                        {"command": command})
+            assert status == 200 and json.loads(text)["ok"], (command, text)
+            demo.wait(lambda: any(p["id"] == pid and p["enabled"] == enabled
+                                  for p in demo.get("/api/pairs")["pairs"]), what=command)
+        audit = [json.loads(line) for line in
+                 open(os.path.join(demo.dir, demo.audit)).read().splitlines()]
+        assert {a["who"] for a in audit} == {"ope", "adm"}
+    finally:
+        out, _ = demo.stop()
+    assert "generated tokens" not in out
+
+
+def test_read_only_serves_everything_and_refuses_every_control(tmp_path):
+    demo = configured_demo(tmp_path, "--read-only")
+    try:
+        demo.wait(lambda: demo.request("/api/status", TOKENS["viewer"])[0] == 200,
+                  what="first publish")
+        assert demo.get("/api/status", TOKENS["admin"])["read_only"] is True
+        pairs = demo.wait(lambda: demo.get("/api/pairs")["pairs"], what="active pairs")
+        for path, body in [("/api/control", {"command": "flatten"}),
+                           ("/api/control", {"command": "acknowledge"}),
+                           (f"/api/pairs/{pairs[0]['id']}/control", {"command": "disable"})]:
+            status, text = demo.request(path, TOKENS["admin"], "POST", body)
+            assert status == 403 and "read-only" in json.loads(text)["error"], (path, text)
+        assert demo.get("/api/risk")["kill_switch"] == "none"
+        assert all(p["enabled"] for p in demo.get("/api/pairs")["pairs"])
+    finally:
+        out, _ = demo.stop()
+    assert "read-only" in out

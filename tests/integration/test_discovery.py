@@ -145,6 +145,7 @@ def test_screen_options_reject_bad_values_in_one_line(tmp_path):
         assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
 
 
+@pytest.mark.heavy
 def test_warmup_and_screener_methods_select_the_same_pairs(tmp_path):
     """The warm-up discovery runs the screener's selection: over the same window both list the
     same pairs (the warm-up's are the first to activate)."""

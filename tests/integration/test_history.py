@@ -168,6 +168,7 @@ def test_prune_deletes_by_age_before_the_newest_row(recorded, tmp_path):
     assert after["bars.1m"] == before["bars.1m"]  # other topics untouched
 
 
+@pytest.mark.heavy
 def test_demo_recording_replays_byte_identically(tmp_path):
     db = tmp_path / "demo.db"
     settings = ["--set", "market.sessions=2", "--set", "market.symbols=16",
@@ -246,6 +247,7 @@ def test_python_and_r_jobs_read_history(recorded, tmp_path):
     assert r.returncode == 2 and "no history file: pass db=FILE" in r.stderr, r.stderr
 
 
+@pytest.mark.heavy
 def test_restarted_trader_warms_up_from_history_and_decides_as_if_it_never_stopped(tmp_path):
     ticks = tmp_path / "all.csv"
     run("gen", "--out", str(ticks), "--symbols", "16", "--pairs", "2", "--sessions", "4",
@@ -573,6 +575,7 @@ def test_influx_refuses_a_bad_url_and_counts_bad_messages(make_cluster, vm, tmp_
     assert metrics_of(err)["user"]["points_sent"] == 1
 
 
+@pytest.mark.heavy
 def test_the_example_pipeline_records_its_topics(tmp_path):
     run("run", os.path.join(ROOT, "examples", "history.toml"), "--out-dir", "out", cwd=tmp_path)
     topics = {t["topic"]: t for t in json.loads(
