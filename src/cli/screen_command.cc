@@ -97,15 +97,18 @@ void run_screen(const ScreenArgs& a) {
     return;
   }
   const auto& listed = a.rank_all ? result.ranked : result.candidates;
-  std::printf("%-4s %-10s %-10s %7s %8s %10s %10s %8s %8s %6s %5s %s\n", "rank", "y", "x", "corr",
-              "stat", "pair_p", "adj_p", "hedge", "halflife", "hurst", "cross",
-              a.rank_all ? "stage" : "");
+  // p: the better direction's Engle-Granger p-value; pair_p: the pair's (--pair-test); adj_p:
+  // after the correction; score: the ranking score (-EG statistic).
+  std::printf("%-4s %-10s %-10s %7s %8s %10s %10s %10s %8s %8s %8s %6s %5s %s\n", "rank", "y", "x",
+              "corr", "stat", "p", "pair_p", "adj_p", "score", "hedge", "halflife", "hurst",
+              "cross", a.rank_all ? "stage" : "");
   for (std::size_t k = 0; k < listed.size(); ++k) {
     const auto& c = listed[k];
-    std::printf("%-4zu %-10s %-10s %7.3f %8.3f %10.3g %10.3g %8.4f %8.2f %6.3f %5d %s\n", k + 1,
-                names[c.y].c_str(), names[c.x].c_str(), c.corr, c.stat, c.pair_pvalue, c.adj_pvalue,
-                c.hedge_ratio, c.half_life, c.hurst, c.crossings,
-                a.rank_all ? screen::stage_name(c.stage) : "");
+    std::printf(
+        "%-4zu %-10s %-10s %7.3f %8.3f %10.3g %10.3g %10.3g %8.3f %8.4f %8.2f %6.3f %5d %s\n",
+        k + 1, names[c.y].c_str(), names[c.x].c_str(), c.corr, c.stat, c.pvalue, c.pair_pvalue,
+        c.adj_pvalue, c.score, c.hedge_ratio, c.half_life, c.hurst, c.crossings,
+        a.rank_all ? screen::stage_name(c.stage) : "");
   }
   std::printf("%s\n", summary.c_str());
 }

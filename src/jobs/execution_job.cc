@@ -40,7 +40,7 @@ class ExecutionJob : public stream::Job, private exec::StageEvents {
   bool needs_event_time_order() const override { return true; }
   std::vector<std::string> out_of_band_topics(std::string_view params_json) const override {
     return {Params("execution", std::string(params_json))
-                .string("control", std::string(topics::kControl))};
+                .topic("control", std::string(topics::kControl))};
   }
 
   void setup(stream::JobContext& ctx) override {
@@ -57,8 +57,8 @@ class ExecutionJob : public stream::Job, private exec::StageEvents {
     exec::StageConfig stage = engine::stage_config(config);
     stage.journal_path = params.string("journal", stage.journal_path);
     stage.audit_path = params.string("audit_log", stage.audit_path);
-    ticks_topic_ = params.string("ticks", std::string(topics::kTicks));
-    control_topic_ = params.string("control", std::string(topics::kControl));
+    ticks_topic_ = params.topic("ticks", std::string(topics::kTicks));
+    control_topic_ = params.topic("control", std::string(topics::kControl));
     const std::string on_signal = params.string("sigusr1", "halt");
     if (!exec::parse_kill_mode(on_signal, sigusr1_mode_) || sigusr1_mode_ == exec::KillMode::kNone)
       params.fail("sigusr1", "pause, flatten or halt");

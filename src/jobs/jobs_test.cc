@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "jobs/builtin_jobs.h"
@@ -108,6 +109,26 @@ TEST(PairActorsJob, RestartFromItsCheckpointContinuesExactly) {
 
 namespace pairflow::jobs {
 namespace {
+
+TEST(BuiltinJobs, ParamsThatNameTopicsAreCheckedAtSetup) {
+  for (const auto& [job, params, key] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"pair_router", R"({"control":"pairs control"})", "control"},
+           {"execution", R"({"ticks":"ticks/us"})", "ticks"},
+           {"bars", R"({"warmup":"all","history":"h.db","warmup_topic":""})", "warmup_topic"}}) {
+    SCOPED_TRACE(job);
+    auto j = make_builtin_job(job);
+    CollectingContext ctx(params);
+    try {
+      j->setup(ctx);
+      ADD_FAILURE() << "a bad topic name was accepted";
+    } catch (const stream::JobError& e) {
+      EXPECT_NE(std::string(e.what()).find(job + ": param '" + key + "' must be a topic name"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+}
 
 TEST(KafkaJournalRecords, RoundTripAndRefuseGarbage) {
   SymbolTable symbols;

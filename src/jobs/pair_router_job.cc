@@ -27,7 +27,7 @@ class PairRouterJob : public stream::Job {
  public:
   void setup(stream::JobContext& ctx) override {
     Params params("pair_router", ctx.params_json());
-    control_topic_ = params.string("control", std::string(topics::kPairsControl));
+    control_topic_ = params.topic("control", std::string(topics::kPairsControl));
   }
   void process(const stream::Message& m, stream::JobContext& ctx) override {
     simdjson::dom::object obj;

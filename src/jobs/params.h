@@ -14,7 +14,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "base/time.h"
+#include "model/topics.h"
 #include "stream/job.h"
 
 namespace pairflow::jobs {
@@ -36,6 +38,12 @@ class Params {
     std::string_view v;
     if (e.get_string().get(v)) fail(key, "a string");
     return std::string(v);
+  }
+  // A topic name (Kafka's rules: letters, digits, '.', '_', '-'); `fallback` when absent.
+  std::string topic(const char* key, const std::string& fallback) const {
+    std::string name = string(key, fallback);
+    if (Status s = topics::validate_name(name); !s) fail(key, "a topic name: " + s.message());
+    return name;
   }
   std::vector<std::string> strings(const char* key) const {
     std::vector<std::string> out;

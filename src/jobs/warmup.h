@@ -27,12 +27,12 @@ class HistoryWarmup {
       window_ = params.duration("warmup", 0);
       if (window_ <= 0) params.fail("warmup", "\"all\" or a positive duration such as 2d");
     }
+    topic_ = params.topic("warmup_topic", "ticks");
     try {
       path_ = history::resolve_history_path(params.string("history", ""));
     } catch (const UserError& e) {
       throw stream::JobError(fmt::format("{}: warmup: {}", params.job(), e.what()));
     }
-    topic_ = params.string("warmup_topic", "ticks");
     enabled_ = true;
   }
   bool pending() const { return enabled_ && !done_; }
