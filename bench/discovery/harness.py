@@ -3,7 +3,7 @@
 anchor a researcher would use: statsmodels' coint p-value ranking of every pair on the same file.
 
     /usr/bin/python3 bench/discovery/harness.py --pairflow build/bin/pairflow [--size bench]
-        [--check] [--legacy] [--keep DIR] [--seed-offset N]
+        [--check] [--legacy] [--keep DIR] [--seed-offset N] [--screen-args "--neighbours 1 ..."]
 
 For each universe (seeds and parameters printed) it runs `pairflow screen --rank-all` with its
 defaults and reports:
@@ -97,6 +97,9 @@ def judge(args, spec, tmp, rng):
     frame, truth_rows = generate(spec)
     path = os.path.join(tmp, spec.name + ".csv")
     frame.to_csv(path, index=False)
+    if args.keep:
+        with open(os.path.join(tmp, spec.name + ".truth.json"), "w") as f:
+            json.dump(truth_rows, f, indent=1)
     columns = list(frame.columns[1:])
     truth = {frozenset((t["y"], t["x"])) for t in truth_rows}
     k = len(truth)
@@ -107,7 +110,7 @@ def judge(args, spec, tmp, rng):
         selected = [frozenset((r["y"], r["x"])) for r in selected_rows]
         anchor = None
     else:
-        rows, secs, summary = screen(args.pairflow, path, "--rank-all")
+        rows, secs, summary = screen(args.pairflow, path, "--rank-all", *args.screen_args.split())
         ranking = [frozenset((r["y"], r["x"])) for r in rows]
         selected = [frozenset((r["y"], r["x"])) for r in rows if r["selected"]]
         anchor = anchor_pvalues(args.pairflow, path, columns)
@@ -146,6 +149,12 @@ def main():
     ap.add_argument("--seed-offset", type=int, default=0,
                     help="add this to every universe's seed: fresh draws of the same family, to "
                          "judge defaults chosen on the fixed seeds out of sample")
+    ap.add_argument("--keep", metavar="DIR",
+                    help="keep each universe's price file and planted pairs here (NAME.csv, "
+                         "NAME.truth.json)")
+    ap.add_argument("--screen-args", default="",
+                    help="extra options for pairflow's screen (not the anchor's), to judge a "
+                         "setting other than the defaults, e.g. \"--neighbours 1\"")
     args = ap.parse_args()
     rng = random.Random(7)
     results = []
@@ -157,7 +166,10 @@ def main():
         changed = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)
                    if getattr(spec, f.name) != getattr(defaults, f.name)}
         print("  " + ", ".join(f"{k}={v}" for k, v in changed.items()))
-    with tempfile.TemporaryDirectory() as tmp:
+    if args.keep:
+        os.makedirs(args.keep, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.keep or scratch
         for spec in specs:
             results.append(judge(args, spec, tmp, rng))
             r = results[-1]

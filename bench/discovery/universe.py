@@ -54,7 +54,10 @@ def _ar1(rng, phi, sd, n, df):
     return out
 
 
-def generate(spec):
+def generate(spec, details=None):
+    """(prices, truth); a dict passed as `details` also receives, by symbol name, the "sector" of
+    every symbol, the "reverting" symbols (a stationary component of their own) and the "clones"
+    (near-clone -> the planted leg it copies): what the size of a test is judged by."""
     rng = np.random.Generator(np.random.PCG64(spec.seed))
     n, T = spec.symbols, spec.bars
     idio = 0.0008 * np.exp(rng.normal(0.0, 0.35, n))          # per-bar idiosyncratic vol
@@ -75,6 +78,7 @@ def generate(spec):
     # clone_fraction another unused symbol becomes a near-clone of x (x plus a slow random walk of
     # its own): a strong leg-sharing decoy, as two share classes or an ETF and its largest member.
     avail = [int(s) for s in rng.permutation(n)]
+    clones, reverting = {}, []
     planted = []
     used = set()
     for _ in range(spec.planted):
@@ -92,6 +96,7 @@ def generate(spec):
         if rng.uniform() < spec.clone_fraction and avail:
             c = avail.pop(int(rng.integers(0, len(avail))))
             used.add(c)
+            clones[c] = x
             drift = np.cumsum(_t(rng, spec.tail_df, T) * idio[c] * 0.35 * vol)
             logp[:, c] = logp[:, x] + math.log(rng.uniform(0.5, 2.0)) + drift
 
@@ -101,6 +106,7 @@ def generate(spec):
         if rng.uniform() < spec.reverting_fraction:
             hl = rng.uniform(3.0, 30.0)
             logp[:, s] += _ar1(rng, 0.5 ** (1.0 / hl), idio[s] * math.sqrt(hl) * 1.5, T, 8.0)
+            reverting.append(s)
 
     noise = idio * rng.uniform(*spec.noise, n)
     logp = logp + rng.normal(size=(T, n)) * noise[None, :]
@@ -115,6 +121,10 @@ def generate(spec):
     frame.insert(0, "ts", ts.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
     truth = [{"y": names[p["y"]], "x": names[p["x"]], "hedge_ratio": p["hedge_ratio"],
               "half_life": p["half_life"], "spread_std": p["spread_std"]} for p in planted]
+    if details is not None:
+        details["sector"] = {names[s]: int(sector[s]) for s in range(n)}
+        details["reverting"] = [names[s] for s in reverting]
+        details["clones"] = {names[c]: names[x] for c, x in clones.items()}
     return frame, truth
 
 

@@ -55,7 +55,8 @@ def screen(prices, *, log=False, window=None, top=0, correction="bh", max_pvalue
     Returns the pairs best first (index = rank): y, x, corr, stat, pvalue, hedge_ratio,
     intercept, half_life, hurst, crossings, usedlag, score, adj_pvalue, pvalue_reverse,
     pair_pvalue, df_stat, leg_stat, stability_pvalue, stage, selected. `.attrs` holds the CLI's
-    one-line "summary", the stage "counts", the "window" and the "untestable" columns.
+    one-line "summary", the stage "counts" (with "pvalue_cutoff", the largest raw pair p-value
+    the correction accepted), the "window" and the "untestable" columns.
 
     >>> pairs = pairflow.screen(prices, log=True)
     >>> pairs[["y", "x", "adj_pvalue", "half_life"]].head()

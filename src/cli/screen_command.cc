@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -80,7 +81,11 @@ void run_screen(const ScreenArgs& a) {
     std::string out;
     JsonWriter w(out);
     w.begin_array();
-    for (const auto& c : a.rank_all ? result.ranked : result.candidates) {
+    const auto& rows = a.rank_all ? result.ranked : result.candidates;
+    // --top caps the selection; with --rank-all it also caps the ranking printed.
+    const std::size_t count = a.top > 0 ? std::min<std::size_t>(rows.size(), a.top) : rows.size();
+    for (std::size_t k = 0; k < count; ++k) {
+      const auto& c = rows[k];
       w.begin_object().field("y", names[c.y]).field("x", names[c.x]).field("corr", c.corr);
       w.field("stat", c.stat).field("pvalue", c.pvalue).field("hedge_ratio", c.hedge_ratio);
       w.field("half_life", c.half_life).field("hurst", c.hurst).field("crossings", c.crossings);
@@ -96,7 +101,9 @@ void run_screen(const ScreenArgs& a) {
     std::fprintf(stderr, "%s\n", summary.c_str());
     return;
   }
-  const auto& listed = a.rank_all ? result.ranked : result.candidates;
+  const auto& rows = a.rank_all ? result.ranked : result.candidates;
+  const std::size_t count = a.top > 0 ? std::min<std::size_t>(rows.size(), a.top) : rows.size();
+  const std::span<const screen::ScreenCandidate> listed(rows.data(), count);
   // p: the better direction's Engle-Granger p-value; pair_p: the pair's (--pair-test); adj_p:
   // after the correction; score: the ranking score (-EG statistic).
   std::printf("%-4s %-10s %-10s %7s %8s %10s %10s %10s %8s %8s %8s %6s %5s %s\n", "rank", "y", "x",
@@ -122,7 +129,9 @@ void register_screen(CLI::App& app) {
   cmd->add_flag("--log", a->log, "take natural logs of the prices first");
   cmd->add_option("--window", a->window, "bars of log returns in the window (default: all rows)")
       ->check(CLI::Range(20, 10000000));
-  cmd->add_option("--top", a->top, "print at most K pairs (default: all that pass)")
+  cmd->add_option("--top", a->top,
+                  "select and print at most K pairs (default: all that pass); with --rank-all, "
+                  "print the first K rows of the ranking")
       ->check(CLI::Range(0, 100000000));
   cmd->add_flag("--json", a->json, "JSON array instead of a table");
   cmd->add_option("--correction", a->correction,

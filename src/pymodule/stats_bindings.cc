@@ -413,6 +413,7 @@ py::dict result_counts(const screen::ScreenResult& r) {
   out["significant"] = r.significant;
   out["filtered_passed"] = r.filtered_passed;
   out["selected"] = r.candidates.size();
+  out["pvalue_cutoff"] = r.pvalue_cutoff;  // not a count: the raw pair p the correction accepted
   return out;
 }
 

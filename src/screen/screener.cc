@@ -317,6 +317,7 @@ void Screener::screen(ScreenResult& out) {
   out.ranked.clear();
   out.symbols_ready = out.pairs = out.tests = 0;
   out.corr_passed = out.prescreen_passed = out.eg_failed = out.significant = 0;
+  out.pvalue_cutoff = 0;
   const std::size_t n = n_;
   const double m = w_, nl = w_ + 1;
   const bool rank_all = config_.rank_all;
@@ -510,6 +511,10 @@ void Screener::screen(ScreenResult& out) {
   const double max_hl = config_.max_half_life > 0 ? config_.max_half_life : w_ / 4.0;
   std::vector<double> ys, xs;
   std::vector<ScreenCandidate> rejected;
+  out.pvalue_cutoff = 0;
+  for (std::size_t t = 0; t < tested.size(); ++t)
+    if (adj[t] <= config_.max_pvalue)
+      out.pvalue_cutoff = std::max(out.pvalue_cutoff, tested[t].pair_pvalue);
   for (std::size_t t = 0; t < tested.size(); ++t) {
     auto& c = tested[t];
     c.adj_pvalue = adj[t];
@@ -557,7 +562,7 @@ void Screener::screen(ScreenResult& out) {
       auto ab = coint_.run(ys, xs, config_.coint);
       auto ba = coint_.run(xs, ys, config_.coint);
       const bool pass = pair_pvalue(config_.pair_test, ab ? ab->pvalue : 1.0,
-                                    ba ? ba->pvalue : 1.0) <= config_.max_pvalue;
+                                    ba ? ba->pvalue : 1.0) <= out.pvalue_cutoff;
       third_cache.emplace(key, pass);
       return pass;
     };

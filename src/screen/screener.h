@@ -77,9 +77,12 @@ struct ScreenerConfig {
   int stability_splits = 0;  // 0 or 1 = no stability check
   double stability_pvalue = 0.05;
   // A pair that shares a leg with a better-ranked passing pair is kept only when its other two
-  // legs are cointegrated too (their pair p-value <= max_pvalue): cointegration is transitive, so
-  // y~x and y~x' both real implies x~x'. A leg-sharing decoy (y with a sector mate x' of its true
-  // partner x) fails this; a cluster of series sharing one trend (interest rates) passes.
+  // legs are cointegrated too, as strongly as the family's weakest significant pair (their pair
+  // p-value <= ScreenResult::pvalue_cutoff): cointegration is transitive, so y~x and y~x' both
+  // real implies x~x'. A leg-sharing decoy (y with a sector mate x' of its true partner x) fails
+  // this; a cluster of series sharing one trend (interest rates) passes. The third side is held to
+  // the cutoff rather than to max_pvalue because it is one more test of the family, not a test
+  // on its own: at max_pvalue one decoy in twenty would pass by chance.
   bool consistent_triangles = true;
   int max_pairs_per_symbol = 0;  // greedy by rank; 0 = no limit
   int max_candidates = 0;        // 0 = keep every passing pair
@@ -136,6 +139,9 @@ struct ScreenResult {
   std::int64_t tests = 0;          // pairs in the family: the multiple-testing family
   std::int64_t corr_passed = 0, prescreen_passed = 0, eg_failed = 0, significant = 0;
   std::int64_t filtered_passed = 0;  // significant and through the spread filters
+  // The largest raw pair p-value the correction accepted (0 when none): the level a pair's
+  // third side must reach (consistent_triangles).
+  double pvalue_cutoff = 0;
 };
 
 class Screener {

@@ -329,6 +329,66 @@ TEST(ScreenerSelection, LegSharingDecoyFailsTheTriangleAndATrueClusterPasses) {
   EXPECT_EQ(screen_rows(cluster, config).candidates.size(), 2u);
 }
 
+TEST(ScreenerSelection, ThirdSidesAreHeldToTheFamilysCutoff) {
+  // Planted pairs whose x has near-clones (x plus a slowly reverting difference of its own): y with
+  // a clone of x is a leg-sharing decoy whose third side (x, clone) is weakly cointegrated at best. Over the seeds,
+  // a kept pair that shares a leg must have its third side at or below the cutoff, and some
+  // decoys pass max_pvalue on their third side but not the cutoff (they were kept before).
+  int held_back = 0;
+  for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+    auto rows = walks(40, 800, seed, {{1, 2}, {5, 6}, {9, 10}, {13, 14}});
+    std::mt19937_64 rng(seed + 100);
+    std::normal_distribution<double> z(0.0, 1.0);
+    const int clones[][2] = {{2, 20}, {2, 21}, {6, 22}, {6, 23}, {10, 24}, {14, 25}};
+    const double phi = std::pow(0.5, 1.0 / 120.0);  // a slowly reverting difference
+    for (const auto& [x, c] : clones) {
+      double drift = 0;
+      for (auto& r : rows) {
+        drift = phi * drift + 0.0003 * z(rng);
+        r[c] = r[x] + 0.2 + drift;
+      }
+    }
+    ScreenerConfig config;
+    config.rank_all = true;
+    auto r = screen_rows(rows, config);
+    double cutoff = 0;
+    for (const auto& c : r.ranked)
+      if (c.adj_pvalue <= config.max_pvalue) cutoff = std::max(cutoff, c.pair_pvalue);
+    EXPECT_EQ(r.pvalue_cutoff, cutoff) << "seed " << seed;
+    auto third = [&](int a, int b) {
+      std::vector<double> ya, yb;
+      for (const auto& row : rows) {
+        ya.push_back(row[a]);
+        yb.push_back(row[b]);
+      }
+      auto ab = stats::coint(ya, yb), ba = stats::coint(yb, ya);
+      return std::max(ab ? ab->pvalue : 1.0, ba ? ba->pvalue : 1.0);
+    };
+    std::vector<std::pair<int, int>> kept;
+    for (const auto& c : r.candidates) {
+      const auto [a, b] = key(c);
+      for (const auto& [ka, kb] : kept) {
+        const int shared = ka == a || kb == a ? a : (ka == b || kb == b ? b : -1);
+        if (shared < 0) continue;
+        const int other_kept = ka == shared ? kb : ka, other_new = shared == a ? b : a;
+        EXPECT_LE(third(other_kept, other_new), r.pvalue_cutoff) << "seed " << seed;
+      }
+      kept.push_back({a, b});
+    }
+    for (const auto& c : r.ranked) {
+      if (c.stage != ScreenStage::kLegSharing) continue;
+      const auto [a, b] = key(c);
+      for (const auto& [ka, kb] : kept) {
+        const int shared = ka == a || kb == a ? a : (ka == b || kb == b ? b : -1);
+        if (shared < 0) continue;
+        const double p = third(ka == shared ? kb : ka, shared == a ? b : a);
+        if (p > r.pvalue_cutoff && p <= config.max_pvalue) ++held_back;
+      }
+    }
+  }
+  EXPECT_GT(held_back, 0) << "no decoy's third side fell between the cutoff and max_pvalue";
+}
+
 TEST(ScreenerSelection, ConfigErrorsAreClear) {
   ScreenerConfig bad;
   bad.neighbours = -1;

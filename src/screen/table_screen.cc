@@ -82,11 +82,14 @@ std::string describe_screen(const TableScreen& screen) {
       : config.correction == Correction::kBonferroni
           ? fmt::format("family-wise error {:g} (Bonferroni)", config.max_pvalue)
           : fmt::format("raw p-value {:g} (no correction)", config.max_pvalue);
+  // The raw pair p-value the correction let through: what "significant" meant for this family.
+  const std::string cutoff =
+      result.significant > 0 ? fmt::format(" (pair p <= {:.3g})", result.pvalue_cutoff) : "";
   return fmt::format(
       "{} pairs selected of {} ({} symbols): {} tested ({}), {} past |corr|, {} past the DF "
-      "pre-screen, {} significant at {}, {} past the spread filters",
+      "pre-screen, {} significant at {}{}, {} past the spread filters",
       result.candidates.size(), result.pairs, result.symbols_ready, result.tests, family,
-      result.corr_passed, result.prescreen_passed, result.significant, level,
+      result.corr_passed, result.prescreen_passed, result.significant, level, cutoff,
       result.filtered_passed);
 }
 

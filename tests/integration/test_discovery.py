@@ -132,6 +132,17 @@ def test_rank_all_lists_every_pair_with_its_stage(tmp_path):
     assert "tested (each symbol's 3 nearest neighbours)" in summary
     assert "false-discovery rate 0.05 (Benjamini-Hochberg)" in summary
     assert f"{len(selected)} pairs selected of 435" in summary
+    # ... and which raw pair p-value that level meant for this family.
+    cutoff = max(r["pair_pvalue"] for r in rows
+                 if r["adj_pvalue"] is not None and r["adj_pvalue"] <= 0.05)
+    assert f"(pair p <= {cutoff:.3g})" in summary
+    # --top K with --rank-all: the first K rows of the ranking, the selection capped at K.
+    top, _ = screen(path, "--rank-all", "--top", "2", log=True)
+    assert [(r["y"], r["x"]) for r in top] == [(r["y"], r["x"]) for r in rows[:2]]
+    assert sum(r["selected"] for r in top) == min(2, len(selected))
+    table = subprocess.run([PAIRFLOW, "screen", "--prices", path, "--log", "--rank-all", "--top",
+                            "3"], capture_output=True, text=True, timeout=60)
+    assert table.returncode == 0 and len(table.stdout.strip().splitlines()) == 1 + 3 + 1
 
 
 def test_screen_options_reject_bad_values_in_one_line(tmp_path):

@@ -70,6 +70,8 @@ def test_screen_finds_the_planted_pairs(market):
     assert len(planted & listed) >= 3
     assert found.index[0] == 1 and found.index.name == "rank"
     assert found["selected"].all()
+    # The raw pair p-value the correction accepted bounds every selected pair's.
+    assert found["pair_pvalue"].max() <= found.attrs["counts"]["pvalue_cutoff"] <= 0.05
 
 
 def test_untestable_columns_warn_and_are_left_out(market):
