@@ -295,7 +295,8 @@ std::string EmbeddedReport::to_json() const {
   return out;
 }
 
-EmbeddedReport run_embedded(const PipelineSpec& spec, const std::string& out_dir) {
+EmbeddedReport run_embedded(const PipelineSpec& spec, const std::string& out_dir,
+                            const std::function<void()>& at_end) {
   LocalBus bus(out_dir);
   std::vector<std::unique_ptr<stream::Job>> jobs;
   std::vector<LocalBus::Subscription*> inputs;
@@ -343,6 +344,7 @@ EmbeddedReport run_embedded(const PipelineSpec& spec, const std::string& out_dir
     drain();
   }
   bus.flush();
+  if (at_end) at_end();
   for (std::size_t i = 0; i < runners.size(); ++i)
     report.jobs[spec.jobs[i].name] = runners[i]->metrics();
   report.topics = bus.counts();

@@ -24,6 +24,7 @@
 // Runs on the calling thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -67,7 +68,10 @@ struct EmbeddedReport {
 };
 
 // Runs every job in this process. With `out_dir`, writes each topic to OUT_DIR/<topic>.jsonl.
-EmbeddedReport run_embedded(const PipelineSpec& spec, const std::string& out_dir);
+// `at_end`, when set, runs once every job has finished and before any is destroyed: what a job
+// still serves (the `ui` job's dashboard) stays up while it runs.
+EmbeddedReport run_embedded(const PipelineSpec& spec, const std::string& out_dir,
+                            const std::function<void()>& at_end = {});
 
 // Runs one job of the file against Kafka ("source" publishes the tick source), started as
 // launch_job() starts it: `options` gives the brokers, group, checkpoint and codec; the name,

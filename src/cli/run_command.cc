@@ -3,17 +3,22 @@
 #include <simdjson.h>
 #include <stdlib.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <thread>
 
 #include "app/job_launch.h"
 #include "app/load_job.h"
 #include "app/pipeline_file.h"
 #include "cli/commands.h"
+#include "cli/dashboard_options.h"
 #include "cli/launch_options.h"
+#include "engine/run_drivers.h"
 #include "model/json.h"
 #include "model/topics.h"
 #include "stream/job_runner.h"
@@ -27,6 +32,7 @@ void register_run(CLI::App& app) {
   struct Options {
     app::LaunchOptions launch;
     std::string file, job, out_dir, report, offset_reset = "fail", codec = "json";
+    bool exit_at_end = false;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("pipeline", o->file, "pipeline TOML")->required();
@@ -42,6 +48,9 @@ void register_run(CLI::App& app) {
   cmd->add_option("--codec", o->codec,
                   "with --job: json, or binary (binary topics, as `job run --codec binary`)")
       ->check(CLI::IsMember({"json", "binary"}));
+  cmd->add_flag("--exit-at-end", o->exit_at_end,
+                "in process: exit when the input ends, even with a `ui` job (by default its "
+                "dashboard keeps serving the finished run until Ctrl-C)");
   cmd->callback([o] {
     app::PipelineSpec spec = app::load_pipeline(o->file);
     if (!spec.history.empty()) ::setenv("PAIRFLOW_HISTORY", spec.history.c_str(), 1);
@@ -54,7 +63,22 @@ void register_run(CLI::App& app) {
             "run: --codec is for --job on Kafka (in process, messages are not encoded)");
       if (!o->launch.checkpoint.empty() || o->launch.reset_checkpoint)
         throw UserError("run: --checkpoint and --reset-checkpoint are for --job on Kafka");
-      app::EmbeddedReport r = app::run_embedded(spec, o->out_dir);
+      // A dashboard (`ui` job) keeps showing the finished run until Ctrl-C, as `backtest --ui`
+      // does: a run that ends flat out would otherwise take it away before anyone looks.
+      bool has_ui = false;
+      for (const auto& j : spec.jobs) has_ui = has_ui || j.builtin == "ui";
+      std::function<void()> at_end;
+      if (has_ui && !o->exit_at_end) {
+        at_end = [] {
+          install_stop_signals();
+          std::fprintf(stderr,
+                       "run: the input has ended; the dashboard keeps serving the finished run "
+                       "(Ctrl-C to exit, --exit-at-end not to wait)\n");
+          while (!engine::stop_requested())
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        };
+      }
+      app::EmbeddedReport r = app::run_embedded(spec, o->out_dir, at_end);
       for (const auto& [topic, n] : r.topics)
         std::printf("%-24s %10llu messages\n", topic.c_str(), static_cast<unsigned long long>(n));
       if (r.source_rejects > 0) {

@@ -175,7 +175,8 @@ def test_distributed_equals_embedded_and_survives_killed_containers(compose, tmp
     pipeline = tmp_path / "pipeline.toml"
     pipeline.write_text((ROOT / "deploy" / "pipeline.toml").read_text().replace(
         "port = 8080", "port = 0"))
-    r = subprocess.run([str(PAIRFLOW), "run", str(pipeline), "--out-dir", str(tmp_path / "out")],
+    r = subprocess.run([str(PAIRFLOW), "run", str(pipeline), "--exit-at-end", "--out-dir",
+                        str(tmp_path / "out")],
                        capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
 

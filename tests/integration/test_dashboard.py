@@ -323,16 +323,12 @@ UI_JOB_INPUTS = ["pnl", "positions", "pnl.pairs", "pairs.control", "pairs.signal
                  "control.status", "control.audit"]
 
 
-def test_ui_job_on_kafka_shows_the_pipeline_and_sends_the_kill_switch(make_cluster, tmp_path):
-    """The distributed placement: the built-in `ui` job serves the dashboard from the topics the
-    trader and execution jobs publish, and its kill switch reaches the execution job through the
-    `control` topic (answered on control.status)."""
-    settings = ["market.symbols=12", "market.sessions=2", "market.planted_pairs=2",
-                "discovery.top_k=2"]
+def ui_pipeline(tmp_path, settings, ui_info, control_topic=False):
+    """trader, execution and ui jobs on a generated market; with `control_topic` the execution
+    job also reads `control` (external: the ui job's kill switch on Kafka)."""
     p = tmp_path / "p.toml"
-    info = tmp_path / "ui.json"
     p.write_text(f'''
-external_topics = ["control"]
+{'external_topics = ["control"]' if control_topic else ''}
 
 [source]
 kind = "generator"
@@ -348,7 +344,7 @@ params = {{ set = {json.dumps(settings)} }}
 [[job]]
 name = "execution"
 builtin = "execution"
-in = ["orders", "ticks", "control"]
+in = {json.dumps(["orders", "ticks"] + (["control"] if control_topic else []))}
 out = "execution.summary"
 params = {{ set = {json.dumps(settings)} }}
 
@@ -357,8 +353,78 @@ name = "ui"
 builtin = "ui"
 in = {json.dumps(UI_JOB_INPUTS)}
 out = "ui.log"
-params = {{ port = 0, ui_info = "{info}" }}
+params = {{ port = 0, ui_info = "{ui_info}" }}
 ''')
+    return p
+
+
+def test_in_process_ui_job_serves_the_finished_run_until_stopped(tmp_path):
+    """`pairflow run PIPELINE.toml` with a `ui` job, every job in process: when the input ends
+    the dashboard keeps showing the finished run (what the topics said) until SIGTERM, which
+    exits 0 with the run's report; --exit-at-end does not wait."""
+    settings = ["market.symbols=12", "market.sessions=2", "market.planted_pairs=2",
+                "discovery.top_k=2"]
+    info = tmp_path / "ui.json"
+    p = ui_pipeline(tmp_path, settings, info)
+    out_dir = tmp_path / "topics"
+    run = subprocess.Popen([PAIRFLOW, "run", str(p), "--out-dir", str(out_dir)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        deadline = time.time() + 60
+        while not info.exists():
+            assert run.poll() is None, run.communicate()
+            assert time.time() < deadline, "the ui job never wrote ui_info"
+            time.sleep(0.05)
+        meta = json.loads(info.read_text())
+        ui = Demo.__new__(Demo)
+        ui.url, ui.viewer, ui.operator, ui.proc = (meta["url"].rstrip("/"), meta["viewer_token"],
+                                                   meta["operator_token"], run)
+        ui.wait(lambda: ui.get("/api/status")["state"] == "finished", timeout=120,
+                what="the finished run")
+        # What the dashboard shows is what the jobs published: the last P&L record...
+        last_pnl = json.loads((out_dir / "pnl.jsonl").read_text().splitlines()[-1])
+        pnl = ui.get("/api/pnl")
+        assert pnl["equity"] == pytest.approx(last_pnl["equity"])
+        assert pnl["net_pnl"] == pytest.approx(last_pnl["net_pnl"])
+        # ... and the trader's pairs still active at the end.
+        active, activated = set(), 0
+        for line in (out_dir / "pairs.control.jsonl").read_text().splitlines():
+            m = json.loads(line)
+            if m["action"] == "activate":
+                active.add(m["pair"])
+                activated += 1
+            else:
+                active.discard(m["pair"])
+        assert activated > 0 and {q["id"] for q in ui.get("/api/pairs")["pairs"]} == active
+        # Nothing trades any more: a control is refused with the reason, not queued.
+        status, text = ui.request("/api/control", ui.operator, "POST", {"command": "pause"})
+        assert status == 409, (status, text)
+        assert run.poll() is None, "the run exited instead of serving the finished dashboard"
+        run.terminate()
+        stdout, stderr = run.communicate(timeout=30)
+        assert run.returncode == 0, stderr
+        assert "the dashboard keeps serving the finished run" in stderr
+        assert "job ui" in stdout and "dead letters 0" in stdout
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    # --exit-at-end: the same run returns by itself.
+    info.unlink()
+    r = subprocess.run([PAIRFLOW, "run", str(p), "--exit-at-end"], capture_output=True,
+                       text=True, timeout=300, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert info.exists() and "keeps serving" not in r.stderr
+
+
+def test_ui_job_on_kafka_shows_the_pipeline_and_sends_the_kill_switch(make_cluster, tmp_path):
+    """The distributed placement: the built-in `ui` job serves the dashboard from the topics the
+    trader and execution jobs publish, and its kill switch reaches the execution job through the
+    `control` topic (answered on control.status)."""
+    settings = ["market.symbols=12", "market.sessions=2", "market.planted_pairs=2",
+                "discovery.top_k=2"]
+    info = tmp_path / "ui.json"
+    p = ui_pipeline(tmp_path, settings, info, control_topic=True)
     c = make_cluster("ticks:2,summary:1,pairs.signals:1,pairs.control:1,orders:1,executions:1,"
                      "positions:1,pnl:1,pnl.pairs:1,control:1,control.status:1,control.audit:1,"
                      "execution.summary:1,ui.log:1,dlq.trader:1,dlq.execution:1,dlq.ui:1")
