@@ -19,7 +19,7 @@ const std::vector<BuiltinJobInfo>& builtin_jobs() {
        make_features_job},
       {"join", {"columns", "mode", "tolerance", "lateness", "idle_timeout"}, {}, make_join_job},
       {"pair_router", {"control"}, {}, make_pair_router_job},
-      {"pair_actors", {"window"}, {}, make_pair_actors_job},
+      {"pair_actors", {"window", "hedge", "kalman_delta", "kalman_ve"}, {}, make_pair_actors_job},
       {"trader",
        {"config", "set", "warmup", "history", "warmup_topic"},
        {std::string(topics::kSignals), std::string(topics::kPairsControl),
