@@ -82,7 +82,7 @@ struct ScreenerConfig {
   // real implies x~x'. A leg-sharing decoy (y with a sector mate x' of its true partner x) fails
   // this; a cluster of series sharing one trend (interest rates) passes. The third side is held to
   // the cutoff rather than to max_pvalue because it is one more test of the family, not a test
-  // on its own: at max_pvalue one decoy in twenty would pass by chance.
+  // on its own: at max_pvalue a few decoys in a hundred would pass by chance.
   bool consistent_triangles = true;
   int max_pairs_per_symbol = 0;  // greedy by rank; 0 = no limit
   int max_candidates = 0;        // 0 = keep every passing pair
