@@ -5,9 +5,10 @@ import signal
 import subprocess
 import time
 
-from conftest import LIB, finish, metrics_of
+from conftest import LIB, ROOT, finish, metrics_of
 
 ECHO = os.path.join(LIB, "echo_job.so")
+PASSTHROUGH = os.path.join(ROOT, "examples", "jobs", "passthrough.py")
 
 
 def inputs(n, keys=10):
@@ -123,6 +124,43 @@ def test_two_instances_in_a_group_split_the_work(make_cluster):
                                "-f", "%k\n"], capture_output=True, check=True,
                               timeout=60).stdout.decode().splitlines())
     assert {"echo@g#a", "echo@g#b"} <= keys, keys  # neither instance overwrote the other's
+
+
+def test_event_time_merge_releases_a_silent_partition_after_max_idle(make_cluster):
+    """--event-time-order merges the input partitions by event time; a partition with nothing
+    buffered holds the others back until it has been read to its end and silent for --max-idle,
+    then stops holding them; what it delivers later, older than what already went out, still
+    reaches the job (which judges it: passthrough passes it on) - nothing is lost."""
+    c = make_cluster("in:2,out:1,dlq.passthrough:1")
+
+    def put(partition, ts):
+        subprocess.run(["kcat", "-b", c.bootstrap, "-P", "-t", "in", "-p", str(partition), "-K",
+                        "\t"], input=f"k{partition}\t{json.dumps({'ts': ts})}\n", text=True,
+                       check=True, timeout=60)
+
+    put(0, 100)
+    put(0, 300)
+    put(1, 200)
+    job = c.job(PASSTHROUGH, "--in", "in", "--out", "out", "--event-time-order",
+                "--max-idle", "300")
+    try:
+        # 300 waits behind partition 1 (empty after 200) until it has been silent for 300 ms:
+        # were it never released, this would time out.
+        c.wait_for("out", 3)
+        assert [json.loads(v)["ts"] for _, v in c.consume("out")] == [100, 200, 300]
+        put(1, 250)  # late: 300 went out already
+        put(0, 400)
+        c.wait_for("out", 5)
+        assert [json.loads(v)["ts"] for _, v in c.consume("out")] == [100, 200, 300, 250, 400]
+        job.send_signal(signal.SIGTERM)
+        _, err = job.communicate(timeout=30)
+        assert job.returncode == 0, err
+        m = metrics_of(err)
+        assert m["processed"] == 5 and m["dead_lettered"] == 0
+    finally:
+        if job.poll() is None:
+            job.kill()
+            job.wait()
 
 
 def test_stdin_stdout_pipe_without_kafka(tmp_path):
