@@ -12,6 +12,7 @@
 #include "app/load_job.h"
 #include "base/json_writer.h"
 #include "base/reject_policy.h"
+#include "engine/run_drivers.h"
 #include "engine/tick_source.h"
 #include "jobs/builtin_jobs.h"
 #include "model/json.h"
@@ -89,8 +90,8 @@ class TickSource : public Source {
   RejectPolicy policy_{spec_.config.max_rejects, "input.max_rejects"};
 };
 
-// Everything `source` has, to `sink`, a batch at a time; `after_batch` runs after each. Returns the
-// messages published.
+// Everything `source` has, to `sink`, a batch at a time; `after_batch` runs after each and returns
+// false to end the input there. Returns the messages published.
 template <typename AfterBatch>
 std::uint64_t publish(Source& source, Sink& sink, std::size_t batch_size, AfterBatch after_batch) {
   MessageBatch batch;
@@ -100,7 +101,7 @@ std::uint64_t publish(Source& source, Sink& sink, std::size_t batch_size, AfterB
     more = source.poll(batch, batch_size, 0);
     for (const auto& m : batch) sink.produce(m.topic, m.key, m.payload);
     published += batch.size();
-    after_batch();
+    if (!after_batch()) break;  // asked to stop: the input ends here
   }
   return published;
 }
@@ -287,6 +288,8 @@ std::string EmbeddedReport::to_json() const {
   w.begin_object().field("source_messages", source_messages);
   w.field("source_rejects", source_rejects);
   if (source_rejects > 0) w.field("first_source_reject", first_source_reject);
+  // Only when so: the reports of whole runs compare equal across versions.
+  if (stopped_early) w.field("stopped_early", true);
   w.key("topics").begin_object();
   for (const auto& [topic, n] : topics) w.field(topic, n);
   w.end_object().key("jobs").begin_object();
@@ -332,7 +335,13 @@ EmbeddedReport run_embedded(const PipelineSpec& spec, const std::string& out_dir
   };
   TickSource source(spec.source);
   EmbeddedReport report;
-  report.source_messages = publish(source, bus, 1024, drain);
+  // engine::request_stop() (Ctrl-C / SIGTERM in `pairflow run`) ends the input after the batch in
+  // hand; every job then drains and finishes as at a normal end, so what they wrote is complete.
+  report.source_messages = publish(source, bus, 1024, [&] {
+    drain();
+    report.stopped_early = engine::stop_requested();
+    return !report.stopped_early;
+  });
   // End of input, in data-flow order. Every job before i has finished, and jobs only read topics
   // of the source or of earlier jobs, so job i's inputs are complete: close them, let it drain and
   // finish(), and hand what finish() emitted to the later jobs.
@@ -363,7 +372,7 @@ JobMetrics run_on_kafka(const PipelineSpec& spec, const std::string& job_name,
     Sink& sink = options.binary_codec ? static_cast<Sink&>(binary_sink) : kafka_sink;
     TickSource source(spec.source);
     JobMetrics metrics;
-    metrics.produced = publish(source, sink, 4096, [] {});
+    metrics.produced = publish(source, sink, 4096, [] { return true; });
     sink.flush();
     return metrics;
   }

@@ -64,12 +64,15 @@ struct EmbeddedReport {
   std::uint64_t source_messages = 0;
   std::uint64_t source_rejects = 0;  // bad rows of a CSV source skipped under input.max_rejects
   std::string first_source_reject;
+  bool stopped_early = false;  // engine::request_stop() ended the input before the source did
   std::string to_json() const;
 };
 
 // Runs every job in this process. With `out_dir`, writes each topic to OUT_DIR/<topic>.jsonl.
 // `at_end`, when set, runs once every job has finished and before any is destroyed: what a job
-// still serves (the `ui` job's dashboard) stays up while it runs.
+// still serves (the `ui` job's dashboard) stays up while it runs. engine::request_stop() (any
+// thread or a signal handler) ends the input after the current batch; the jobs then finish as at
+// a normal end.
 EmbeddedReport run_embedded(const PipelineSpec& spec, const std::string& out_dir,
                             const std::function<void()>& at_end = {});
 

@@ -68,9 +68,12 @@ void register_run(CLI::App& app) {
       bool has_ui = false;
       for (const auto& j : spec.jobs) has_ui = has_ui || j.builtin == "ui";
       std::function<void()> at_end;
+      // Ctrl-C / SIGTERM end the input where it is; every job finishes and flushes (a second
+      // Ctrl-C exits at once).
+      install_stop_signals();
       if (has_ui && !o->exit_at_end) {
         at_end = [] {
-          install_stop_signals();
+          if (engine::stop_requested()) return;  // stopped by hand: do not wait again
           std::fprintf(stderr,
                        "run: the input has ended; the dashboard keeps serving the finished run "
                        "(Ctrl-C to exit, --exit-at-end not to wait)\n");
@@ -79,6 +82,12 @@ void register_run(CLI::App& app) {
         };
       }
       app::EmbeddedReport r = app::run_embedded(spec, o->out_dir, at_end);
+      if (r.stopped_early) {
+        std::fprintf(stderr,
+                     "run: stopped by a signal after %llu source messages; every job finished "
+                     "and flushed what it had\n",
+                     static_cast<unsigned long long>(r.source_messages));
+      }
       for (const auto& [topic, n] : r.topics)
         std::printf("%-24s %10llu messages\n", topic.c_str(), static_cast<unsigned long long>(n));
       if (r.source_rejects > 0) {

@@ -342,3 +342,55 @@ def test_cpp_job_outputs_are_checked_as_json():
     dlq = [o["value"] for o in out if o.get("topic") == "dlq.count_by_key"]
     assert len(dlq) == 1 and dlq[0]["payload"] == "{not json}"
     assert "output 1 is not a JSON object" in dlq[0]["error"]
+
+
+def test_ctrl_c_ends_an_in_process_run_and_every_job_finishes(tmp_path):
+    """`pairflow run` in process: SIGINT ends the input where it is; every job drains and
+    finishes as at a normal end (the trader's summary is written, every output line is whole),
+    the report says so, and the exit is 0."""
+    import signal
+    import time
+    settings = json.dumps(["market.symbols=40", "market.sessions=400", "market.planted_pairs=3"])
+    p = tmp_path / "p.toml"
+    p.write_text(f'''
+[source]
+kind = "generator"
+set = {settings}
+
+[[job]]
+name = "trader"
+builtin = "trader"
+in = "ticks"
+out = "summary"
+params = {{ set = {settings} }}
+''')
+    out, report = tmp_path / "out", tmp_path / "report.json"
+    run = subprocess.Popen([PAIRFLOW, "run", str(p), "--out-dir", str(out), "--report",
+                            str(report)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 120
+        while not ((out / "ticks.jsonl").exists() and (out / "ticks.jsonl").stat().st_size > 0):
+            assert run.poll() is None, run.communicate()
+            assert time.time() < deadline, "no ticks flowed"
+            time.sleep(0.1)
+        run.send_signal(signal.SIGINT)
+        stdout, stderr = run.communicate(timeout=300)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    assert run.returncode == 0, stderr
+    assert "stopped by a signal after" in stderr
+    r = json.loads(report.read_text())
+    assert r["stopped_early"] is True
+    n = r["source_messages"]
+    assert r["jobs"]["trader"]["processed"] == n and r["topics"]["ticks"] == n
+    assert f"job trader               processed {n}" in stdout
+    with open(out / "ticks.jsonl") as f:
+        assert sum(1 for _ in f) == n
+    summary = (out / "summary.jsonl").read_text().splitlines()
+    assert len(summary) == 1 and json.loads(summary[0])  # the trader's finish() ran
+    for name in ("orders.jsonl", "pairs.signals.jsonl", "pairs.control.jsonl"):
+        if (out / name).exists():
+            for line in (out / name).read_text().splitlines():
+                json.loads(line)
