@@ -67,10 +67,10 @@ void register_run(CLI::App& app) {
       // does: a run that ends flat out would otherwise take it away before anyone looks.
       bool has_ui = false;
       for (const auto& j : spec.jobs) has_ui = has_ui || j.builtin == "ui";
-      std::function<void()> at_end;
       // Ctrl-C / SIGTERM end the input where it is; every job finishes and flushes (a second
       // Ctrl-C exits at once).
       install_stop_signals();
+      std::function<void()> at_end;
       if (has_ui && !o->exit_at_end) {
         at_end = [] {
           if (engine::stop_requested()) return;  // stopped by hand: do not wait again

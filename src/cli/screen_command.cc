@@ -77,15 +77,15 @@ void run_screen(const ScreenArgs& a) {
                  left_out.size(), names.size(), list.c_str());
   }
   const std::string summary = screen::describe_screen(*screened);
+  // --top caps the selection; with --rank-all it also caps the ranking printed.
+  const auto& rows = a.rank_all ? result.ranked : result.candidates;
+  const std::span<const screen::ScreenCandidate> listed(
+      rows.data(), a.top > 0 ? std::min<std::size_t>(rows.size(), a.top) : rows.size());
   if (a.json) {
     std::string out;
     JsonWriter w(out);
     w.begin_array();
-    const auto& rows = a.rank_all ? result.ranked : result.candidates;
-    // --top caps the selection; with --rank-all it also caps the ranking printed.
-    const std::size_t count = a.top > 0 ? std::min<std::size_t>(rows.size(), a.top) : rows.size();
-    for (std::size_t k = 0; k < count; ++k) {
-      const auto& c = rows[k];
+    for (const auto& c : listed) {
       w.begin_object().field("y", names[c.y]).field("x", names[c.x]).field("corr", c.corr);
       w.field("stat", c.stat).field("pvalue", c.pvalue).field("hedge_ratio", c.hedge_ratio);
       w.field("half_life", c.half_life).field("hurst", c.hurst).field("crossings", c.crossings);
@@ -101,9 +101,6 @@ void run_screen(const ScreenArgs& a) {
     std::fprintf(stderr, "%s\n", summary.c_str());
     return;
   }
-  const auto& rows = a.rank_all ? result.ranked : result.candidates;
-  const std::size_t count = a.top > 0 ? std::min<std::size_t>(rows.size(), a.top) : rows.size();
-  const std::span<const screen::ScreenCandidate> listed(rows.data(), count);
   // p: the better direction's Engle-Granger p-value; pair_p: the pair's (--pair-test); adj_p:
   // after the correction; score: the ranking score (-EG statistic).
   std::printf("%-4s %-10s %-10s %7s %8s %10s %10s %10s %8s %8s %8s %6s %5s %s\n", "rank", "y", "x",

@@ -511,7 +511,6 @@ void Screener::screen(ScreenResult& out) {
   const double max_hl = config_.max_half_life > 0 ? config_.max_half_life : w_ / 4.0;
   std::vector<double> ys, xs;
   std::vector<ScreenCandidate> rejected;
-  out.pvalue_cutoff = 0;
   for (std::size_t t = 0; t < tested.size(); ++t)
     if (adj[t] <= config_.max_pvalue)
       out.pvalue_cutoff = std::max(out.pvalue_cutoff, tested[t].pair_pvalue);

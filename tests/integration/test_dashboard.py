@@ -323,6 +323,20 @@ UI_JOB_INPUTS = ["pnl", "positions", "pnl.pairs", "pairs.control", "pairs.signal
                  "control.status", "control.audit"]
 
 
+def ui_job_client(info, proc, timeout=60):
+    """Demo's request helpers against a `ui` job's server, once `proc` has written `info`."""
+    deadline = time.time() + timeout
+    while not info.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.time() < deadline, "the ui job never wrote ui_info"
+        time.sleep(0.05)
+    meta = json.loads(info.read_text())
+    client = Demo.__new__(Demo)
+    client.url, client.viewer, client.operator, client.proc = (
+        meta["url"].rstrip("/"), meta["viewer_token"], meta["operator_token"], proc)
+    return client
+
+
 def ui_pipeline(tmp_path, settings, ui_info, control_topic=False):
     """trader, execution and ui jobs on a generated market; with `control_topic` the execution
     job also reads `control` (external: the ui job's kill switch on Kafka)."""
@@ -370,15 +384,7 @@ def test_in_process_ui_job_serves_the_finished_run_until_stopped(tmp_path):
     run = subprocess.Popen([PAIRFLOW, "run", str(p), "--out-dir", str(out_dir)],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
-        deadline = time.time() + 60
-        while not info.exists():
-            assert run.poll() is None, run.communicate()
-            assert time.time() < deadline, "the ui job never wrote ui_info"
-            time.sleep(0.05)
-        meta = json.loads(info.read_text())
-        ui = Demo.__new__(Demo)
-        ui.url, ui.viewer, ui.operator, ui.proc = (meta["url"].rstrip("/"), meta["viewer_token"],
-                                                   meta["operator_token"], run)
+        ui = ui_job_client(info, run)
         ui.wait(lambda: ui.get("/api/status")["state"] == "finished", timeout=120,
                 what="the finished run")
         # What the dashboard shows is what the jobs published: the last P&L record...
@@ -438,16 +444,7 @@ def test_ui_job_on_kafka_shows_the_pipeline_and_sends_the_kill_switch(make_clust
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     execution = None
     try:
-        deadline = time.time() + 30
-        while not info.exists():
-            assert ui.poll() is None, ui.communicate()
-            assert time.time() < deadline, "the ui job never wrote ui_info"
-            time.sleep(0.05)
-        meta = json.loads(info.read_text())
-        demo = Demo.__new__(Demo)  # the request helpers, against the ui job's server
-        demo.url, demo.viewer, demo.operator, demo.proc = (meta["url"].rstrip("/"),
-                                                          meta["viewer_token"],
-                                                          meta["operator_token"], ui)
+        demo = ui_job_client(info, ui)
         execution = subprocess.Popen([PAIRFLOW, "run", str(p), "--job", "execution", "--brokers",
                                       c.bootstrap, "--idle-exit", "20"], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, cwd=tmp_path)
