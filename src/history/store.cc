@@ -294,12 +294,29 @@ struct HistoryWriter::Table {
   std::vector<ColumnKind> kinds;
   std::unordered_map<std::string, int> index;  // lower-case name -> column
   std::vector<std::string> required;
-  std::vector<int> required_columns;                     // -1 until the column exists
-  std::vector<std::pair<std::string, int>> field_cache;  // by position in the last message
-  sqlite3_stmt* put_block = nullptr;                     // INSERT OR REPLACE a block
-  sqlite3_stmt* get_block = nullptr;                     // a block by its key
-  sqlite3_stmt* tail = nullptr;                          // a series' last block
-  sqlite3_stmt* covering = nullptr;  // the blocks of a series that may hold an instant
+  std::vector<int> required_columns;  // -1 until the column exists
+  // What the field at each position of the last message was: messages of a type repeat their
+  // fields in the same order, so a field is usually recognised with one comparison.
+  struct FieldSlot {
+    std::string name;
+    bool is_ts = false;
+    std::uint8_t key_role = 0;  // 1 symbol, 2 pair
+    int column = -2;            // -2: not a known column
+  };
+  std::vector<FieldSlot> field_cache;
+  void remember_field(std::size_t at, std::string_view field, bool is_ts, std::uint8_t key_role,
+                      int column) {
+    if (field_cache.size() <= at) field_cache.resize(at + 1);
+    FieldSlot& f = field_cache[at];
+    f.name.assign(field);
+    f.is_ts = is_ts;
+    f.key_role = key_role;
+    f.column = column;
+  }
+  sqlite3_stmt* put_block = nullptr;  // INSERT OR REPLACE a block
+  sqlite3_stmt* get_block = nullptr;  // a block by its key
+  sqlite3_stmt* tail = nullptr;       // a series' last block
+  sqlite3_stmt* covering = nullptr;   // the blocks of a series that may hold an instant
   std::int64_t next_arrival = 0;
   Timestamp newest = kNoTs, pruned_before = kNoTs;
   std::vector<Series*> series;
@@ -356,6 +373,7 @@ HistoryWriter::HistoryWriter(const std::string& path, WriterOptions options)
     }
   } catch (...) {
     sqlite3_finalize(insert_series_);
+    series_index_.clear();
     series_.clear();
     tables_.clear();
     sqlite3_close(db_);
@@ -457,9 +475,16 @@ HistoryWriter::Series& HistoryWriter::series(Table& t, std::string_view topic,
   scratch_.assign(topic);
   scratch_ += '\x1f';
   scratch_.append(key);
-  auto it = series_.find(scratch_);
-  if (it == series_.end()) it = series_.emplace(scratch_, std::make_unique<Series>()).first;
-  Series& s = *it->second;
+  Series* found;
+  if (auto hit = series_index_.find(scratch_); hit != series_index_.end()) {
+    found = hit->second;
+  } else {
+    auto it = series_.find(scratch_);
+    if (it == series_.end()) it = series_.emplace(scratch_, std::make_unique<Series>()).first;
+    found = it->second.get();
+    series_index_.emplace(scratch_, found);
+  }
+  Series& s = *found;
   if (s.id != 0) return s;
   sqlite3_reset(insert_series_);
   sqlite3_bind_text(insert_series_, 1, topic.data(), static_cast<int>(topic.size()),
@@ -631,24 +656,34 @@ Status HistoryWriter::append(std::string_view topic, std::string_view key, std::
   std::string key_text;
   std::string_view key_view = key;
   bool keyed_by_symbol = false;
+  bool second_pass = false;  // new columns or widened kinds to record once the row is good
+  std::size_t ordinal = 0;
   for (auto [field, element] : object) {
-    if (field.size() == 2 && field == "ts") {
+    const std::size_t at = ordinal++;
+    Table::FieldSlot* slot =
+        at < t.field_cache.size() && t.field_cache[at].name == field ? &t.field_cache[at] : nullptr;
+    if (slot ? slot->is_ts : field == "ts") {
       std::int64_t v;
       if (element.get_int64().get(v))
         return reject(RejectKind::kNoEventTime, fmt::format("{}: 'ts' is not an integer", topic));
       ts = v;
       has_ts = true;
+      if (!slot) t.remember_field(at, field, true, 0, -2);
       continue;
     }
     // A null is an absent value: it neither makes a column nor fixes a column's kind.
     if (element.type() == simdjson::dom::element_type::NULL_VALUE) continue;
-    if (field == "symbol") {
+    const std::uint8_t key_role = slot                ? slot->key_role
+                                  : field == "symbol" ? 1
+                                  : field == "pair"   ? 2
+                                                      : 0;
+    if (key_role == 1) {
       std::string_view symbol;
       if (!element.get_string().get(symbol)) {
         key_view = symbol;
         keyed_by_symbol = true;
       }
-    } else if (field == "pair" && !keyed_by_symbol) {
+    } else if (key_role == 2 && !keyed_by_symbol) {
       std::int64_t pair;
       std::string_view pair_text;
       if (!element.get_int64().get(pair)) {
@@ -685,12 +720,7 @@ Status HistoryWriter::append(std::string_view topic, std::string_view key, std::
         kind = ColumnKind::kJson;
         break;
     }
-    // Messages of a type repeat their fields in the same order: the column of the field at this
-    // position last time is checked first (no lower-casing, no hashing).
-    const std::size_t position = values.size();
-    int column = -2;
-    if (position < t.field_cache.size() && t.field_cache[position].first == field)
-      column = t.field_cache[position].second;
+    int column = slot ? slot->column : -2;
     if (column == -2) {
       std::string name = lower(field);
       auto it = t.index.find(name);
@@ -705,25 +735,27 @@ Status HistoryWriter::append(std::string_view topic, std::string_view key, std::
                         fmt::format("{}: table '{}' has {} columns (limit {}); field '{}' is new",
                                     topic, t.name, t.columns.size(), options_.max_columns, field));
         column = -1;  // added below, once the row is known to be good
+        second_pass = true;
       } else {
         column = it->second;
         if (t.columns[column] != field)
           return reject(RejectKind::kBadFieldName,
                         fmt::format("{}: field '{}' differs from column '{}' only in case", topic,
                                     field, t.columns[column]));
-        if (t.field_cache.size() <= position) t.field_cache.resize(position + 1, {"", -2});
-        t.field_cache[position] = {std::string(field), column};
+        t.remember_field(at, field, false, key_role, column);
       }
     }
     if (column >= 0) {
       ColumnKind have = t.kinds[column];
-      const bool fits = kind == have || (have == ColumnKind::kReal && kind == ColumnKind::kInt) ||
-                        (have == ColumnKind::kInt && kind == ColumnKind::kReal) ||
-                        (have == ColumnKind::kJson && kind == ColumnKind::kJson);
-      if (!fits)
-        return reject(RejectKind::kTypeConflict,
-                      fmt::format("{}: field '{}' is {}, earlier rows stored {}", topic, field,
-                                  column_kind_name(kind), column_kind_name(have)));
+      if (kind != have) {
+        const bool fits = (have == ColumnKind::kReal && kind == ColumnKind::kInt) ||
+                          (have == ColumnKind::kInt && kind == ColumnKind::kReal);
+        if (!fits)
+          return reject(RejectKind::kTypeConflict,
+                        fmt::format("{}: field '{}' is {}, earlier rows stored {}", topic, field,
+                                    column_kind_name(kind), column_kind_name(have)));
+        if (have == ColumnKind::kInt) second_pass = true;  // widens to real
+      }
     }
     values.push_back({column, element, kind});
   }
@@ -751,40 +783,43 @@ Status HistoryWriter::append(std::string_view topic, std::string_view key, std::
 
   // New columns and widened kinds (the row is good).
   std::size_t i = 0;
-  for (auto [field, element] : object) {
-    if (field == "ts" || element.type() == simdjson::dom::element_type::NULL_VALUE) continue;
-    Value& v = values[i++];
-    if (v.column >= 0) {
-      if (t.kinds[v.column] == ColumnKind::kInt && v.kind == ColumnKind::kReal) {
-        t.kinds[v.column] = ColumnKind::kReal;  // widen
-        Stmt s{
-            prepare(db_, path_, "UPDATE _pf_columns SET kind = 'real' WHERE tbl = ? AND name = ?")};
-        sqlite3_bind_text(s.s, 1, t.name.data(), static_cast<int>(t.name.size()), SQLITE_TRANSIENT);
-        sqlite3_bind_text(s.s, 2, t.columns[v.column].data(),
-                          static_cast<int>(t.columns[v.column].size()), SQLITE_TRANSIENT);
-        if (sqlite3_step(s.s) != SQLITE_DONE) fail(db_, path_, "widen column");
+  if (second_pass) {
+    for (auto [field, element] : object) {
+      if (field == "ts" || element.type() == simdjson::dom::element_type::NULL_VALUE) continue;
+      Value& v = values[i++];
+      if (v.column >= 0) {
+        if (t.kinds[v.column] == ColumnKind::kInt && v.kind == ColumnKind::kReal) {
+          t.kinds[v.column] = ColumnKind::kReal;  // widen
+          Stmt s{prepare(db_, path_,
+                         "UPDATE _pf_columns SET kind = 'real' WHERE tbl = ? AND name = ?")};
+          sqlite3_bind_text(s.s, 1, t.name.data(), static_cast<int>(t.name.size()),
+                            SQLITE_TRANSIENT);
+          sqlite3_bind_text(s.s, 2, t.columns[v.column].data(),
+                            static_cast<int>(t.columns[v.column].size()), SQLITE_TRANSIENT);
+          if (sqlite3_step(s.s) != SQLITE_DONE) fail(db_, path_, "widen column");
+        }
+        continue;
       }
-      continue;
+      std::string name = lower(field);
+      if (auto again = t.index.find(name); again != t.index.end()) {  // a field repeated in the row
+        v.column = again->second;
+        continue;
+      }
+      const int column = static_cast<int>(t.columns.size());
+      Stmt s{prepare(db_, path_,
+                     "INSERT INTO _pf_columns (tbl, name, kind, position) VALUES (?, ?, ?, ?)")};
+      sqlite3_bind_text(s.s, 1, t.name.data(), static_cast<int>(t.name.size()), SQLITE_TRANSIENT);
+      sqlite3_bind_text(s.s, 2, field.data(), static_cast<int>(field.size()), SQLITE_TRANSIENT);
+      sqlite3_bind_text(s.s, 3, column_kind_name(v.kind), -1, SQLITE_STATIC);
+      sqlite3_bind_int(s.s, 4, column);
+      if (sqlite3_step(s.s) != SQLITE_DONE) fail(db_, path_, "add column");
+      t.columns.emplace_back(field);
+      t.kinds.push_back(v.kind);
+      t.index.emplace(std::move(name), column);
+      for (std::size_t r = 0; r < t.required.size(); ++r)
+        if (t.required[r] == field) t.required_columns[r] = column;
+      v.column = column;
     }
-    std::string name = lower(field);
-    if (auto again = t.index.find(name); again != t.index.end()) {  // a field repeated in the row
-      v.column = again->second;
-      continue;
-    }
-    const int column = static_cast<int>(t.columns.size());
-    Stmt s{prepare(db_, path_,
-                   "INSERT INTO _pf_columns (tbl, name, kind, position) VALUES (?, ?, ?, ?)")};
-    sqlite3_bind_text(s.s, 1, t.name.data(), static_cast<int>(t.name.size()), SQLITE_TRANSIENT);
-    sqlite3_bind_text(s.s, 2, field.data(), static_cast<int>(field.size()), SQLITE_TRANSIENT);
-    sqlite3_bind_text(s.s, 3, column_kind_name(v.kind), -1, SQLITE_STATIC);
-    sqlite3_bind_int(s.s, 4, column);
-    if (sqlite3_step(s.s) != SQLITE_DONE) fail(db_, path_, "add column");
-    t.columns.emplace_back(field);
-    t.kinds.push_back(v.kind);
-    t.index.emplace(std::move(name), column);
-    for (std::size_t r = 0; r < t.required.size(); ++r)
-      if (t.required[r] == field) t.required_columns[r] = column;
-    v.column = column;
   }
 
   // The row's identity: (series, ts, seq), seq counting rows of the series at this instant.

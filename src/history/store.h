@@ -122,7 +122,8 @@ class HistoryWriter {
   std::string last_topic_;
   Table* last_table_ = nullptr;
   std::map<std::string, std::unique_ptr<Series>, std::less<>> series_;  // "topic\x1fkey"
-  std::vector<Series*> dirty_;                                          // series with pending rows
+  std::unordered_map<std::string, Series*> series_index_;  // the same, for lookups by row
+  std::vector<Series*> dirty_;                             // series with pending rows
   std::vector<std::string> topics_;
   sqlite3_stmt* insert_series_ = nullptr;
   bool in_transaction_ = false;
