@@ -84,7 +84,7 @@ def read(url, token, clients):
 
 def no_ui(pairflow, market, tmp):
     t0 = time.perf_counter()
-    out = subprocess.run([pairflow, "demo", "--no-ui", "--summary", os.path.join(tmp, "s.json"),
+    subprocess.run([pairflow, "demo", "--no-ui", "--summary", os.path.join(tmp, "s.json"),
                           *market], capture_output=True, text=True, check=True, cwd=tmp)
     wall = time.perf_counter() - t0
     ticks = json.load(open(os.path.join(tmp, "s.json")))["ticks"]

@@ -2,10 +2,12 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -14,6 +16,7 @@
 #include "base/symbols.h"
 #include "jobs/factories.h"
 #include "jobs/params.h"
+#include "jobs/warmup.h"
 #include "model/json.h"
 #include "pairs/actors.h"
 #include "stream/job.h"
@@ -43,6 +46,7 @@ class PairActorsJob : public stream::Job {
       params.fail("hedge", "'ols' or 'kalman'");
     }
     actors_ = std::make_unique<pairs::PairActors>(0, config_);
+    warmup_.configure(params, "pairs.bars");
   }
 
   void process(const stream::Message& m, stream::JobContext& ctx) override {
@@ -58,29 +62,23 @@ class PairActorsJob : public stream::Job {
       control(pair, action, obj);
       return;
     }
-    auto it = legs_.find(pair);
-    if (it == legs_.end()) return;  // a bar routed before the activation reached this instance
-    std::string_view symbol;
     std::int64_t ts;
-    double close;
-    if (obj["symbol"].get_string().get(symbol) || obj["ts"].get_int64().get(ts) ||
-        obj["close"].get_double().get(close) || !(close > 0) || !std::isfinite(close)) {
+    std::string_view symbol;
+    if (obj["ts"].get_int64().get(ts) || obj["symbol"].get_string().get(symbol))
       throw stream::JobError("bar needs symbol, ts and a positive close");
+    if (!legs_.contains(pair) && warmup_.enabled() && warmed_.insert(pair).second) {
+      const auto replayed = warm_up(pair, ts, symbol);
+      ctx.metric("warmup_messages", static_cast<double>(replayed));
     }
-    Legs& l = it->second;
-    if (symbol == symbols_.name(l.y)) {
-      l.ts_y = ts;
-      l.log_y = std::log(close);
-    } else if (symbol == symbols_.name(l.x)) {
-      l.ts_x = ts;
-      l.log_x = std::log(close);
-    } else {
-      throw stream::JobError(fmt::format("symbol '{}' is not a leg of pair {}", symbol, pair));
+    auto it = legs_.find(pair);
+    if (it == legs_.end()) {
+      // A bar of a pair this instance has no activation for (it was routed before the activation
+      // reached this instance, or the activation predates this instance and there is no history
+      // to warm up from): counted, never silently dropped.
+      ctx.metric("bars_without_activation", 1);
+      return;
     }
-    if (l.ts_y != l.ts_x || l.ts_y <= l.last_update) return;  // wait for the other leg's bar
-    l.last_update = l.ts_y;
-    const auto signal = actors_->step_pair(pair, l.ts_y, l.log_y, l.log_x);
-    if (signal && signal->action != SignalAction::kHold)
+    if (auto signal = step(it->second, pair, obj))
       ctx.emit("", std::to_string(pair), to_json(*signal));
   }
 
@@ -239,6 +237,117 @@ class PairActorsJob : public stream::Job {
     double log_y = kNaN, log_x = kNaN;
   };
 
+  // Advances the pair with one leg's bar; a signal other than hold when the pair acted.
+  std::optional<Signal> step(Legs& l, PairId pair, simdjson::dom::object obj) {
+    std::string_view symbol;
+    std::int64_t ts;
+    double close;
+    if (obj["symbol"].get_string().get(symbol) || obj["ts"].get_int64().get(ts) ||
+        obj["close"].get_double().get(close) || !(close > 0) || !std::isfinite(close)) {
+      throw stream::JobError("bar needs symbol, ts and a positive close");
+    }
+    if (symbol == symbols_.name(l.y)) {
+      l.ts_y = ts;
+      l.log_y = std::log(close);
+    } else if (symbol == symbols_.name(l.x)) {
+      l.ts_x = ts;
+      l.log_x = std::log(close);
+    } else {
+      throw stream::JobError(fmt::format("symbol '{}' is not a leg of pair {}", symbol, pair));
+    }
+    if (l.ts_y != l.ts_x || l.ts_y <= l.last_update) return std::nullopt;  // wait for the other leg
+    l.last_update = l.ts_y;
+    auto signal = actors_->step_pair(pair, l.ts_y, l.log_y, l.log_x);
+    if (signal && signal->action == SignalAction::kHold) return std::nullopt;
+    return signal;
+  }
+
+  // The warm-up of one pair from the history store (params warmup / history / warmup_topic, the
+  // recorded input topic, default pairs.bars): when a bar arrives for a pair this instance holds
+  // no actor for - a fresh instance, or a partition that moved here in a rebalance - the pair's
+  // last activation at or before the bar's time and its legs' routed bars since are replayed
+  // through the same code with the signals suppressed, so the actor continues as the one that
+  // never stopped (warmup = "all"; a duration replays only that much of the bars). Replayed: the
+  // bars before the live bar's instant, and of that instant only the other leg's - so the step of
+  // that instant happens live and its signal is published (the previous owner, lacking the live
+  // bar, never made it); an other-leg bar replayed early and then read live steps nothing twice
+  // (Legs::last_update). Returns the messages replayed.
+  std::uint64_t warm_up(PairId pair, Timestamp ts, std::string_view live_symbol) {
+    try {
+      history::HistoryReader reader(warmup_.path());
+      const std::string pair_key = std::to_string(pair);
+      history::Query q;
+      q.topic = warmup_.topic();
+      q.key = pair_key;
+      q.to = ts == kMaxTimestamp ? ts : ts + 1;
+      std::string activation, json;
+      Timestamp activated = 0;
+      {
+        history::Cursor c = reader.query(q);
+        const int action = column_of(c, "action");
+        while (action > 0 && c.next()) {
+          if (c.is_null(action)) continue;
+          if (c.text(action) == "activate") {
+            activation.clear();
+            c.append_json(activation);
+            activated = c.integer(0);
+          } else if (c.text(action) == "deactivate") {
+            activation.clear();
+          }
+        }
+      }
+      if (activation.empty()) return 0;
+      simdjson::dom::object obj;
+      std::string_view action;
+      if (replay_parser_.parse(activation).get_object().get(obj) ||
+          obj["action"].get_string().get(action))
+        throw stream::JobError("warmup: a recorded activation is not a JSON object");
+      control(pair, action, obj);
+      Legs& l = legs_.at(pair);
+      // The routed bars of the two legs since the activation, merged by event time (which leg
+      // comes first within an instant does not change a step).
+      struct Row {
+        Timestamp ts;
+        std::string json;
+      };
+      std::vector<Row> rows;
+      q.from = activated;
+      if (warmup_.window() > 0) q.from = std::max(activated, ts - warmup_.window());
+      for (SymbolId leg : {l.y, l.x}) {
+        q.key = std::string(symbols_.name(leg));
+        const bool live_leg = *q.key == live_symbol;
+        history::Cursor c = reader.query(q);
+        const int pair_column = column_of(c, "pair"), action = column_of(c, "action");
+        while (pair_column > 0 && c.next()) {
+          if (c.is_null(pair_column) || c.integer(pair_column) != static_cast<std::int64_t>(pair))
+            continue;
+          if (action > 0 && !c.is_null(action)) continue;  // a control record keyed by symbol
+          if (live_leg && c.integer(0) == ts) continue;    // the live bar itself: read live
+          json.clear();
+          c.append_json(json);
+          rows.push_back({c.integer(0), json});
+        }
+      }
+      std::stable_sort(rows.begin(), rows.end(),
+                       [](const Row& a, const Row& b) { return a.ts < b.ts; });
+      for (const Row& r : rows) {
+        if (replay_parser_.parse(r.json).get_object().get(obj))
+          throw stream::JobError("warmup: a recorded bar is not a JSON object");
+        (void)step(l, pair, obj);  // signals suppressed: they were published before
+      }
+      return 1 + rows.size();
+    } catch (const UserError& e) {
+      throw stream::JobError(fmt::format("warmup: {}", e.what()));
+    }
+  }
+
+  static int column_of(const history::Cursor& c, std::string_view name) {
+    const auto& columns = c.columns();
+    for (std::size_t i = 1; i < columns.size(); ++i)
+      if (columns[i].name == name) return static_cast<int>(i);
+    return -1;
+  }
+
   void control(PairId pair, std::string_view action, simdjson::dom::object obj) {
     if (action == "deactivate") {
       actors_->post_deactivate(pair);
@@ -275,7 +384,9 @@ class PairActorsJob : public stream::Job {
   SymbolTable symbols_;
   std::unique_ptr<pairs::PairActors> actors_;
   std::map<PairId, Legs> legs_;
-  simdjson::dom::parser parser_;
+  simdjson::dom::parser parser_, replay_parser_;
+  HistoryWarmup warmup_;
+  std::set<PairId> warmed_;  // pairs whose warm-up was tried (once each)
 };
 
 }  // namespace

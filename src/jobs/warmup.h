@@ -1,4 +1,5 @@
-// HistoryWarmup: the warm-up of a stateful built-in job (bars, features, trader) from the history
+// HistoryWarmup: the warm-up of a stateful built-in job (bars, features, trader; the pair_actors
+// job reads its own input topic per pair, pair_actors_job.cc) from the history
 // store. Params: `warmup` ("all", or a duration such as 2d: how much history to replay) and
 // `history` (the file; default $PAIRFLOW_HISTORY, which a pipeline's `history = FILE` sets),
 // `warmup_topic` (default "ticks"). Before the first live tick the job replays the recorded ticks
@@ -20,14 +21,14 @@ namespace pairflow::jobs {
 
 class HistoryWarmup {
  public:
-  void configure(const Params& params) {
+  void configure(const Params& params, const std::string& default_topic = "ticks") {
     const std::string warmup = params.string("warmup", "");
     if (warmup.empty()) return;
     if (warmup != "all") {
       window_ = params.duration("warmup", 0);
       if (window_ <= 0) params.fail("warmup", "\"all\" or a positive duration such as 2d");
     }
-    topic_ = params.topic("warmup_topic", "ticks");
+    topic_ = params.topic("warmup_topic", default_topic);
     try {
       path_ = history::resolve_history_path(params.string("history", ""));
     } catch (const UserError& e) {
@@ -35,7 +36,10 @@ class HistoryWarmup {
     }
     enabled_ = true;
   }
+  bool enabled() const { return enabled_; }
   bool pending() const { return enabled_ && !done_; }
+  Timestamp window() const { return window_; }  // 0 = all
+  const std::string& topic() const { return topic_; }
   // Replays the recorded ticks before the live tick in `payload` through `feed(const Tick&)`;
   // returns how many. Throws JobError when the history cannot be read.
   template <typename Feed>

@@ -107,3 +107,33 @@ def metrics_of(err):
         if line.startswith("job ") and ": {" in line:
             return json.loads(line.split(": ", 1)[1])
     raise AssertionError(f"no metrics line in: {err}")
+
+
+def pair_bar_messages(wide, entry_z=2.0, exit_z=0.5, stop_z=4.0):
+    """A `pairflow gen --format bars` file as Kafka messages: (activations of its planted pairs on
+    pairs.control, keyed by pair id; its bars, time-ordered, keyed by symbol)."""
+    truth = json.loads(open(f"{wide}.truth.json").read())
+    lines = open(wide).read().splitlines()
+    symbols = lines[0].split(",")[1:]
+    t0 = int(subprocess.run(["date", "-u", "-d", lines[1].split(",")[0], "+%s"],
+                            capture_output=True, text=True).stdout) * 1_000_000_000
+    controls = [(str(i), json.dumps({"ts": t0, "pair": i, "action": "activate", "y": p["y"],
+                                     "x": p["x"], "entry_z": entry_z, "exit_z": exit_z,
+                                     "stop_z": stop_z, "max_hold_bars": 0}))
+                for i, p in enumerate(truth["planted"])]
+    bars = []
+    for k, row in enumerate(lines[1:]):
+        for sym, close in zip(symbols, row.split(",")[1:]):
+            bars.append((sym, json.dumps({"ts": t0 + k * 60_000_000_000, "symbol": sym,
+                                          "close": float(close)})))
+    return controls, bars
+
+
+ROUTER_JOB = '''
+[[job]]
+name = "router"
+builtin = "pair_router"
+in = ["pairs.control", "bars.1m"]
+out = "pairs.bars"
+'''
+

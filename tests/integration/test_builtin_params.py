@@ -24,7 +24,7 @@ def declared():
 def read_by(name):
     source = open(os.path.join(JOBS, f"{name}_job.cc")).read()
     keys = set(READ.findall(source))
-    if "warmup_.configure(params)" in source:  # HistoryWarmup reads its own keys
+    if "warmup_.configure(params" in source:  # HistoryWarmup reads its own keys
         keys |= set(READ.findall(open(os.path.join(JOBS, "warmup.h")).read()))
     return keys
 

@@ -129,7 +129,7 @@ def test_every_endpoint_answers_with_auth_and_clear_errors(demo):
         ("/api/control", "POST", b'{"command":"pause"}', demo.viewer, 403, "operator role"),
         ("/api/control", "POST", b'{"command":"acknowledge"}', demo.operator, 403, "admin"),
         ("/api/control", "POST", b"x" * 100_000, demo.operator, 413, "over"),
-        (f"/api/pairs/999999/control", "POST", b'{"command":"disable"}', demo.operator, 404,
+        ("/api/pairs/999999/control", "POST", b'{"command":"disable"}', demo.operator, 404,
          "not active"),
         (f"/api/pairs/{pid}/control", "POST", b'{"command":"thresholds","entry_z":1,"exit_z":2,'
          b'"stop_z":3}', demo.operator, 400, "exit_z < entry_z"),

@@ -7,7 +7,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import PAIRFLOW, finish, free_port, metrics_of
+from conftest import PAIRFLOW, free_port, metrics_of
 
 CLUSTER_TOPICS = ("ticks:2,orders:1,control:1,control.status:1,control.audit:1,executions:1,"
                   "positions:1,pnl:1,pnl.pairs:1,execution.summary:1,dlq.execution:1")

@@ -2,7 +2,6 @@
 kill -9 in the middle of a batch), `pairflow history`, recording and byte-identical replay, Python
 and R jobs reading history, warm-up of a restarted trader, and the `influx` job into a real
 VictoriaMetrics server (round trip, escaping, an outage with spool and backpressure)."""
-import gzip
 import json
 import os
 import shutil
@@ -15,7 +14,8 @@ import urllib.request
 
 import pytest
 
-from conftest import PAIRFLOW, ROOT, finish, free_port, metrics_of
+from conftest import (PAIRFLOW, ROOT, ROUTER_JOB, finish, free_port, metrics_of,
+                      pair_bar_messages)
 
 DEMO_TOML = os.path.join(ROOT, "examples", "demo.toml")
 VM = shutil.which("victoria-metrics") or "/usr/bin/victoria-metrics"
@@ -296,6 +296,77 @@ params = { db = "h.db" }
     cold = (tmp_path / "cold" / "pairs.signals.jsonl").read_text().splitlines()
     warm = (tmp_path / "restarted" / "pairs.signals.jsonl").read_text().splitlines()
     assert cold != warm
+
+
+def test_pair_actors_moved_to_a_fresh_instance_warm_up_from_history(make_cluster, tmp_path):
+    """The Kafka pair_actors job: an instance that takes over pairs it holds no state for (a
+    rebalance onto a fresh instance, a lost checkpoint) replays each pair's activation and routed
+    bars from the history store and then trades exactly as an instance that never stopped; without
+    the warm-up it has no activation for those pairs and counts their bars instead of trading."""
+    wide = tmp_path / "wide.csv"
+    run("gen", "--format", "bars", "--out", str(wide), "--symbols", "6", "--pairs", "2",
+        "--sessions", "2", "--seed", "4")
+    controls, bars = pair_bar_messages(wide)
+    cut = len(bars) // 2
+    c = make_cluster("pairs.control:1,bars.1m:3,pairs.bars:2,signals.ref:2,signals.warm:2,"
+                     "signals.cold:2,dlq.router:1,dlq.ref:1,dlq.warm:1,dlq.cold:1,dlq.history:1,"
+                     "history.out:1")
+    c.produce("pairs.control", controls)
+    actors = ''.join(f'''
+[[job]]
+name = "{name}"
+builtin = "pair_actors"
+in = "pairs.bars"
+out = "signals.{name}"
+params = {{ window = 60{extra} }}
+''' for name, extra in (("ref", ""), ("cold", ""),
+                          ("warm", ', warmup = "all", history = "h.db"')))
+    (tmp_path / "p.toml").write_text('''
+external_topics = ["pairs.control", "bars.1m"]
+''' + ROUTER_JOB + '''
+[[job]]
+name = "history"
+builtin = "history"
+in = "pairs.bars"
+out = "history.out"
+params = { db = "h.db" }
+''' + actors)
+
+    def run_job(job, *extra):
+        r = run("run", "p.toml", "--job", job, "--brokers", c.bootstrap, "--idle-exit", "3",
+                *extra, cwd=tmp_path, timeout=120)
+        return metrics_of(r.stderr)
+
+    run_job("router")  # the activations first, as live
+    c.produce("bars.1m", bars[:cut])
+    run_job("router")
+    run_job("history")  # the recorder of pairs.bars, running beside the actors
+    for job in ("warm", "cold"):  # the first owners of the pairs see the first half
+        assert "bars_without_activation" not in run_job(job)["user"]
+    first = {job: len(c.consume(f"signals.{job}")) for job in ("warm", "cold")}
+    c.produce("bars.1m", bars[cut:])
+    run_job("router")
+    run_job("history")  # (it may run ahead of the actors: warm-up reads up to the live bar)
+    run_job("ref")  # one instance that never stopped
+    # New instances of the same groups, without their predecessors' state: they continue from
+    # the groups' committed offsets.
+    warm = run_job("warm", "--instance", "1")
+    cold = run_job("cold", "--instance", "1")
+    assert warm["user"]["warmup_messages"] > 0 and "bars_without_activation" not in warm["user"]
+    assert cold["user"]["bars_without_activation"] == cold["consumed"]
+    for job in ("ref", "warm", "cold", "router", "history"):
+        assert c.consume(f"dlq.{job}") == [], job
+
+    def by_pair(topic):
+        out = {}
+        for k, v in c.consume(topic):
+            out.setdefault(k, []).append(v)
+        return out
+
+    ref, got = by_pair("signals.ref"), by_pair("signals.warm")
+    assert set(ref) == {"0", "1"} and sum(map(len, ref.values())) > first["warm"]
+    assert got == ref  # first owner's signals, then the warmed-up successor's: as if one instance
+    assert len(c.consume("signals.cold")) == first["cold"]  # the cold successor never traded
 
 
 def test_history_job_on_kafka_survives_kill_9_mid_batch(make_cluster, tmp_path):

@@ -1,12 +1,11 @@
 """Python and R jobs through Kafka (kcat produces and reads back), and pipeline files."""
 import json
 import struct
-import os
 import subprocess
 
 import pytest
 
-from conftest import PAIRFLOW, ROOT, finish, metrics_of
+from conftest import PAIRFLOW, ROOT, ROUTER_JOB, finish, metrics_of, pair_bar_messages
 
 PY_JOB = '''
 import pairflow
@@ -434,33 +433,13 @@ def test_pair_actors_on_kafka_keyed_by_pair_id(make_cluster, tmp_path):
                         "--pairs", "2", "--sessions", "1", "--seed", "4"],
                        capture_output=True, text=True, timeout=60)
     assert g.returncode == 0, g.stderr
-    truth = json.loads((tmp_path / "wide.csv.truth.json").read_text())
-    lines = wide.read_text().splitlines()
-    symbols = lines[0].split(",")[1:]
-    bars = [row.split(",") for row in lines[1:]]
-    t0 = int(subprocess.run(["date", "-u", "-d", lines[1].split(",")[0], "+%s"],
-                            capture_output=True, text=True).stdout) * 1_000_000_000
     c = make_cluster("pairs.control:1,bars.1m:3,pairs.bars:2,pairs.signals:2,dlq.router:1,dlq.actors:1")
-    controls = [(str(i), json.dumps({"ts": t0, "pair": i, "action": "activate", "y": p["y"],
-                                     "x": p["x"], "entry_z": 2.0, "exit_z": 0.5, "stop_z": 4.0,
-                                     "max_hold_bars": 0}))
-                for i, p in enumerate(truth["planted"])]
+    controls, time_ordered = pair_bar_messages(wide)
     c.produce("pairs.control", controls)
-    time_ordered = []
-    for k, cells in enumerate(bars):
-        for sym, close in zip(symbols, cells[1:]):
-            time_ordered.append((sym, json.dumps({"ts": t0 + k * 60_000_000_000, "symbol": sym,
-                                                  "close": float(close)})))
     pipeline = tmp_path / "actors.toml"
     pipeline.write_text('''
 external_topics = ["pairs.control", "bars.1m"]
-
-[[job]]
-name = "router"
-builtin = "pair_router"
-in = ["pairs.control", "bars.1m"]
-out = "pairs.bars"
-
+''' + ROUTER_JOB + '''
 [[job]]
 name = "actors"
 builtin = "pair_actors"
