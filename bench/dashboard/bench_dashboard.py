@@ -85,7 +85,7 @@ def read(url, token, clients):
 def no_ui(pairflow, market, tmp):
     t0 = time.perf_counter()
     subprocess.run([pairflow, "demo", "--no-ui", "--summary", os.path.join(tmp, "s.json"),
-                          *market], capture_output=True, text=True, check=True, cwd=tmp)
+                    *market], capture_output=True, text=True, check=True, cwd=tmp)
     wall = time.perf_counter() - t0
     ticks = json.load(open(os.path.join(tmp, "s.json")))["ticks"]
     return ticks / wall
