@@ -95,6 +95,28 @@ TEST_F(Cli, UsageErrorsAreOneLineExitTwo) {
   }
 }
 
+TEST_F(Cli, StatusTopicErrorsNameTheProblem) {
+  std::ofstream(tmp("status.toml")) << "status_topic = 5\n";
+  Outcome r = run("run " + tmp("status.toml"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("status_topic must be a topic name"), std::string::npos) << r.err;
+  std::ofstream(tmp("status.toml")) << "status_topic = \"no spaces\"\n";
+  r = run("run " + tmp("status.toml"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("status_topic"), std::string::npos) << r.err;
+  // Status records travel on Kafka only.
+  std::ofstream(tmp("status_job.py")) << "def process(msg):\n    return None\n";
+  r = run("job run " + tmp("status_job.py") + " --in - --out - --status-topic jobs.status");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--status-topic needs Kafka output"), std::string::npos) << r.err;
+  std::ofstream(tmp("status.toml"))
+      << "status_topic = \"jobs.status\"\n[source]\nkind = \"generator\"\n[[job]]\nname = "
+         "\"bars\"\nbuiltin = \"bars\"\nin = \"ticks\"\nout = \"bars.1m\"\n";
+  r = run("run " + tmp("status.toml") + " --status-topic jobs.status");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--status-topic is for --job on Kafka"), std::string::npos) << r.err;
+}
+
 }  // namespace
 
 namespace {

@@ -55,6 +55,11 @@ JobMetrics launch_job(stream::Job& job, const LaunchOptions& o) {
   if (Status s = topics::validate_name(topics::dead_letter_topic(o.name)); !s)
     throw UserError(
         fmt::format("job name '{}' cannot name its dead-letter topic: {}", o.name, s.message()));
+  if (!o.status_topic.empty()) {
+    if (!kafka_out) throw UserError("--status-topic needs Kafka output (--out TOPIC --brokers)");
+    if (Status s = topics::validate_name(o.status_topic); !s)
+      throw UserError("--status-topic: " + s.message());
+  }
   if ((kafka_in || kafka_out) && o.brokers.empty()) {
     throw UserError(fmt::format("topic '{}' needs --brokers (or use - for stdin/stdout)",
                                 kafka_in ? o.inputs[0] : o.output));
@@ -78,7 +83,9 @@ JobMetrics launch_job(stream::Job& job, const LaunchOptions& o) {
   std::unique_ptr<Sink> sink;
   if (kafka_out) {
     auto kafka = std::make_unique<KafkaSink>(o.brokers);
-    kafka->require_topics({o.output, topics::dead_letter_topic(o.name)});
+    std::vector<std::string> required = {o.output, topics::dead_letter_topic(o.name)};
+    if (!o.status_topic.empty()) required.push_back(o.status_topic);
+    kafka->require_topics(required);
     sink = std::move(kafka);
   } else {
     sink = std::make_unique<StdoutSink>(o.output);
@@ -98,6 +105,7 @@ JobMetrics launch_job(stream::Job& job, const LaunchOptions& o) {
   options.idle_exit = std::chrono::milliseconds(static_cast<std::int64_t>(o.idle_exit_s * 1000));
   options.binary_outputs = o.binary_codec;
   options.offset_reset = o.offset_reset;
+  options.status_topic = o.status_topic;
   if (kafka_in) options.forbidden_outputs.insert(o.inputs.begin(), o.inputs.end());
   options.forbidden_outputs.insert(o.forbidden_outputs.begin(), o.forbidden_outputs.end());
 

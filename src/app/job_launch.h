@@ -40,6 +40,8 @@ struct LaunchOptions {
   int health_port = -1;
   std::string health_bind = "0.0.0.0";
   double health_stall_s = 120;
+  // The runner's status records (stream::JobRunOptions::status_topic); "" = none.
+  std::string status_topic;
 };
 
 stream::JobMetrics launch_job(stream::Job& job, const LaunchOptions& options);

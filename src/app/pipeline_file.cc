@@ -140,7 +140,8 @@ PipelineSpec load_pipeline(const std::string& path) {
   spec.path = path;
   auto fail = [&](const std::string& what) { throw UserError(fmt::format("{}: {}", path, what)); };
   for (const auto& [key, node] : root) {
-    if (key != "source" && key != "job" && key != "external_topics" && key != "history")
+    if (key != "source" && key != "job" && key != "external_topics" && key != "history" &&
+        key != "status_topic")
       fail(fmt::format("unknown key '{}' (expected [source] and [[job]])", key.str()));
   }
   if (auto* history = root["history"].as_string()) {
@@ -180,6 +181,14 @@ PipelineSpec load_pipeline(const std::string& path) {
   };
   check_topic(spec.source.topic, "source.topic");
   std::set<std::string> available = {spec.source.topic}, names = {"source"};
+  if (auto* status = root["status_topic"].as_string()) {
+    // Every job run on Kafka (--job) publishes its status there; the ui job reads it.
+    spec.status_topic = status->get();
+    check_topic(spec.status_topic, "status_topic");
+    available.insert(spec.status_topic);
+  } else if (root["status_topic"]) {
+    fail("status_topic must be a topic name");
+  }
   if (const toml::array* external = root["external_topics"].as_array()) {
     for (const auto& item : *external) {
       if (!item.is_string()) fail("external_topics must be a list of topic names");
@@ -390,6 +399,7 @@ JobMetrics run_on_kafka(const PipelineSpec& spec, const std::string& job_name,
   options.inputs = spec_job->inputs;
   options.output = spec_job->out;
   options.params_json = spec_job->params_json;
+  if (options.status_topic.empty()) options.status_topic = spec.status_topic;
   if (job->needs_event_time_order()) options.event_time_order = true;
   options.out_of_band_topics = job->out_of_band_topics(spec_job->params_json);
   return launch_job(*job, options);

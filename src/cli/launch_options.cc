@@ -57,6 +57,10 @@ void add_launch_options(CLI::App* cmd, app::LaunchOptions& o, std::string& offse
                   "event-time order: ms a silent input partition may hold the others back "
                   "(default 500)")
       ->check(CLI::Range(0, 3600000));
+  cmd->add_option("--status-topic", o.status_topic,
+                  "publish the job's status (counters, state) to this topic every checkpoint "
+                  "interval and at the end: the ui job's jobs panel (a pipeline file's "
+                  "status_topic sets it for every --job)");
 }
 
 }  // namespace pairflow::cli

@@ -63,6 +63,8 @@ void register_run(CLI::App& app) {
             "run: --codec is for --job on Kafka (in process, messages are not encoded)");
       if (!o->launch.checkpoint.empty() || o->launch.reset_checkpoint)
         throw UserError("run: --checkpoint and --reset-checkpoint are for --job on Kafka");
+      if (!o->launch.status_topic.empty())
+        throw UserError("run: --status-topic is for --job on Kafka");
       // A dashboard (`ui` job) keeps showing the finished run until Ctrl-C, as `backtest --ui`
       // does: a run that ends flat out would otherwise take it away before anyone looks.
       bool has_ui = false;

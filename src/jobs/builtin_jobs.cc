@@ -35,7 +35,7 @@ const std::vector<BuiltinJobInfo>& builtin_jobs() {
         std::string(topics::kControlStatus), std::string(topics::kAudit)},
        make_execution_job},
       // The dashboard from the topics; its output (e.g. `control`) carries kill switch commands.
-      {"ui", {"config", "set", "port", "bind", "ui_info"}, {}, make_ui_job},
+      {"ui", {"config", "set", "port", "bind", "ui_info", "status_topic"}, {}, make_ui_job},
       // Sinks: the input topics into a SQLite history file, or as line protocol to a server.
       {"history",
        {"db", "retention", "batch_rows", "max_string", "full_sync", "topics"},

@@ -51,6 +51,8 @@ class UiJob : public stream::Job {
     try {
       feed_ = std::make_unique<ui::TopicFeed>(*hub_, metrics_, "pipeline", audit,
                                               config.ui.publish_ms, !ctx.brokers().empty());
+      feed_->set_identity(ctx.job_name(),
+                          params.topic("status_topic", std::string(topics::kJobsStatus)));
       server_ = std::make_unique<ui::DashboardServer>(sc, *hub_, metrics_);
     } catch (const UserError& e) {
       throw stream::JobError(fmt::format("ui: {}", e.what()));

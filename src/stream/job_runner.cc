@@ -191,6 +191,20 @@ void JobRunner::report_health() {
   h->checkpoints.store(metrics_.checkpoints, std::memory_order_relaxed);
 }
 
+void JobRunner::publish_status(const char* state) {
+  if (options_.status_topic.empty()) return;
+  std::string out;
+  JsonWriter w(out);
+  const auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+  w.begin_object().field("job", options_.job_name).field("instance", options_.checkpoint_key);
+  w.field("ts", static_cast<std::int64_t>(wall)).field("state", state);
+  w.field("interval_ms", static_cast<std::int64_t>(options_.checkpoint_interval.count()));
+  w.key("metrics").raw(metrics_.to_json()).end_object();
+  sink_.produce(options_.status_topic, options_.checkpoint_key, out);
+}
+
 void JobRunner::log_line(const std::string& text) {
   context_->log(stream::LogLevel::kWarning, text);
 }
@@ -366,6 +380,10 @@ bool JobRunner::step() {
     dirty_ = false;
   }
   report_health();
+  if (!options_.status_topic.empty() && now - last_status_ >= options_.checkpoint_interval) {
+    publish_status(source_.ready() ? "running" : "waiting");
+    last_status_ = now;
+  }
   if (!more) {
     input_ended_ = true;
     return false;
@@ -391,6 +409,7 @@ void JobRunner::note_last_messages(std::span<const stream::Message> work) {
 
 void JobRunner::stop() {
   if (input_ended_) job_.finish(*context_);
+  publish_status(input_ended_ ? "finished" : "stopped");  // delivered by the checkpoint's flush
   checkpoint();
   report_health();
 }

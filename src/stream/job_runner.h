@@ -60,6 +60,11 @@ struct JobRunOptions {
   // Where the runner reports liveness, readiness and its counters (stream/health.h); null: none.
   // Must outlive the runner.
   JobHealth* health = nullptr;
+  // Where the runner publishes its status every checkpoint_interval and when it stops, for the
+  // dashboard's jobs panel (the `ui` job reads it); "" = nowhere. One JSON record keyed by
+  // checkpoint_key: {"job", "instance", "ts" (wall clock, ns), "state" (running | waiting |
+  // finished | stopped), "interval_ms", "metrics" (JobMetrics::to_json())}.
+  std::string status_topic;
 };
 
 struct JobMetrics {
@@ -105,6 +110,7 @@ class JobRunner {
   void note_last_messages(std::span<const stream::Message> work);
   void log_line(const std::string& text);
   void report_health();
+  void publish_status(const char* state);
 
   stream::Job& job_;
   Source& source_;
@@ -120,7 +126,7 @@ class JobRunner {
   std::atomic<bool> stop_{false};
   MessageBatch batch_;
   std::vector<stream::Job::Failure> failures_;
-  std::chrono::steady_clock::time_point last_checkpoint_, last_message_;
+  std::chrono::steady_clock::time_point last_checkpoint_, last_message_, last_status_{};
   bool dirty_ = false;
   bool input_ended_ = false;
   // The log behind the source (empty cluster: not a log), and per partition the offset and

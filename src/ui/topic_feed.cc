@@ -87,7 +87,37 @@ std::string TopicFeed::on_message(std::string_view topic, std::string_view paylo
     return fmt::format("{}: not a JSON object", topic);
   }
   dirty_ = true;
-  if (topic == "pnl") {
+  if (topic == status_topic_) {
+    // A job instance's status record (stream/job_runner.h): its row in the jobs panel.
+    const std::string job = str(e, "job"), instance = str(e, "instance");
+    simdjson::dom::element metrics;
+    if (job.empty() || instance.empty() || e["metrics"].get(metrics) != simdjson::SUCCESS ||
+        !metrics.is_object()) {
+      ++errors_;
+      return fmt::format("{}: a status record needs job, instance and metrics", topic);
+    }
+    if (job == own_name_) return "";  // this job's own row is live already
+    JobView& j = jobs_[instance];
+    const std::int64_t ts = static_cast<std::int64_t>(num(e, "ts", 0));
+    const double consumed = num(metrics, "consumed", 0);
+    if (j.ts > 0 && ts > j.ts)
+      j.rate_in = std::max(0.0, consumed - j.consumed) / (static_cast<double>(ts - j.ts) / 1e9);
+    j.job = job;
+    // The row's name: the job, with its instance id when it has one (JOB@GROUP#ID).
+    const auto hash = instance.rfind('#');
+    j.name = hash == std::string::npos ? job : job + instance.substr(hash);
+    j.state = str(e, "state");
+    j.ts = ts;
+    j.interval_ms =
+        std::max<std::int64_t>(1, static_cast<std::int64_t>(num(e, "interval_ms", 1000)));
+    j.consumed = consumed;
+    j.produced = num(metrics, "produced", 0);
+    j.dead_lettered = num(metrics, "dead_lettered", 0);
+    j.skipped = num(metrics, "skipped", 0);
+    j.metrics_json = std::string(simdjson::minify(metrics));
+    j.received = Clock::now();
+    j.stale = false;
+  } else if (topic == "pnl") {
     const double equity = num(e, "equity");
     last_ts_ = static_cast<std::int64_t>(num(e, "ts"));
     if (peak_ == 0 || equity > peak_) peak_ = equity;
@@ -271,8 +301,25 @@ void TopicFeed::on_wake(std::vector<std::string>& control_out) {
     control_out.push_back(std::move(message));
     awaiting_.push_back(std::move(r));  // answered by the execution job's control.status
   }
-  if (dirty_ && Clock::now() - last_publish_ >= publish_every_) publish_state("running");
+  const auto now = Clock::now();
+  for (const auto& [instance, j] : jobs_)
+    if (!j.stale && stale(j, now)) dirty_ = true;  // a job went quiet: the panel must say so
+  if (dirty_ && now - last_publish_ >= publish_every_) publish_state("running");
   hub_.commit();
+}
+
+void TopicFeed::set_identity(std::string own_name, std::string status_topic) {
+  own_name_ = std::move(own_name);
+  status_topic_ = std::move(status_topic);
+  dirty_ = true;
+}
+
+// A running instance whose status records stopped coming (three intervals, at least 5 s): it
+// died or hangs; the panel says so instead of showing its last counters as if live.
+bool TopicFeed::stale(const JobView& j, Clock::time_point now) const {
+  if (j.state != "running" && j.state != "waiting") return false;
+  const auto limit = std::max<std::int64_t>(5000, 3 * j.interval_ms);
+  return now - j.received > std::chrono::milliseconds(limit);
 }
 
 void TopicFeed::finish() {
@@ -334,14 +381,31 @@ void TopicFeed::publish_state(const char* state) {
   JsonWriter w(jobs);
   std::uint64_t total = 0;
   for (const auto& [t, n] : topic_counts_) total += n;
-  w.begin_object().field("name", "ui").field("messages_in", total).field("messages_out", 0);
+  w.begin_object().field("name", own_name_).field("state", "running");
+  w.field("messages_in", total).field("messages_out", 0);
   w.field("rate_in", 0.0).field("lag", 0).key("rejects").begin_object();
   if (errors_) w.field("malformed", errors_);
   w.end_object().field("dlq", 0).key("topics").begin_object();
   for (const auto& [t, n] : topic_counts_) w.field(t, n);
   w.end_object().end_object();
-  hub_.publish(Stream::kJobs, "ui", jobs);
-  hub_.set_document("jobs", R"({"jobs":[)" + jobs + "]}");
+  hub_.publish(Stream::kJobs, own_name_, jobs);
+  std::string jobs_doc = R"({"jobs":[)" + jobs;
+  const auto at = Clock::now();
+  for (auto& [instance, j] : jobs_) {
+    j.stale = stale(j, at);
+    std::string row;
+    JsonWriter r(row);
+    r.begin_object().field("name", j.name).field("job", j.job).field("instance", instance);
+    r.field("state", j.stale ? "stale" : j.state);
+    r.field("age_s", std::chrono::duration<double>(at - j.received).count());
+    r.field("messages_in", j.consumed).field("messages_out", j.produced);
+    r.field("rate_in", j.rate_in).field("lag", 0).key("rejects").begin_object();
+    if (j.skipped > 0) r.field("skipped", j.skipped);
+    r.end_object().field("dlq", j.dead_lettered).key("metrics").raw(j.metrics_json).end_object();
+    hub_.publish(Stream::kJobs, j.name, row);
+    jobs_doc += "," + row;
+  }
+  hub_.set_document("jobs", jobs_doc + "]}");
   for (const char* mode : {"none", "pause", "flatten", "halt"})
     metrics_.gauge("pairflow_kill_switch", "1 for the kill switch's current mode", {{"mode", mode}})
         .set(kill_ == mode ? 1 : 0);

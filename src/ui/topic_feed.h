@@ -2,7 +2,7 @@
 // process: the built-in `ui` job (`pairflow run PIPELINE.toml` with a `ui` job in process, or
 // `--job ui --brokers ...` on Kafka) reads what the trader and execution jobs publish
 //   pnl, positions, pnl.pairs, pairs.control, pairs.signals, executions, control.status,
-//   control.audit
+//   control.audit, and the jobs' status records (jobs.status: stream::JobRunOptions::status_topic)
 // into the same hub, streams and documents as DashboardFeed, and turns the operators' kill switch
 // commands into messages for the `control` topic; the execution job's answer on control.status
 // answers them (in order). Pair commands need the engine in process and are refused here with a
@@ -39,6 +39,8 @@ class TopicFeed {
   void on_wake(std::vector<std::string>& control_out);
   // The input ended: final state; controls answered 409 from now on.
   void finish();
+  // This job's own name (its row in the jobs panel) and the topic of the jobs' status records.
+  void set_identity(std::string own_name, std::string status_topic);
 
  private:
   struct PairView {
@@ -54,6 +56,15 @@ class TopicFeed {
     std::string status;
     std::int64_t ts = 0;
   };
+  // One job instance, from its status records.
+  struct JobView {
+    std::string job, name, state, metrics_json = "{}";
+    std::int64_t ts = 0, interval_ms = 1000;
+    double consumed = 0, produced = 0, dead_lettered = 0, skipped = 0, rate_in = 0;
+    std::chrono::steady_clock::time_point received{};
+    bool stale = false;
+  };
+  bool stale(const JobView& j, std::chrono::steady_clock::time_point now) const;
   void publish_state(const char* state);
   void answer(ControlRequest& r, int status, const std::string& body);
   std::string pair_json(std::uint32_t id, const PairView& p) const;
@@ -78,6 +89,8 @@ class TopicFeed {
   std::string kill_ = "none", trading_ = "active";
   std::deque<std::string> audit_recent_;
   std::map<std::string, std::uint64_t> topic_counts_;
+  std::string own_name_ = "ui", status_topic_ = "jobs.status";
+  std::map<std::string, JobView> jobs_;  // by instance (the runner's checkpoint key)
   std::uint64_t signal_seq_ = 0, execution_seq_ = 0, errors_ = 0;
   bool can_control_;
   std::deque<ControlRequest> awaiting_;  // sent on `control`, waiting for control.status

@@ -339,10 +339,12 @@ def ui_job_client(info, proc, timeout=60):
 
 def ui_pipeline(tmp_path, settings, ui_info, control_topic=False):
     """trader, execution and ui jobs on a generated market; with `control_topic` the execution
-    job also reads `control` (external: the ui job's kill switch on Kafka)."""
+    job also reads `control` (external: the ui job's kill switch on Kafka), every job run with
+    --job publishes its status on jobs.status, and the ui job reads it."""
     p = tmp_path / "p.toml"
     p.write_text(f'''
 {'external_topics = ["control"]' if control_topic else ''}
+{'status_topic = "jobs.status"' if control_topic else ''}
 
 [source]
 kind = "generator"
@@ -365,7 +367,7 @@ params = {{ set = {json.dumps(settings)} }}
 [[job]]
 name = "ui"
 builtin = "ui"
-in = {json.dumps(UI_JOB_INPUTS)}
+in = {json.dumps(UI_JOB_INPUTS + (["jobs.status"] if control_topic else []))}
 out = "ui.log"
 params = {{ port = 0, ui_info = "{ui_info}" }}
 ''')
@@ -433,7 +435,8 @@ def test_ui_job_on_kafka_shows_the_pipeline_and_sends_the_kill_switch(make_clust
     p = ui_pipeline(tmp_path, settings, info, control_topic=True)
     c = make_cluster("ticks:2,summary:1,pairs.signals:1,pairs.control:1,orders:1,executions:1,"
                      "positions:1,pnl:1,pnl.pairs:1,control:1,control.status:1,control.audit:1,"
-                     "execution.summary:1,ui.log:1,dlq.trader:1,dlq.execution:1,dlq.ui:1")
+                     "execution.summary:1,ui.log:1,dlq.trader:1,dlq.execution:1,dlq.ui:1,"
+                     "jobs.status:1")
     for job in (["source"], ["trader", "--idle-exit", "3"]):
         r = subprocess.run([PAIRFLOW, "run", str(p), "--job", *job, "--brokers", c.bootstrap],
                            capture_output=True, text=True, timeout=300, cwd=tmp_path)
@@ -446,7 +449,7 @@ def test_ui_job_on_kafka_shows_the_pipeline_and_sends_the_kill_switch(make_clust
     try:
         demo = ui_job_client(info, ui)
         execution = subprocess.Popen([PAIRFLOW, "run", str(p), "--job", "execution", "--brokers",
-                                      c.bootstrap, "--idle-exit", "20"], stdout=subprocess.PIPE,
+                                      c.bootstrap, "--idle-exit", "120"], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, cwd=tmp_path)
         # The execution job's P&L after each slice, and the trader's pair activations.
         demo.wait(lambda: demo.get("/api/pnl").get("ts", 0) > 0, timeout=120, what="P&L")
@@ -472,6 +475,21 @@ def test_ui_job_on_kafka_shows_the_pipeline_and_sends_the_kill_switch(make_clust
                                     {"command": "disable"})
         assert status == 409 and "engine in process" in json.loads(text)["error"]
         assert demo.request("/api/control", demo.viewer, "POST", {"command": "halt"})[0] == 403
+        # The jobs panel: every job of the pipeline, from the status records each one publishes
+        # on jobs.status (the trader stopped at --idle-exit before the ui started; the execution
+        # job runs).
+        def rows():
+            return {j["name"]: j for j in demo.get("/api/jobs")["jobs"]}
+        demo.wait(lambda: rows().get("execution", {}).get("state") == "running"
+                  and rows().get("trader", {}).get("state") == "stopped", what="the jobs panel")
+        trader = rows()["trader"]
+        assert trader["messages_in"] == len(c.consume("ticks")) and trader["dlq"] == 0, trader
+        assert rows()["execution"]["messages_in"] > 0 and "ui" in rows()
+        # A job that dies is shown as such once its records stop (3 intervals, at least 5 s).
+        execution.kill()
+        execution.wait()
+        demo.wait(lambda: rows()["execution"]["state"] == "stale", timeout=30,
+                  what="the killed job marked stale")
     finally:
         for proc in (execution, ui):
             if proc and proc.poll() is None:
