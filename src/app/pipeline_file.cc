@@ -249,6 +249,12 @@ PipelineSpec load_pipeline(const std::string& path) {
         try {
           const BuiltinJobInfo& info = jobs::builtin_job(job.builtin);
           writes.insert(writes.end(), info.outputs.begin(), info.outputs.end());
+          for (const std::string& param : info.output_params) {
+            if (auto topic = (*t)["params"][param].value<std::string>(); topic && !topic->empty()) {
+              check_topic(*topic, fmt::format("job '{}' params.{}", job.name, param));
+              writes.push_back(*topic);
+            }
+          }
         } catch (const stream::JobError& e) {
           fail(fmt::format("job '{}': {}", job.name, e.what()));
         }

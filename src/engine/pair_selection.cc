@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "base/json_writer.h"
 #include "base/status.h"
 
 namespace pairflow::engine {
@@ -166,6 +167,27 @@ std::unique_ptr<PairSelection> make_pair_selection(const EngineConfig& config, i
   if (config.discovery_method == DiscoveryMethod::kWarmup)
     return std::make_unique<WarmupSelection>(config);
   return std::make_unique<ScreenerSelection>(config, universe);
+}
+
+std::string screener_json(const PairSelection& selection, const SymbolTable& symbols, Timestamp ts,
+                          std::size_t max_candidates) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().field("ts", ts).field("tests", selection.tests());
+  w.field("passing", selection.passing()).field("screens", selection.screens());
+  const auto candidates = selection.candidates();
+  w.key("candidates").begin_array();
+  for (std::size_t i = 0; i < candidates.size() && i < max_candidates; ++i) {
+    const screen::PairCandidate& c = candidates[i];
+    const std::string y(symbols.name(c.y)), x(symbols.name(c.x));
+    w.begin_object().field("name", y + "~" + x).field("y", y).field("x", x);
+    w.field("pvalue", c.pvalue).field("adj_pvalue", c.adj_pvalue);
+    w.field("hedge_ratio", c.hedge_ratio).field("half_life", c.half_life).end_object();
+  }
+  w.end_array();
+  if (candidates.size() > max_candidates) w.field("truncated", true);
+  w.end_object();
+  return out;
 }
 
 }  // namespace pairflow::engine

@@ -15,8 +15,10 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
+#include "base/symbols.h"
 #include "engine/config.h"
 #include "screen/orchestrator.h"
 #include "screen/pair_discovery.h"
@@ -49,6 +51,13 @@ class PairSelection {
   virtual std::vector<screen::PairCandidate> candidates() const = 0;
   virtual std::uint64_t screens() const = 0;
 };
+
+// The last screen as one JSON record (the trader job's `screener_topic`, read by the ui job):
+// {"ts", "tests", "passing", "screens", "candidates": [{"name": "Y~X", "y", "x", "pvalue",
+// "adj_pvalue", "hedge_ratio", "half_life"}, ...]} with at most `max_candidates` of the ranked
+// candidates (then "truncated": true; `passing` still counts them all).
+std::string screener_json(const PairSelection& selection, const SymbolTable& symbols, Timestamp ts,
+                          std::size_t max_candidates = 1000);
 
 // The strategy `config.discovery_method` names. `universe` is the number of symbols the screener
 // covers (the symbols seen when the first bar closed).

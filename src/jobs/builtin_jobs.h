@@ -14,7 +14,8 @@
 //                {window, hedge = "ols" | "kalman", kalman_delta, kalman_ve}.
 //   trader       ticks -> pairs.signals, pairs.control, orders (spread intents and slice marks;
 //                and `out`: the run summary at the end): the engine's decisions as one job;
-//                params {config = "file.toml", set = ["section.key=value", ...]}.
+//                params {config = "file.toml", set = ["section.key=value", ...],
+//                screener_topic = "" (each screen's candidates, for the ui job)}.
 //   execution    orders + ticks (+ control) -> executions, positions, pnl, pnl.pairs,
 //                control.status, control.audit (and `out`: its summary at the end): the execution
 //                stage (exec/execution_stage.h) with the paper broker; params {config, set,
@@ -38,6 +39,8 @@ struct BuiltinJobInfo {
   std::vector<std::string> params;   // the parameter keys it reads; any other key is an error
   std::vector<std::string> outputs;  // topics it writes besides its `out` topic and dlq.<name>
   std::unique_ptr<stream::Job> (*make)();
+  // Params that, when set, name a further topic it writes (the trader's screener_topic).
+  std::vector<std::string> output_params = {};
 };
 const std::vector<BuiltinJobInfo>& builtin_jobs();
 // Throws stream::JobError for an unknown name, listing the known ones.

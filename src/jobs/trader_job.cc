@@ -12,6 +12,7 @@
 
 #include "engine/config.h"
 #include "engine/engine.h"
+#include "engine/pair_selection.h"
 #include "exec/wire.h"
 #include "jobs/factories.h"
 #include "jobs/params.h"
@@ -38,6 +39,7 @@ class TraderJob : public stream::Job, private engine::EngineObserver, private en
       throw stream::JobError(fmt::format("trader: {}", e.what()));
     }
     warmup_.configure(params);
+    screener_topic_ = params.topic("screener_topic", "");
     ctx_ = &ctx;
     // Decisions go out as intents on `orders`; the `execution` job trades them.
     pipeline_ = std::make_unique<engine::Engine>(config_, symbols_,
@@ -61,6 +63,7 @@ class TraderJob : public stream::Job, private engine::EngineObserver, private en
     if (!tick) throw stream::JobError(tick.status().message());
     Status s = pipeline_->on_tick(*tick);
     if (!s) throw stream::JobError(s.message());
+    publish_screen(tick->ts);
   }
   void finish(stream::JobContext& ctx) override {
     ctx_ = &ctx;
@@ -69,6 +72,14 @@ class TraderJob : public stream::Job, private engine::EngineObserver, private en
   }
 
  private:
+  // After a screen ran: its candidates on `screener_topic` (the dashboard's screener panel when
+  // the ui job reads the topics), one record per screen under one key.
+  void publish_screen(Timestamp now) {
+    const engine::PairSelection* selection = pipeline_->selection();
+    if (screener_topic_.empty() || !selection || selection->screens() == screens_published_) return;
+    screens_published_ = selection->screens();
+    ctx_->emit(screener_topic_, "screener", engine::screener_json(*selection, symbols_, now));
+  }
   void on_signal(const Signal& s) override {
     if (warming_) return;
     ctx_->emit(topics::kSignals, std::to_string(s.pair), to_json(s));
@@ -97,6 +108,8 @@ class TraderJob : public stream::Job, private engine::EngineObserver, private en
   stream::JobContext* ctx_ = nullptr;
   HistoryWarmup warmup_;
   bool warming_ = false;
+  std::string screener_topic_;  // "" = screens are not published
+  std::uint64_t screens_published_ = 0;
 };
 
 }  // namespace

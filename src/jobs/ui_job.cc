@@ -52,7 +52,8 @@ class UiJob : public stream::Job {
       feed_ = std::make_unique<ui::TopicFeed>(*hub_, metrics_, "pipeline", audit,
                                               config.ui.publish_ms, !ctx.brokers().empty());
       feed_->set_identity(ctx.job_name(),
-                          params.topic("status_topic", std::string(topics::kJobsStatus)));
+                          params.topic("status_topic", std::string(topics::kJobsStatus)),
+                          params.topic("screener_topic", std::string(topics::kScreener)));
       server_ = std::make_unique<ui::DashboardServer>(sc, *hub_, metrics_);
     } catch (const UserError& e) {
       throw stream::JobError(fmt::format("ui: {}", e.what()));

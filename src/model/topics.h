@@ -23,6 +23,7 @@ inline constexpr std::string_view kPairPnl = "pnl.pairs";    // per pair, after 
 inline constexpr std::string_view kControl = "control";      // kill switch commands
 inline constexpr std::string_view kControlStatus = "control.status";  // answers to them
 inline constexpr std::string_view kJobsStatus = "jobs.status";        // each job's status records
+inline constexpr std::string_view kScreener = "screener";    // the trader's screens (opt-in)
 inline constexpr std::string_view kAudit = "control.audit";  // kill switch triggers, re-arms
 inline constexpr std::string_view kDeadLetterPrefix = "dlq.";
 

@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <cmath>
+#include <set>
 
 #include "base/json_writer.h"
 #include "base/status.h"
@@ -52,7 +53,7 @@ TopicFeed::TopicFeed(Hub& hub, MetricsRegistry& metrics, std::string run_name,
                     fmt::format(R"({{"run":{},"source":"topics"}})", json_string(run_name_)));
   hub_.set_document(
       "screener",
-      R"({"tests":0,"passing":0,"screens":0,"candidates":[],"note":"the screener runs in the trader job; its candidates are not on a topic"})");
+      R"({"tests":0,"passing":0,"screens":0,"candidates":[],"note":"no screen yet: the trader job publishes its screens on its screener_topic, which the ui job reads"})");
   publish_state("starting");
   hub_.commit();
 }
@@ -87,7 +88,33 @@ std::string TopicFeed::on_message(std::string_view topic, std::string_view paylo
     return fmt::format("{}: not a JSON object", topic);
   }
   dirty_ = true;
-  if (topic == status_topic_) {
+  if (topic == screener_topic_) {
+    // One screen (engine::screener_json): the panel shows it whole, each candidate marked active
+    // when the trader trades it (from pairs.control).
+    simdjson::dom::array list;
+    if (e["candidates"].get(list) != simdjson::SUCCESS) {
+      ++errors_;
+      return fmt::format("{}: a screen needs candidates", topic);
+    }
+    std::vector<Candidate> candidates;
+    for (simdjson::dom::element item : list) {
+      Candidate c{str(item, "name"), str(item, "y"), str(item, "x"), ""};
+      if (!item.is_object() || c.y.empty() || c.x.empty()) {
+        ++errors_;
+        return fmt::format("{}: a candidate needs y and x", topic);
+      }
+      c.fields = std::string(simdjson::minify(item));
+      c.fields.pop_back();  // the closing brace: "active" is added when published
+      candidates.push_back(std::move(c));
+    }
+    candidates_ = std::move(candidates);
+    bool truncated = false;
+    if (e["truncated"].get(truncated) != simdjson::SUCCESS) truncated = false;
+    screen_head_ = fmt::format(R"("tests":{},"passing":{},"screens":{},"ts":{}{})",
+                               json_number(num(e, "tests")), json_number(num(e, "passing")),
+                               json_number(num(e, "screens")), json_number(num(e, "ts")),
+                               truncated ? R"(,"truncated":true)" : "");
+  } else if (topic == status_topic_) {
     // A job instance's status record (stream/job_runner.h): its row in the jobs panel.
     const std::string job = str(e, "job"), instance = str(e, "instance");
     simdjson::dom::element metrics;
@@ -308,9 +335,11 @@ void TopicFeed::on_wake(std::vector<std::string>& control_out) {
   hub_.commit();
 }
 
-void TopicFeed::set_identity(std::string own_name, std::string status_topic) {
+void TopicFeed::set_identity(std::string own_name, std::string status_topic,
+                             std::string screener_topic) {
   own_name_ = std::move(own_name);
   status_topic_ = std::move(status_topic);
+  screener_topic_ = std::move(screener_topic);
   dirty_ = true;
 }
 
@@ -331,6 +360,18 @@ void TopicFeed::finish() {
   hub_.close_controls("the run has finished: nothing is trading");
 }
 
+// The items of `now` that differ from what was published, and a null for each item gone; `now`
+// becomes what was published (and is left empty).
+void TopicFeed::publish_changes(Stream stream, std::map<std::string, std::string>& now,
+                                std::map<std::string, std::string>& published) {
+  for (const auto& [k, j] : now)
+    if (published[k] != j) hub_.publish(stream, k, j);
+  for (const auto& [k, j] : published)
+    if (!now.count(k)) hub_.publish(stream, k, "null");
+  published.swap(now);
+  now.clear();
+}
+
 void TopicFeed::publish_state(const char* state) {
   last_publish_ = Clock::now();
   dirty_ = false;
@@ -347,12 +388,22 @@ void TopicFeed::publish_state(const char* state) {
   }
   doc += "]}";
   hub_.set_document("pairs", std::move(doc));
-  for (const auto& [k, j] : now)
-    if (published_pairs_[k] != j) hub_.publish(Stream::kPairs, k, j);
-  for (const auto& [k, j] : published_pairs_)
-    if (!now.count(k)) hub_.publish(Stream::kPairs, k, "null");
-  published_pairs_.swap(now);
-  now.clear();
+  publish_changes(Stream::kPairs, now, published_pairs_);
+  if (!screen_head_.empty()) {
+    std::set<std::pair<std::string, std::string>> active;
+    for (const auto& [id, p] : pairs_) active.emplace(p.y, p.x);
+    doc = "{" + screen_head_ + R"(,"candidates":[)";
+    bool first_candidate = true;
+    for (const Candidate& c : candidates_) {
+      std::string j =
+          c.fields + (active.count({c.y, c.x}) ? R"(,"active":true})" : R"(,"active":false})");
+      doc += (first_candidate ? "" : ",") + j;
+      first_candidate = false;
+      now[c.name] = std::move(j);
+    }
+    hub_.set_document("screener", doc + "]}");
+    publish_changes(Stream::kScreener, now, published_screen_);
+  }
   doc = R"({"positions":[)";
   for (const auto& [k, j] : positions_) {
     doc += (doc.size() > 14 ? "," : "") + j;

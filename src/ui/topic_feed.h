@@ -2,7 +2,8 @@
 // process: the built-in `ui` job (`pairflow run PIPELINE.toml` with a `ui` job in process, or
 // `--job ui --brokers ...` on Kafka) reads what the trader and execution jobs publish
 //   pnl, positions, pnl.pairs, pairs.control, pairs.signals, executions, control.status,
-//   control.audit, and the jobs' status records (jobs.status: stream::JobRunOptions::status_topic)
+//   control.audit, the jobs' status records (jobs.status: stream::JobRunOptions::status_topic)
+//   and the trader's screens (screener: the trader job's screener_topic)
 // into the same hub, streams and documents as DashboardFeed, and turns the operators' kill switch
 // commands into messages for the `control` topic; the execution job's answer on control.status
 // answers them (in order). Pair commands need the engine in process and are refused here with a
@@ -39,8 +40,9 @@ class TopicFeed {
   void on_wake(std::vector<std::string>& control_out);
   // The input ended: final state; controls answered 409 from now on.
   void finish();
-  // This job's own name (its row in the jobs panel) and the topic of the jobs' status records.
-  void set_identity(std::string own_name, std::string status_topic);
+  // This job's own name (its row in the jobs panel), the topic of the jobs' status records and
+  // the topic of the trader's screens.
+  void set_identity(std::string own_name, std::string status_topic, std::string screener_topic);
 
  private:
   struct PairView {
@@ -66,6 +68,8 @@ class TopicFeed {
   };
   bool stale(const JobView& j, std::chrono::steady_clock::time_point now) const;
   void publish_state(const char* state);
+  void publish_changes(Stream stream, std::map<std::string, std::string>& now,
+                       std::map<std::string, std::string>& published);
   void answer(ControlRequest& r, int status, const std::string& body);
   std::string pair_json(std::uint32_t id, const PairView& p) const;
 
@@ -89,7 +93,13 @@ class TopicFeed {
   std::string kill_ = "none", trading_ = "active";
   std::deque<std::string> audit_recent_;
   std::map<std::string, std::uint64_t> topic_counts_;
-  std::string own_name_ = "ui", status_topic_ = "jobs.status";
+  std::string own_name_ = "ui", status_topic_ = "jobs.status", screener_topic_ = "screener";
+  struct Candidate {
+    std::string name, y, x, fields;  // fields: the record's candidate less its closing brace
+  };
+  std::vector<Candidate> candidates_;  // the last screen's, ranked
+  std::string screen_head_;            // "tests":..,"passing":..,"screens":..[,"truncated":true]
+  std::map<std::string, std::string> published_screen_;
   std::map<std::string, JobView> jobs_;  // by instance (the runner's checkpoint key)
   std::uint64_t signal_seq_ = 0, execution_seq_ = 0, errors_ = 0;
   bool can_control_;

@@ -355,7 +355,7 @@ name = "trader"
 builtin = "trader"
 in = "ticks"
 out = "summary"
-params = {{ set = {json.dumps(settings)} }}
+params = {{ set = {json.dumps(settings)}, screener_topic = "screener" }}
 
 [[job]]
 name = "execution"
@@ -367,7 +367,7 @@ params = {{ set = {json.dumps(settings)} }}
 [[job]]
 name = "ui"
 builtin = "ui"
-in = {json.dumps(UI_JOB_INPUTS + (["jobs.status"] if control_topic else []))}
+in = {json.dumps(UI_JOB_INPUTS + ["screener"] + (["jobs.status"] if control_topic else []))}
 out = "ui.log"
 params = {{ port = 0, ui_info = "{ui_info}" }}
 ''')
@@ -404,6 +404,15 @@ def test_in_process_ui_job_serves_the_finished_run_until_stopped(tmp_path):
             else:
                 active.discard(m["pair"])
         assert activated > 0 and {q["id"] for q in ui.get("/api/pairs")["pairs"]} == active
+        # ... and the trader's last screen (its screener_topic), active pairs marked.
+        screen = json.loads((out_dir / "screener.jsonl").read_text().splitlines()[-1])
+        shown = ui.get("/api/screener")
+        assert shown["screens"] == screen["screens"] >= 1 and shown["tests"] == screen["tests"]
+        assert screen["candidates"] and any(q["active"] for q in shown["candidates"])
+        assert [q["name"] for q in shown["candidates"]] == [q["name"] for q in screen["candidates"]]
+        names = {f'{q["y"]}~{q["x"]}' for q in ui.get("/api/pairs")["pairs"]}
+        assert {q["name"] for q in shown["candidates"] if q["active"]} == names & {
+            q["name"] for q in screen["candidates"]}
         # Nothing trades any more: a control is refused with the reason, not queued.
         status, text = ui.request("/api/control", ui.operator, "POST", {"command": "pause"})
         assert status == 409, (status, text)
@@ -436,7 +445,7 @@ def test_ui_job_on_kafka_shows_the_pipeline_and_sends_the_kill_switch(make_clust
     c = make_cluster("ticks:2,summary:1,pairs.signals:1,pairs.control:1,orders:1,executions:1,"
                      "positions:1,pnl:1,pnl.pairs:1,control:1,control.status:1,control.audit:1,"
                      "execution.summary:1,ui.log:1,dlq.trader:1,dlq.execution:1,dlq.ui:1,"
-                     "jobs.status:1")
+                     "jobs.status:1,screener:1")
     for job in (["source"], ["trader", "--idle-exit", "3"]):
         r = subprocess.run([PAIRFLOW, "run", str(p), "--job", *job, "--brokers", c.bootstrap],
                            capture_output=True, text=True, timeout=300, cwd=tmp_path)
@@ -464,6 +473,12 @@ def test_ui_job_on_kafka_shows_the_pipeline_and_sends_the_kill_switch(make_clust
         demo.wait(lambda: {p["id"]: p["name"] for p in demo.get("/api/pairs")["pairs"]} == active,
                   what="the trader's active pairs")
         assert demo.get("/api/status")["source"] == "topics"
+        # The screener panel: the trader's last screen, from the screener topic.
+        last_screen = json.loads(c.consume("screener")[-1][1])
+        demo.wait(lambda: demo.get("/api/screener")["screens"] == last_screen["screens"],
+                  what="the trader's last screen")
+        assert [q["name"] for q in demo.get("/api/screener")["candidates"]] == [
+            q["name"] for q in last_screen["candidates"]]
         # The kill switch: sent on `control`, answered by the execution job.
         status, text = demo.request("/api/control", demo.operator, "POST",
                                     {"command": "pause", "reason": "from the ui job"})
