@@ -32,8 +32,7 @@ def _logs(values: np.ndarray, cols: list[str]) -> np.ndarray:
         r, c = np.argwhere(bad)[0]
         raise _core.Error(
             f"screen: column '{cols[c]}': log needs positive values, got {values[r, c]} at row {r}")
-    with np.errstate(invalid="ignore"):
-        return np.log(values)
+    return _core.log(values)  # the C library's log, as the CLI and the engine take it
 
 
 def screen(prices, *, log=False, window=None, top=0, correction="bh", max_pvalue=0.05,
