@@ -39,7 +39,8 @@ class TraderJob : public stream::Job, private engine::EngineObserver, private en
       throw stream::JobError(fmt::format("trader: {}", e.what()));
     }
     warmup_.configure(params);
-    screener_topic_ = params.topic("screener_topic", "");
+    if (!params.string("screener_topic", "").empty())
+      screener_topic_ = params.topic("screener_topic", "");
     ctx_ = &ctx;
     // Decisions go out as intents on `orders`; the `execution` job trades them.
     pipeline_ = std::make_unique<engine::Engine>(config_, symbols_,
