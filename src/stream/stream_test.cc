@@ -66,6 +66,36 @@ TEST(JobRunner, ProcessesEmitsWithKeysAndDeadLettersFailures) {
   EXPECT_EQ(source.committed.at(0), 6);
 }
 
+TEST(JobRunner, PublishesItsStatusWithoutCountingItAsOutput) {
+  SumJob job;
+  VectorSource source(numbered(6));
+  MemorySink sink;
+  JobRunner runner(job, source, sink, nullptr,
+                   JobRunOptions{.job_name = "sum",
+                                 .output_topic = "out",
+                                 .checkpoint_key = "sum@g#2",
+                                 .batch_size = 4,
+                                 .status_topic = "jobs.status"});
+  const JobMetrics& m = runner.run();
+  EXPECT_EQ(m.produced, 5u);  // the job's outputs only
+  std::vector<std::string> status;
+  for (const auto& r : sink.records) {
+    if (r.topic != "jobs.status") continue;
+    EXPECT_EQ(r.key, "sum@g#2");
+    status.push_back(r.payload);
+  }
+  ASSERT_GE(status.size(), 1u);  // at least the final one (the loop's are time-based)
+  simdjson::dom::parser parser;
+  simdjson::dom::element last = parser.parse(status.back());
+  EXPECT_EQ(std::string_view(last["job"]), "sum");
+  EXPECT_EQ(std::string_view(last["instance"]), "sum@g#2");
+  EXPECT_EQ(std::string_view(last["state"]), "finished");  // the input ended
+  EXPECT_EQ(int64_t(last["metrics"]["consumed"]), 6);
+  EXPECT_EQ(int64_t(last["metrics"]["dead_lettered"]), 1);
+  EXPECT_EQ(double(last["metrics"]["user"]["seen"]), 5.0);
+  EXPECT_GT(int64_t(last["ts"]), 0);
+}
+
 TEST(JobRunner, BinaryPayloadIsBase64InTheDeadLetter) {
   SumJob job;
   VectorSource source({stream::Message{
