@@ -110,10 +110,12 @@ std::string TopicFeed::on_message(std::string_view topic, std::string_view paylo
     candidates_ = std::move(candidates);
     bool truncated = false;
     if (e["truncated"].get(truncated) != simdjson::SUCCESS) truncated = false;
-    screen_head_ = fmt::format(R"("tests":{},"passing":{},"screens":{},"ts":{}{})",
-                               json_number(num(e, "tests")), json_number(num(e, "passing")),
-                               json_number(num(e, "screens")), json_number(num(e, "ts")),
-                               truncated ? R"(,"truncated":true)" : "");
+    std::int64_t ts = 0;  // event time in ns: an integer (a double would round it)
+    if (e["ts"].get(ts) != simdjson::SUCCESS) ts = 0;
+    screen_head_ =
+        fmt::format(R"("tests":{},"passing":{},"screens":{},"ts":{}{})",
+                    json_number(num(e, "tests")), json_number(num(e, "passing")),
+                    json_number(num(e, "screens")), ts, truncated ? R"(,"truncated":true)" : "");
   } else if (topic == status_topic_) {
     // A job instance's status record (stream/job_runner.h): its row in the jobs panel.
     const std::string job = str(e, "job"), instance = str(e, "instance");
@@ -125,7 +127,8 @@ std::string TopicFeed::on_message(std::string_view topic, std::string_view paylo
     }
     if (job == own_name_) return "";  // this job's own row is live already
     JobView& j = jobs_[instance];
-    const std::int64_t ts = static_cast<std::int64_t>(num(e, "ts", 0));
+    std::int64_t ts = 0;
+    if (e["ts"].get(ts) != simdjson::SUCCESS) ts = 0;
     const double consumed = num(metrics, "consumed", 0);
     if (j.ts > 0 && ts > j.ts)
       j.rate_in = std::max(0.0, consumed - j.consumed) / (static_cast<double>(ts - j.ts) / 1e9);

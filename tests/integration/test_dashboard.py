@@ -409,6 +409,7 @@ def test_in_process_ui_job_serves_the_finished_run_until_stopped(tmp_path):
         shown = ui.get("/api/screener")
         assert shown["screens"] == screen["screens"] >= 1 and shown["tests"] == screen["tests"]
         assert screen["candidates"] and any(q["active"] for q in shown["candidates"])
+        assert shown["ts"] == screen["ts"]
         assert [q["name"] for q in shown["candidates"]] == [q["name"] for q in screen["candidates"]]
         names = {f'{q["y"]}~{q["x"]}' for q in ui.get("/api/pairs")["pairs"]}
         assert {q["name"] for q in shown["candidates"] if q["active"]} == names & {
