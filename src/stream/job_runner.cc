@@ -201,6 +201,16 @@ void JobRunner::publish_status(const char* state) {
   w.begin_object().field("job", options_.job_name).field("instance", options_.checkpoint_key);
   w.field("ts", static_cast<std::int64_t>(wall)).field("state", state);
   w.field("interval_ms", static_cast<std::int64_t>(options_.checkpoint_interval.count()));
+  if (!cluster_.empty()) {
+    // Consumer lag: messages in the log after this job's position, over the partitions it has
+    // read (the client's cached high watermarks: no round trip to the brokers).
+    std::int64_t lag = 0;
+    for (const auto& [id, next] : positions_) {
+      if (auto log = source_.describe_partition(id, true); log && log->log_end >= 0)
+        lag += std::max<std::int64_t>(0, log->log_end - next);
+    }
+    w.field("lag", lag);
+  }
   w.key("metrics").raw(metrics_.to_json()).end_object();
   sink_.produce(options_.status_topic, options_.checkpoint_key, out);
 }

@@ -63,7 +63,8 @@ struct JobRunOptions {
   // Where the runner publishes its status every checkpoint_interval and when it stops, for the
   // dashboard's jobs panel (the `ui` job reads it); "" = nowhere. One JSON record keyed by
   // checkpoint_key: {"job", "instance", "ts" (wall clock, ns), "state" (running | waiting |
-  // finished | stopped), "interval_ms", "metrics" (JobMetrics::to_json())}.
+  // finished | stopped), "interval_ms", "lag" (on Kafka: messages behind the log end over the
+  // partitions it has read), "metrics" (JobMetrics::to_json())}.
   std::string status_topic;
 };
 

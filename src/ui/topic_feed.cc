@@ -144,6 +144,7 @@ std::string TopicFeed::on_message(std::string_view topic, std::string_view paylo
     j.produced = num(metrics, "produced", 0);
     j.dead_lettered = num(metrics, "dead_lettered", 0);
     j.skipped = num(metrics, "skipped", 0);
+    j.lag = num(e, "lag", 0);
     j.metrics_json = std::string(simdjson::minify(metrics));
     j.received = Clock::now();
     j.stale = false;
@@ -453,7 +454,7 @@ void TopicFeed::publish_state(const char* state) {
     r.field("state", j.stale ? "stale" : j.state);
     r.field("age_s", std::chrono::duration<double>(at - j.received).count());
     r.field("messages_in", j.consumed).field("messages_out", j.produced);
-    r.field("rate_in", j.rate_in).field("lag", 0).key("rejects").begin_object();
+    r.field("rate_in", j.rate_in).field("lag", j.lag).key("rejects").begin_object();
     if (j.skipped > 0) r.field("skipped", j.skipped);
     r.end_object().field("dlq", j.dead_lettered).key("metrics").raw(j.metrics_json).end_object();
     hub_.publish(Stream::kJobs, j.name, row);

@@ -62,7 +62,7 @@ class TopicFeed {
   struct JobView {
     std::string job, name, state, metrics_json = "{}";
     std::int64_t ts = 0, interval_ms = 1000;
-    double consumed = 0, produced = 0, dead_lettered = 0, skipped = 0, rate_in = 0;
+    double consumed = 0, produced = 0, dead_lettered = 0, skipped = 0, rate_in = 0, lag = 0;
     std::chrono::steady_clock::time_point received{};
     bool stale = false;
   };

@@ -37,6 +37,25 @@ def test_cpp_job_transforms_a_topic_and_dead_letters_garbage(make_cluster):
     assert m["processed"] == 300 and m["dead_lettered"] == 1
 
 
+def test_status_records_report_state_counters_and_lag(make_cluster):
+    """--status-topic: the runner's status records while a job works through a backlog - the
+    consumer lag from the backlog down to 0, counters that only grow, 'stopped' at the end."""
+    c = make_cluster("in:2,out:2,dlq.echo:1,jobs.status:1")
+    c.produce("in", inputs(600))
+    finish(c.job(ECHO, "--in", "in", "--out", "out", "--name", "echo", "--batch", "20",
+                 "--checkpoint-interval", "0.05", "--param", "delay_us=1000", "--idle-exit", "2",
+                 "--status-topic", "jobs.status"))
+    status = c.consume("jobs.status")
+    assert {k for k, _ in status} == {"echo@pairflow.echo"}
+    records = [json.loads(v) for _, v in status]
+    lags = [r["lag"] for r in records]
+    assert max(lags) > 0 and lags[-1] == 0, lags
+    consumed = [r["metrics"]["consumed"] for r in records]
+    assert consumed == sorted(consumed) and consumed[-1] == 600
+    assert records[-1]["state"] == "stopped" and records[-1]["metrics"]["produced"] == 600
+    assert len(c.consume("out")) == 600  # status records are not outputs
+
+
 def test_kill_9_then_restart_loses_nothing(make_cluster):
     c = make_cluster("in:4,out:4,dlq.echo:1")
     c.produce("in", inputs(2000))
