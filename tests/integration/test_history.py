@@ -466,6 +466,17 @@ class VictoriaMetrics:
                 out.setdefault((labels, series["metric"]["__name__"], ts), []).append(v)
         return out
 
+    def points_when(self, match, done, timeout=30):
+        """points(match) once done(points) holds: an accepted write becomes searchable after a
+        flush that VictoriaMetrics may finish later than /internal/force_flush returns under
+        load (seen on a loaded 2-core CI machine: the first export came back empty)."""
+        deadline = time.time() + timeout
+        while True:
+            got = self.points(match)
+            if done(got) or time.time() > deadline:
+                return got
+            time.sleep(0.2)
+
 
 @pytest.fixture
 def vm(tmp_path):
@@ -515,7 +526,7 @@ params = {{ url = "{vm.url}/api/v2/write?org=o&bucket=b", spool = "spool", batch
     assert "dead letters 0" in r.stdout
     out = tmp_path / "out"
     bars = jsonl(out / "bars.1m.jsonl")
-    got = vm.points('{__name__=~"bars_.*"}')
+    got = vm.points_when('{__name__=~"bars_.*"}', lambda g: len(g) >= len(bars) * 7)
     assert len(got) == len(bars) * 7  # open high low close volume vwap count
     for b in bars:
         labels = (("symbol", b["symbol"]), ("topic", "bars.1m"))
@@ -524,14 +535,17 @@ params = {{ url = "{vm.url}/api/v2/write?org=o&bucket=b", spool = "spool", batch
             assert got[(labels, f"bars_{field}", b["ts"] // 1_000_000)] == \
                 [pytest.approx(b[field], rel=1e-11)]
     pnl = jsonl(out / "pnl.jsonl")
-    equity = vm.points('{__name__="pnl_equity"}')
+    equity = vm.points_when('{__name__="pnl_equity"}', lambda g: len(g) >= len(pnl))
     assert sorted(v[0] for v in equity.values()) == \
         pytest.approx(sorted(x["equity"] for x in pnl), rel=1e-11)
     fills = [e for e in jsonl(out / "executions.jsonl") if e["status"] == "filled"]
-    prices = vm.points('{__name__="executions_price"}')
+    prices = vm.points_when('{__name__="executions_price"}',
+                            lambda g: sum(map(len, g.values())) >= len(fills))
     assert sum(len(v) for v in prices.values()) == len(fills)
-    signals = vm.points('{__name__="signals_z"}')
-    assert sum(len(v) for v in signals.values()) == len(jsonl(out / "pairs.signals.jsonl"))
+    n_signals = len(jsonl(out / "pairs.signals.jsonl"))
+    signals = vm.points_when('{__name__="signals_z"}',
+                             lambda g: sum(map(len, g.values())) >= n_signals)
+    assert sum(len(v) for v in signals.values()) == n_signals
     assert not os.listdir(tmp_path / "spool" / "rejected")
 
 
