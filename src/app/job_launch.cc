@@ -37,6 +37,13 @@ OffsetReset parse_offset_reset(const std::string& text) {
       fmt::format("--offset-reset '{}': expected fail (the default), earliest or latest", text));
 }
 
+void check_status_topic(const LaunchOptions& o) {
+  if (o.status_topic.empty()) return;
+  if (o.output == "-") throw UserError("--status-topic needs Kafka output (--out TOPIC --brokers)");
+  if (Status s = topics::validate_name(o.status_topic); !s)
+    throw UserError("--status-topic: " + s.message());
+}
+
 JobMetrics launch_job(stream::Job& job, const LaunchOptions& o) {
   const bool kafka_in = !(o.inputs.size() == 1 && o.inputs[0] == "-");
   const bool kafka_out = o.output != "-";
@@ -55,11 +62,7 @@ JobMetrics launch_job(stream::Job& job, const LaunchOptions& o) {
   if (Status s = topics::validate_name(topics::dead_letter_topic(o.name)); !s)
     throw UserError(
         fmt::format("job name '{}' cannot name its dead-letter topic: {}", o.name, s.message()));
-  if (!o.status_topic.empty()) {
-    if (!kafka_out) throw UserError("--status-topic needs Kafka output (--out TOPIC --brokers)");
-    if (Status s = topics::validate_name(o.status_topic); !s)
-      throw UserError("--status-topic: " + s.message());
-  }
+  check_status_topic(o);
   if ((kafka_in || kafka_out) && o.brokers.empty()) {
     throw UserError(fmt::format("topic '{}' needs --brokers (or use - for stdin/stdout)",
                                 kafka_in ? o.inputs[0] : o.output));

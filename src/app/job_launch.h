@@ -46,6 +46,10 @@ struct LaunchOptions {
 
 stream::JobMetrics launch_job(stream::Job& job, const LaunchOptions& options);
 
+// Throws UserError when `status_topic` is set without Kafka output or is not a topic name (also
+// checked by launch_job; callers check it before loading a job file).
+void check_status_topic(const LaunchOptions& options);
+
 // "earliest" / "latest" / "fail" -> OffsetReset. Throws UserError naming the option.
 stream::OffsetReset parse_offset_reset(const std::string& text);
 

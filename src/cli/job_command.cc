@@ -79,6 +79,7 @@ void register_job(CLI::App& app) {
     if (l.output != "-") {
       if (Status s = topics::validate_name(l.output); !s) throw UserError("--out: " + s.message());
     }
+    app::check_status_topic(l);
     std::unique_ptr<stream::Job> job;
     try {
       job = app::load_job(o->file);
