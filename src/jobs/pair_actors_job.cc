@@ -66,11 +66,12 @@ class PairActorsJob : public stream::Job {
     std::string_view symbol;
     if (obj["ts"].get_int64().get(ts) || obj["symbol"].get_string().get(symbol))
       throw stream::JobError("bar needs symbol, ts and a positive close");
-    if (!legs_.contains(pair) && warmup_.enabled() && warmed_.insert(pair).second) {
+    auto it = legs_.find(pair);
+    if (it == legs_.end() && warmup_.enabled() && warmed_.insert(pair).second) {
       const auto replayed = warm_up(pair, ts, symbol);
       ctx.metric("warmup_messages", static_cast<double>(replayed));
+      it = legs_.find(pair);
     }
-    auto it = legs_.find(pair);
     if (it == legs_.end()) {
       // A bar of a pair this instance has no activation for (it was routed before the activation
       // reached this instance, or the activation predates this instance and there is no history
