@@ -114,6 +114,19 @@ TEST_F(Cli, StatusTopicErrorsNameTheProblem) {
   r = run("run " + tmp("status.toml") + " --status-topic jobs.status");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("--status-topic is for --job on Kafka"), std::string::npos) << r.err;
+  // In process a job reading the status topic finishes last, so nothing after it may read it.
+  std::ofstream(tmp("status.toml"))
+      << "status_topic = \"jobs.status\"\n[source]\nkind = \"generator\"\n[[job]]\nname = "
+         "\"watch\"\nbuiltin = \"bars\"\nin = [\"ticks\", \"jobs.status\"]\nout = "
+         "\"bars.1m\"\n[[job]]\nname = \"slow\"\nbuiltin = \"bars\"\nin = \"bars.1m\"\nout = "
+         "\"bars.5m\"\n";
+  r = run("run " + tmp("status.toml"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("job 'watch' reads the status topic 'jobs.status', so in process it "
+                       "finishes after every other job; its output 'bars.1m' cannot feed job "
+                       "'slow'"),
+            std::string::npos)
+      << r.err;
 }
 
 }  // namespace

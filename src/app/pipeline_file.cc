@@ -315,6 +315,25 @@ std::string EmbeddedReport::to_json() const {
 
 EmbeddedReport run_embedded(const PipelineSpec& spec, const std::string& out_dir,
                             const std::function<void()>& at_end) {
+  // Status records (the ui's jobs panel): every runner publishes them, as on Kafka. A job that
+  // reads them is finished after all the others, so that it sees their final records; its own
+  // output must then feed no later job (that job would have finished before it).
+  const std::string& status_topic = spec.status_topic;
+  auto reads_status = [&](const JobSpec& j) {
+    return !status_topic.empty() &&
+           std::find(j.inputs.begin(), j.inputs.end(), status_topic) != j.inputs.end();
+  };
+  for (std::size_t i = 0; i < spec.jobs.size(); ++i) {
+    if (!reads_status(spec.jobs[i])) continue;
+    for (std::size_t k = i + 1; k < spec.jobs.size(); ++k) {
+      const auto& later = spec.jobs[k].inputs;
+      if (std::find(later.begin(), later.end(), spec.jobs[i].out) != later.end())
+        throw UserError(fmt::format(
+            "{}: job '{}' reads the status topic '{}', so in process it finishes after every "
+            "other job; its output '{}' cannot feed job '{}'",
+            spec.path, spec.jobs[i].name, status_topic, spec.jobs[i].out, spec.jobs[k].name));
+    }
+  }
   LocalBus bus(out_dir);
   std::vector<std::unique_ptr<stream::Job>> jobs;
   std::vector<LocalBus::Subscription*> inputs;
@@ -324,6 +343,7 @@ EmbeddedReport run_embedded(const PipelineSpec& spec, const std::string& out_dir
     jobs.push_back(make_job(j));
     inputs.push_back(&bus.subscribe(j.inputs));
     JobRunOptions options = options_for(j);
+    options.status_topic = status_topic;
     read_so_far.insert(j.inputs.begin(), j.inputs.end());
     options.forbidden_outputs = read_so_far;  // a job's emit() into these would be a cycle
     runners.push_back(
@@ -336,12 +356,14 @@ EmbeddedReport run_embedded(const PipelineSpec& spec, const std::string& out_dir
       throw UserError(e.what());
     }
   }
-  // Steps every job with pending input until all queues are empty.
+  // Steps every running job with pending input until their queues are empty. (A finished job's
+  // queue may still get records: a status reader's own final status record.)
+  std::vector<bool> finished(runners.size(), false);
   auto drain = [&] {
     for (bool busy = true; busy;) {
       busy = false;
       for (std::size_t i = 0; i < runners.size(); ++i) {
-        if (!inputs[i]->empty()) {
+        if (!finished[i] && !inputs[i]->empty()) {
           runners[i]->step();
           busy = true;
         }
@@ -354,24 +376,37 @@ EmbeddedReport run_embedded(const PipelineSpec& spec, const std::string& out_dir
   // hand; every job then drains and finishes as at a normal end, so what they wrote is complete.
   report.source_messages = publish(source, bus, 1024, [&] {
     drain();
+    for (auto& r : runners) r->publish_status_if_due();  // also the jobs whose input is quiet
     report.stopped_early = engine::stop_requested();
     return !report.stopped_early;
   });
   // End of input, in data-flow order. Every job before i has finished, and jobs only read topics
   // of the source or of earlier jobs, so job i's inputs are complete: close them, let it drain and
   // finish(), and hand what finish() emitted to the later jobs.
-  for (std::size_t i = 0; i < runners.size(); ++i) {
-    for (const std::string& topic : spec.jobs[i].inputs) bus.close(topic);
+  std::vector<std::size_t> status_readers;
+  auto finish = [&](std::size_t i) {
     while (runners[i]->step()) {
     }
     runners[i]->stop();
+    finished[i] = true;
     drain();
+  };
+  for (std::size_t i = 0; i < runners.size(); ++i) {
+    for (const std::string& topic : spec.jobs[i].inputs)
+      if (topic != status_topic) bus.close(topic);
+    if (reads_status(spec.jobs[i]))
+      status_readers.push_back(i);
+    else
+      finish(i);
   }
+  if (!status_topic.empty()) bus.close(status_topic);
+  for (std::size_t i : status_readers) finish(i);
   bus.flush();
   if (at_end) at_end();
   for (std::size_t i = 0; i < runners.size(); ++i)
     report.jobs[spec.jobs[i].name] = runners[i]->metrics();
   report.topics = bus.counts();
+  report.topics.erase(status_topic);  // wall-clock records: not part of the run's data flow
   report.topics[spec.source.topic] = report.source_messages;
   report.source_rejects = static_cast<std::uint64_t>(source.rejects().count());
   report.first_source_reject = source.rejects().first();

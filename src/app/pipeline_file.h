@@ -52,8 +52,8 @@ struct SourceSpec {
 struct PipelineSpec {
   std::string path;
   std::string history;  // `history = FILE`: what jobs read (exported as PAIRFLOW_HISTORY)
-  // `status_topic = TOPIC`: where each job run on Kafka publishes its status (the ui job's jobs
-  // panel); "" = none.
+  // `status_topic = TOPIC`: where every job publishes its status (the ui job's jobs panel), on
+  // Kafka and in process (where a job reading it finishes last); "" = none.
   std::string status_topic;
   SourceSpec source;
   std::vector<JobSpec> jobs;

@@ -64,7 +64,9 @@ void register_run(CLI::App& app) {
       if (!o->launch.checkpoint.empty() || o->launch.reset_checkpoint)
         throw UserError("run: --checkpoint and --reset-checkpoint are for --job on Kafka");
       if (!o->launch.status_topic.empty())
-        throw UserError("run: --status-topic is for --job on Kafka");
+        throw UserError(
+            "run: --status-topic is for --job on Kafka (in process, the pipeline file's "
+            "status_topic applies)");
       // A dashboard (`ui` job) keeps showing the finished run until Ctrl-C, as `backtest --ui`
       // does: a run that ends flat out would otherwise take it away before anyone looks.
       bool has_ui = false;

@@ -210,6 +210,8 @@ void JobRunner::publish_status(const char* state) {
         lag += std::max<std::int64_t>(0, log->log_end - next);
     }
     w.field("lag", lag);
+  } else if (auto queued = source_.backlog()) {
+    w.field("lag", *queued);
   }
   w.key("metrics").raw(metrics_.to_json()).end_object();
   sink_.produce(options_.status_topic, options_.checkpoint_key, out);
@@ -415,6 +417,14 @@ void JobRunner::note_last_messages(std::span<const stream::Message> work) {
   if (last)
     last_seen_[last->partition] = {last->offset,
                                    fingerprint(last->key, last->payload, last->log_time_ms)};
+}
+
+void JobRunner::publish_status_if_due() {
+  if (options_.status_topic.empty()) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_status_ < options_.checkpoint_interval) return;
+  publish_status(source_.ready() ? "running" : "waiting");
+  last_status_ = now;
 }
 
 void JobRunner::stop() {

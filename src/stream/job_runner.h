@@ -64,7 +64,8 @@ struct JobRunOptions {
   // dashboard's jobs panel (the `ui` job reads it); "" = nowhere. One JSON record keyed by
   // checkpoint_key: {"job", "instance", "ts" (wall clock, ns), "state" (running | waiting |
   // finished | stopped), "interval_ms", "lag" (on Kafka: messages behind the log end over the
-  // partitions it has read), "metrics" (JobMetrics::to_json())}.
+  // partitions it has read; in process: messages queued for it), "metrics"
+  // (JobMetrics::to_json())}.
   std::string status_topic;
 };
 
@@ -92,6 +93,9 @@ class JobRunner {
   void start();
   bool step();
   void stop();
+  // Between steps (the in-process scheduler, for a job whose input is idle): publishes the status
+  // record when one is due, so a quiet job is not shown as stale.
+  void publish_status_if_due();
   // Any thread, and signal handlers (atomics only): readiness turns false at once, then the
   // loop finishes its batch, flushes and checkpoints.
   void request_stop() {

@@ -31,6 +31,9 @@ class LocalBus : public Sink {
     bool poll(MessageBatch& out, std::size_t max, int) override;
     void commit(const Positions&) override {}
     bool empty() const { return queue_.empty(); }
+    std::optional<std::int64_t> backlog() const override {
+      return static_cast<std::int64_t>(queue_.size());
+    }
 
    private:
     friend class LocalBus;

@@ -10,6 +10,7 @@
 #include "model/json.h"
 #include "stream/job_runner.h"
 #include "stream/kafka_transport.h"
+#include "stream/local_bus.h"
 #include "support/memory_sink.h"
 #include "support/vector_source.h"
 
@@ -94,6 +95,42 @@ TEST(JobRunner, PublishesItsStatusWithoutCountingItAsOutput) {
   EXPECT_EQ(int64_t(last["metrics"]["dead_lettered"]), 1);
   EXPECT_EQ(double(last["metrics"]["user"]["seen"]), 5.0);
   EXPECT_GT(int64_t(last["ts"]), 0);
+}
+
+TEST(JobRunner, InProcessStatusCarriesItsQueueAsLagAndComesWhileIdle) {
+  // In process the lag is what waits in the job's queue; a job between steps (quiet input) still
+  // publishes when its record is due, so the dashboard does not call it stale.
+  SumJob job;
+  LocalBus bus;
+  LocalBus::Subscription& in = bus.subscribe({"in"});
+  LocalBus::Subscription& status = bus.subscribe({"jobs.status"});
+  JobRunner runner(job, in, bus, nullptr,
+                   JobRunOptions{.job_name = "sum",
+                                 .output_topic = "out",
+                                 .batch_size = 2,
+                                 .checkpoint_interval = std::chrono::milliseconds(0),
+                                 .poll_timeout_ms = 0,
+                                 .status_topic = "jobs.status"});
+  runner.start();
+  for (int i = 0; i < 5; ++i) bus.produce("in", "A", fmt::format(R"({{"v":{}}})", i));
+  ASSERT_TRUE(runner.step());  // reads 2 of the 5: 3 wait
+  stream::MessageBatch got;
+  auto last_status = [&] {
+    got.clear();
+    status.poll(got, 100, 0);
+    EXPECT_FALSE(got.empty());
+    simdjson::dom::parser parser;
+    simdjson::dom::element e = parser.parse(got.back().payload);
+    return std::make_pair(std::string(std::string_view(e["state"])), int64_t(e["lag"]));
+  };
+  EXPECT_EQ(last_status(), std::make_pair(std::string("running"), int64_t{3}));
+  runner.publish_status_if_due();  // no step: the record still comes, with the same queue
+  EXPECT_EQ(last_status(), std::make_pair(std::string("running"), int64_t{3}));
+  bus.close("in");
+  while (runner.step()) {
+  }
+  runner.stop();
+  EXPECT_EQ(last_status(), std::make_pair(std::string("finished"), int64_t{0}));
 }
 
 TEST(JobRunner, BinaryPayloadIsBase64InTheDeadLetter) {

@@ -89,6 +89,9 @@ class Source {
   // False while the source cannot deliver yet (a Kafka consumer before its group assignment);
   // idle timeouts count from the moment it is ready.
   virtual bool ready() { return true; }
+  // Messages waiting to be read, where the source knows without asking anyone (an in-process
+  // topic's queue); nullopt otherwise. A Kafka consumer's lag comes from the partitions instead.
+  virtual std::optional<std::int64_t> backlog() const { return std::nullopt; }
 
   // The log behind the source, so that a checkpoint can be checked against it on restart. Sources
   // that are not a log (stdin, files, in-process topics) keep these defaults: no cluster id.

@@ -337,14 +337,17 @@ def ui_job_client(info, proc, timeout=60):
     return client
 
 
-def ui_pipeline(tmp_path, settings, ui_info, control_topic=False):
+def ui_pipeline(tmp_path, settings, ui_info, control_topic=False, status_topic=None):
     """trader, execution and ui jobs on a generated market; with `control_topic` the execution
-    job also reads `control` (external: the ui job's kill switch on Kafka), every job run with
-    --job publishes its status on jobs.status, and the ui job reads it."""
+    job also reads `control` (external: the ui job's kill switch on Kafka); with `status_topic`
+    (default: with `control_topic`) every job publishes its status on jobs.status, and the ui
+    job reads it."""
+    if status_topic is None:
+        status_topic = control_topic
     p = tmp_path / "p.toml"
     p.write_text(f'''
 {'external_topics = ["control"]' if control_topic else ''}
-{'status_topic = "jobs.status"' if control_topic else ''}
+{'status_topic = "jobs.status"' if status_topic else ''}
 
 [source]
 kind = "generator"
@@ -367,7 +370,7 @@ params = {{ set = {json.dumps(settings)} }}
 [[job]]
 name = "ui"
 builtin = "ui"
-in = {json.dumps(UI_JOB_INPUTS + ["screener"] + (["jobs.status"] if control_topic else []))}
+in = {json.dumps(UI_JOB_INPUTS + ["screener"] + (["jobs.status"] if status_topic else []))}
 out = "ui.log"
 params = {{ port = 0, ui_info = "{ui_info}" }}
 ''')
@@ -381,7 +384,7 @@ def test_in_process_ui_job_serves_the_finished_run_until_stopped(tmp_path):
     settings = ["market.symbols=12", "market.sessions=2", "market.planted_pairs=2",
                 "discovery.top_k=2"]
     info = tmp_path / "ui.json"
-    p = ui_pipeline(tmp_path, settings, info)
+    p = ui_pipeline(tmp_path, settings, info, status_topic=True)
     out_dir = tmp_path / "topics"
     run = subprocess.Popen([PAIRFLOW, "run", str(p), "--out-dir", str(out_dir)],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
@@ -414,6 +417,18 @@ def test_in_process_ui_job_serves_the_finished_run_until_stopped(tmp_path):
         names = {f'{q["y"]}~{q["x"]}' for q in ui.get("/api/pairs")["pairs"]}
         assert {q["name"] for q in shown["candidates"] if q["active"]} == names & {
             q["name"] for q in screen["candidates"]}
+        # The jobs panel: every job's status records, in process as on Kafka; the ui job
+        # finishes after the others, so it shows their final state and counts.
+        jobs = {j["name"]: j for j in ui.get("/api/jobs")["jobs"]}
+        assert set(jobs) == {"trader", "execution", "ui"}, jobs
+        ticks = sum(1 for _ in open(out_dir / "ticks.jsonl"))
+        orders = sum(1 for _ in open(out_dir / "orders.jsonl"))
+        assert jobs["trader"]["state"] == "finished" and jobs["trader"]["messages_in"] == ticks
+        assert jobs["execution"]["state"] == "finished"
+        assert jobs["execution"]["messages_in"] == ticks + orders
+        assert jobs["trader"]["lag"] == 0 and jobs["execution"]["lag"] == 0
+        records = [json.loads(line) for line in open(out_dir / "jobs.status.jsonl")]
+        assert {r["job"] for r in records} == {"trader", "execution", "ui"}
         # Nothing trades any more: a control is refused with the reason, not queued.
         status, text = ui.request("/api/control", ui.operator, "POST", {"command": "pause"})
         assert status == 409, (status, text)
