@@ -319,6 +319,9 @@ struct HistoryWriter::Table {
   sqlite3_stmt* covering = nullptr;   // the blocks of a series that may hold an instant
   std::int64_t next_arrival = 0;
   Timestamp newest = kNoTs, pruned_before = kNoTs;
+  // What the commit in flight saves and prunes by: next_arrival and newest when it was handed off.
+  std::int64_t arrival_to_save = 0;
+  Timestamp newest_to_prune = kNoTs;
   std::vector<Series*> series;
   ~Table() {
     for (sqlite3_stmt* s : {put_block, get_block, tail, covering}) sqlite3_finalize(s);
@@ -330,9 +333,17 @@ struct HistoryWriter::Series {
   Table* table = nullptr;
   Timestamp last_ts = kNoTs;  // the identity state: event time and seq of the last row
   std::int64_t seq = 0;
-  Block pending;  // rows not written yet
+  Block pending;  // rows not handed to a commit yet (the appending thread's)
   bool dirty = false, pending_sorted = true;
-  // The last stored block (rows after its last (ts, seq) are new), loaded when first needed.
+  // The appending thread's view of what the file holds or will hold once the commit in flight
+  // lands: the last (ts, seq) handed off. Rows at or before it need the database (a replay).
+  bool stored_known = false, stored_any = false;
+  Timestamp stored_ts_last = 0;
+  std::int64_t stored_seq_last = 0;
+  // The commit's: the rows it writes, and the last stored block (rows after its last (ts, seq)
+  // are new), loaded when first needed.
+  Block writing;
+  bool writing_sorted = true;
   bool tail_known = false, has_tail = false;
   Timestamp tail_ts_first = 0, tail_ts_last = 0;
   std::int64_t tail_seq_first = 0, tail_seq_last = 0, tail_rows = 0;
@@ -371,6 +382,7 @@ HistoryWriter::HistoryWriter(const std::string& path, WriterOptions options)
       s->table->series.push_back(s.get());
       series_.emplace(std::move(id_key), std::move(s));
     }
+    if (options_.background_commit) worker_ = std::thread([this] { worker_loop(); });
   } catch (...) {
     sqlite3_finalize(insert_series_);
     series_index_.clear();
@@ -386,6 +398,14 @@ HistoryWriter::~HistoryWriter() {
     commit();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n", e.what());
+  }
+  if (worker_.joinable()) {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    worker_.join();
   }
   sqlite3_finalize(insert_series_);
   series_.clear();
@@ -486,6 +506,7 @@ HistoryWriter::Series& HistoryWriter::series(Table& t, std::string_view topic,
   }
   Series& s = *found;
   if (s.id != 0) return s;
+  touch_db();
   sqlite3_reset(insert_series_);
   sqlite3_bind_text(insert_series_, 1, topic.data(), static_cast<int>(topic.size()),
                     SQLITE_TRANSIENT);
@@ -495,7 +516,7 @@ HistoryWriter::Series& HistoryWriter::series(Table& t, std::string_view topic,
   if (sqlite3_step(insert_series_) != SQLITE_DONE) fail(db_, path_, "add series");
   s.id = sqlite3_last_insert_rowid(db_);
   s.table = &t;
-  s.tail_known = true;  // a new series has no blocks
+  s.tail_known = s.stored_known = true;  // a new series has no blocks
   t.series.push_back(&s);
   return s;
 }
@@ -517,14 +538,28 @@ void HistoryWriter::load_tail(Series& s) {
   sqlite3_reset(q);
 }
 
+void HistoryWriter::load_view(Series& s) {
+  wait_idle();
+  if (!s.tail_known) load_tail(s);
+  s.stored_known = true;
+  s.stored_any = s.has_tail;
+  s.stored_ts_last = s.tail_ts_last;
+  s.stored_seq_last = s.tail_seq_last;
+}
+
 void HistoryWriter::begin() {
   if (in_transaction_) return;
   exec("BEGIN");
   in_transaction_ = true;
 }
 
-void HistoryWriter::record_symbols(const std::vector<std::string>& names) {
+void HistoryWriter::touch_db() {
+  wait_idle();
   begin();
+}
+
+void HistoryWriter::record_symbols(const std::vector<std::string>& names) {
+  touch_db();
   exec("DELETE FROM _pf_symbols");
   Stmt s{prepare(db_, path_, "INSERT INTO _pf_symbols (position, name) VALUES (?, ?)")};
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -634,7 +669,7 @@ Status HistoryWriter::append(std::string_view topic, std::string_view key, std::
   } else {
     auto found = table_of_topic_.find(std::string(topic));
     if (found == table_of_topic_.end()) {
-      begin();
+      touch_db();
       tp = &table(table_for_topic(topic));
       table_of_topic_.emplace(std::string(topic), tp);
     } else {
@@ -646,7 +681,6 @@ Status HistoryWriter::append(std::string_view topic, std::string_view key, std::
   Table& t = *tp;
 
   // Validate every field; the row is kept only when all of them are fine.
-  begin();
   thread_local std::vector<Value> values;
   values.clear();
   // One pass over the fields: the event time and the key (they identify the row), then a column
@@ -784,6 +818,7 @@ Status HistoryWriter::append(std::string_view topic, std::string_view key, std::
   // New columns and widened kinds (the row is good).
   std::size_t i = 0;
   if (second_pass) {
+    touch_db();
     for (auto [field, element] : object) {
       if (field == "ts" || element.type() == simdjson::dom::element_type::NULL_VALUE) continue;
       Value& v = values[i++];
@@ -824,7 +859,7 @@ Status HistoryWriter::append(std::string_view topic, std::string_view key, std::
 
   // The row's identity: (series, ts, seq), seq counting rows of the series at this instant.
   Series& s = series(t, topic, key_view);
-  if (!s.tail_known) load_tail(s);
+  if (!s.stored_known) load_view(s);
   std::int64_t seq = 0;
   if (ts == s.last_ts) {
     seq = s.seq + 1;
@@ -835,9 +870,10 @@ Status HistoryWriter::append(std::string_view topic, std::string_view key, std::
   // At or before what the file already holds for the series: a replay of rows written before
   // (skipped when the stored row at that identity is the same message), or a late row.
   const bool below_stored =
-      s.has_tail &&
-      (ts < s.tail_ts_last || (ts == s.tail_ts_last && seq >= 0 && seq <= s.tail_seq_last));
+      s.stored_any &&
+      (ts < s.stored_ts_last || (ts == s.stored_ts_last && seq >= 0 && seq <= s.stored_seq_last));
   if (seq < 0 || below_stored) {
+    load_view(s);  // the database as the commits left it
     thread_local Block row;
     row.clear();
     row.columns.clear();
@@ -900,13 +936,13 @@ Status HistoryWriter::append(std::string_view topic, std::string_view key, std::
   if (ts > t.newest) t.newest = ts;
   crash_point("history_row");  // tests: kill -9 in the middle of a batch
   ++rows_;
-  if (++pending_ >= options_.batch_rows) commit();
+  if (++pending_ >= options_.batch_rows) hand_off(/*wait=*/false);
   return Status::success();
 }
 
 void HistoryWriter::write_pending(Series& s) {
   Table& t = *s.table;
-  Block& p = s.pending;
+  Block& p = s.writing;
   if (p.rows() == 0) return;
   if (!s.tail_known) load_tail(s);
   auto put = [&](const Block& b) {
@@ -923,9 +959,9 @@ void HistoryWriter::write_pending(Series& s) {
     }
   };
   const bool after_tail =
-      s.pending_sorted && (!s.has_tail || p.ts.front() > s.tail_ts_last ||
+      s.writing_sorted && (!s.has_tail || p.ts.front() > s.tail_ts_last ||
                            (p.ts.front() == s.tail_ts_last && p.seq.front() > s.tail_seq_last));
-  if (!s.pending_sorted) p.sort();
+  if (!s.writing_sorted) p.sort();
   std::size_t start = 0;
   if (after_tail && s.has_tail && s.tail_rows < static_cast<std::int64_t>(detail::kTailMergeRows) &&
       p.rows() < detail::kTailMergeRows / 4) {
@@ -966,15 +1002,14 @@ void HistoryWriter::write_pending(Series& s) {
   }
   s.cached_ts_first = kNoTs;  // a block it cached may have been rewritten
   p.clear();                  // keeps the columns' capacity for the next batch
-  s.pending_sorted = true;
-  s.dirty = false;
+  s.writing_sorted = true;
 }
 
 void HistoryWriter::apply_retention() {
   if (options_.retention <= 0) return;
   for (auto& [name, t] : tables_) {
-    if (t->newest == kNoTs) continue;
-    const Timestamp before = t->newest - options_.retention;
+    if (t->newest_to_prune == kNoTs) continue;
+    const Timestamp before = t->newest_to_prune - options_.retention;
     if (t->pruned_before != kNoTs && before <= t->pruned_before) continue;
     for (Series* s : t->series) {
       delete_before(db_, path_, t->quoted, s->id, before, encoded_);
@@ -985,21 +1020,91 @@ void HistoryWriter::apply_retention() {
   }
 }
 
-void HistoryWriter::commit() {
-  if (!in_transaction_) return;
-  for (Series* s : dirty_) write_pending(*s);
+void HistoryWriter::commit() { hand_off(/*wait=*/true); }
+
+void HistoryWriter::wait_idle() {
+  if (!worker_.joinable()) return;
+  std::unique_lock lock(mutex_);
+  idle_.wait(lock, [&] { return !busy_; });
+  if (error_) {
+    std::exception_ptr e = error_;
+    error_ = nullptr;
+    std::rethrow_exception(e);
+  }
+}
+
+void HistoryWriter::hand_off(bool wait) {
+  wait_idle();  // at most one batch in flight: the worker's state is this thread's again
+  if (dirty_.empty() && !in_transaction_) return;
+  for (Series* s : dirty_) {
+    Block& p = s->pending;
+    // What the file will hold for the series: its last (ts, seq) so far or these rows'.
+    for (std::size_t r = 0; r < p.rows(); ++r) {
+      if (!s->stored_any || p.ts[r] > s->stored_ts_last ||
+          (p.ts[r] == s->stored_ts_last && p.seq[r] > s->stored_seq_last)) {
+        s->stored_any = true;
+        s->stored_ts_last = p.ts[r];
+        s->stored_seq_last = p.seq[r];
+      }
+    }
+    std::swap(s->writing, p);  // the worker's emptied block (capacity kept) becomes pending
+    p.clear();
+    s->writing_sorted = s->pending_sorted;
+    s->pending_sorted = true;
+    s->dirty = false;
+  }
+  writing_.swap(dirty_);
   dirty_.clear();
+  for (auto& [name, t] : tables_) {
+    t->arrival_to_save = t->next_arrival;
+    t->newest_to_prune = t->newest;
+  }
+  pending_ = 0;
+  if (!worker_.joinable()) {
+    write_batch();
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    busy_ = true;
+  }
+  wake_.notify_one();
+  if (wait) wait_idle();
+}
+
+void HistoryWriter::worker_loop() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [&] { return busy_ || stopping_; });
+    if (!busy_) return;  // stopping, nothing in flight
+    lock.unlock();
+    std::exception_ptr failed;
+    try {
+      write_batch();
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    lock.lock();
+    error_ = failed;
+    busy_ = false;
+    idle_.notify_all();
+  }
+}
+
+void HistoryWriter::write_batch() {
+  begin();
+  for (Series* s : writing_) write_pending(*s);
+  writing_.clear();
   apply_retention();
   Stmt s{prepare(db_, path_, "UPDATE _pf_tables SET next_arrival = ? WHERE tbl = ?")};
   for (auto& [name, t] : tables_) {
     sqlite3_reset(s.s);
-    sqlite3_bind_int64(s.s, 1, t->next_arrival);
+    sqlite3_bind_int64(s.s, 1, t->arrival_to_save);
     sqlite3_bind_text(s.s, 2, name.data(), static_cast<int>(name.size()), SQLITE_TRANSIENT);
     if (sqlite3_step(s.s) != SQLITE_DONE) fail(db_, path_, "save arrival counter");
   }
   exec("COMMIT");
   in_transaction_ = false;
-  pending_ = 0;
   ++commits_;
 }
 

@@ -13,17 +13,24 @@
 // transactions and commit() makes them durable (synchronous=FULL).
 //
 // Threads: a HistoryWriter or HistoryReader belongs to one thread at a time. Any number of readers
-// may read a file while one writer writes it (WAL).
+// may read a file while one writer writes it (WAL). A writer commits the full batches of append()
+// on a thread of its own (WriterOptions::background_commit) while the caller parses the next
+// batch; commit() waits for everything, so what it returns from is durable.
 #pragma once
 
 #include <array>
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <limits>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -65,6 +72,10 @@ struct WriterOptions {
   std::size_t max_string = 4096;   // bytes of one string field
   std::size_t max_columns = 256;   // fields per table
   bool full_sync = true;           // synchronous=FULL (durable across power loss) or NORMAL
+  // A full batch is written and committed by the writer's own thread while append() goes on (at
+  // most one batch in flight; its errors surface at the next append() or commit()). Off: append()
+  // commits the batch itself.
+  bool background_commit = true;
 };
 
 class HistoryWriter {
@@ -89,8 +100,8 @@ class HistoryWriter {
   std::uint64_t rows() const { return rows_; }  // stored (appended and accepted)
   // Rows skipped because the file already holds them (a replay of what was written before).
   std::uint64_t duplicates() const { return duplicates_; }
-  std::uint64_t pending() const { return pending_; }  // not committed yet
-  std::uint64_t commits() const { return commits_; }
+  std::uint64_t pending() const { return pending_; }  // not handed to a commit yet
+  std::uint64_t commits() const { return commits_.load(); }
   std::uint64_t rejects(RejectKind kind) const { return rejects_[static_cast<int>(kind)]; }
   std::uint64_t rejects_total() const;
   const std::string& path() const { return path_; }
@@ -108,9 +119,19 @@ class HistoryWriter {
   Table& table(const std::string& name);
   Series& series(Table& t, std::string_view topic, std::string_view key);
   void load_tail(Series& s);
+  void load_view(Series& s);  // the appending thread's view of the series' stored rows
   Status reject(RejectKind kind, std::string detail);
   void begin();
+  // Before the caller's thread touches the database: waits for the commit in flight, then opens
+  // the transaction the next commit closes.
+  void touch_db();
   void exec(const char* sql);
+  // Hands the dirty series' rows to a commit (the worker's, or this thread's); `wait`: returns
+  // once it is durable.
+  void hand_off(bool wait);
+  void wait_idle();    // no commit in flight; rethrows the worker's error
+  void write_batch();  // the commit itself: blocks, retention, counters, COMMIT
+  void worker_loop();
   void write_pending(Series& s);
   void apply_retention();
 
@@ -127,7 +148,16 @@ class HistoryWriter {
   std::vector<std::string> topics_;
   sqlite3_stmt* insert_series_ = nullptr;
   bool in_transaction_ = false;
-  std::uint64_t rows_ = 0, pending_ = 0, commits_ = 0, duplicates_ = 0;
+  std::uint64_t rows_ = 0, pending_ = 0, duplicates_ = 0;
+  std::atomic<std::uint64_t> commits_{0};
+  // The background commit: the worker owns the database, writing_ and the series' `writing`
+  // blocks while busy_; this thread touches them only after wait_idle().
+  std::vector<Series*> writing_;
+  std::thread worker_;
+  std::mutex mutex_;
+  std::condition_variable wake_, idle_;
+  bool busy_ = false, stopping_ = false;
+  std::exception_ptr error_;
   std::array<std::uint64_t, static_cast<int>(RejectKind::kCount)> rejects_{};
   std::string scratch_, encoded_;
 };

@@ -42,7 +42,7 @@ const std::vector<BuiltinJobInfo>& builtin_jobs() {
        make_ui_job},
       // Sinks: the input topics into a SQLite history file, or as line protocol to a server.
       {"history",
-       {"db", "retention", "batch_rows", "max_string", "full_sync", "topics"},
+       {"db", "retention", "batch_rows", "max_string", "full_sync", "background_commit", "topics"},
        {},
        make_history_job},
       {"influx",

@@ -27,6 +27,7 @@ class HistoryJob : public stream::Job {
         static_cast<std::size_t>(params.integer("batch_rows", 65536, 1, 10'000'000));
     options.max_string = static_cast<std::size_t>(params.integer("max_string", 4096, 16, 1 << 20));
     options.full_sync = params.boolean("full_sync", true);
+    options.background_commit = params.boolean("background_commit", true);
     try {
       writer_ = std::make_unique<history::HistoryWriter>(db, options);
     } catch (const UserError& e) {
