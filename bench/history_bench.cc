@@ -202,7 +202,7 @@ void victoria_metrics(const std::vector<Row>& rows, const fs::path& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // --writer-only [background|foreground]: just the writer runs (for profiling).
+  // --writer-only [background|foreground] or --vm-only: just that part runs (for profiling).
   const bool writer_only = argc > 1 && std::string_view(argv[1]) == "--writer-only";
   const fs::path dir =
       fs::temp_directory_path() / fmt::format("pairflow-bench-history-{}", getpid());
@@ -212,6 +212,11 @@ int main(int argc, char** argv) {
   const auto rows = one_second_bars(100, 10000);
   const fs::path db = dir / "h.db";
   std::vector<double> floor, writer, foreground;
+  if (argc > 1 && std::string_view(argv[1]) == "--vm-only") {  // for profiling
+    victoria_metrics(rows, dir);
+    fs::remove_all(dir);
+    return 0;
+  }
   if (writer_only) {
     // --writer-only background | foreground: one mode only.
     const std::string_view mode = argc > 2 ? argv[2] : "";
