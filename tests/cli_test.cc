@@ -192,6 +192,65 @@ TEST_F(Cli, StatsCommandsPrintJsonAndFailCleanly) {
 
 namespace {
 
+TEST_F(Cli, ScreenReadsALongFileAsItsWideTwin) {
+  // The same prices stacked one row per symbol and bar, as databases and downloads give them
+  // (symbol-major, extra columns, the adjusted close among them): the same screen.
+  const std::string wide = tmp("screen_twin_wide.csv"), stacked = tmp("screen_twin_long.csv");
+  Outcome gen =
+      run("gen --format bars --out " + wide + " --symbols 12 --pairs 2 --sessions 1 --seed 4");
+  ASSERT_EQ(gen.code, 0) << gen.err;
+  std::ifstream in(wide);
+  std::vector<std::vector<std::string>> table;
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> fields;
+    std::size_t from = 0;
+    for (std::size_t comma; (comma = line.find(',', from)) != std::string::npos; from = comma + 1)
+      fields.push_back(line.substr(from, comma - from));
+    fields.push_back(line.substr(from));
+    table.push_back(fields);
+  }
+  ASSERT_GT(table.size(), 100u);
+  std::ofstream out(stacked);
+  out << "Ticker,Date,Open,Adj Close,Close\n";
+  for (std::size_t c = 1; c < table[0].size(); ++c)
+    for (std::size_t r = 1; r < table.size(); ++r)
+      if (!table[r][c].empty())
+        out << table[0][c] << "," << table[r][0] << ",1," << table[r][c] << ",999\n";
+  out.close();
+  Outcome w = run("screen --prices " + wide + " --log --json --rank-all");
+  Outcome l = run("screen --prices " + stacked + " --log --json --rank-all");
+  ASSERT_EQ(w.code, 0) << w.err;
+  ASSERT_EQ(l.code, 0) << l.err;
+  EXPECT_EQ(l.out, w.out);
+  EXPECT_NE(l.err.find("prices from column 'Adj Close'"), std::string::npos) << l.err;
+  // --price-column chooses another column (here a constant: nothing can be tested).
+  Outcome close = run("screen --prices " + stacked + " --price-column Close");
+  EXPECT_NE(close.err.find("prices from column 'Close'"), std::string::npos) << close.err;
+  // Problems name the file and line.
+  const std::string dup = tmp("screen_dup.csv");
+  std::ofstream(dup) << "date,symbol,close\n2024-01-02,A,10\n2024-01-02,B,20\n"
+                        "2024-01-03,A,11\n2024-01-02,A,10.5\n";
+  Outcome d = run("screen --prices " + dup);
+  EXPECT_EQ(d.code, 2);
+  EXPECT_EQ(lines(d.err), 1);
+  EXPECT_NE(d.err.find(dup + ":5: symbol 'A' at 2024-01-02T00:00:00"), std::string::npos) << d.err;
+  EXPECT_NE(d.err.find("(first at line 2)"), std::string::npos) << d.err;
+  const std::string which = tmp("screen_which.csv");
+  std::ofstream(which) << "date,ticker,open,volume\n2024-01-02,A,10,5\n";
+  Outcome q = run("screen --prices " + which);
+  EXPECT_EQ(q.code, 2);
+  EXPECT_NE(q.err.find("which column holds the prices?"), std::string::npos) << q.err;
+  EXPECT_NE(q.err.find("--price-column"), std::string::npos) << q.err;
+  Outcome not_long = run("screen --prices " + wide + " --price-column Close");
+  EXPECT_EQ(not_long.code, 2);
+  EXPECT_NE(not_long.err.find("--price-column is for a long file"), std::string::npos);
+  const std::string unnamed = tmp("screen_unnamed.csv");
+  std::ofstream(unnamed) << ",A,B\n2024-01-02,10,20\n";
+  Outcome u = run("screen --prices " + unnamed);
+  EXPECT_EQ(u.code, 2);
+  EXPECT_NE(u.err.find("the first column has no name"), std::string::npos) << u.err;
+}
+
 TEST_F(Cli, ScreenFindsThePlantedPairsOfAWideFile) {
   const std::string wide = tmp("screen_wide.csv");
   Outcome gen =

@@ -1,5 +1,6 @@
 // `pairflow screen --prices wide.csv`: the streaming all-pairs screener run once over a wide price
-// file (ts,SYM1,SYM2,...), printing the pairs that pass, ranked (a table, or JSON with --json).
+// file (ts,SYM1,SYM2,...) or a long one (time, symbol, price), printing the pairs that pass,
+// ranked (a table, or JSON with --json).
 // Runs on the main thread.
 #include <fmt/format.h>
 
@@ -23,7 +24,7 @@ namespace pairflow::cli {
 namespace {
 
 struct ScreenArgs {
-  std::string prices;
+  std::string prices, price_column;
   bool log = false, json = false;
   int window = 0, top = 0;
   std::string correction = "bh";
@@ -36,7 +37,8 @@ struct ScreenArgs {
 };
 
 void run_screen(const ScreenArgs& a) {
-  WideFile file = read_wide_csv(a.prices, a.log);
+  WideFile file = read_wide_csv(a.prices, a.log, a.price_column);
+  if (file.layout != "wide") std::fprintf(stderr, "pairflow screen: %s\n", file.layout.c_str());
   screen::ScreenerConfig config;
   config.window = a.window;
   auto correction = screen::parse_correction(a.correction);
@@ -122,7 +124,13 @@ void run_screen(const ScreenArgs& a) {
 void register_screen(CLI::App& app) {
   auto* cmd = app.add_subcommand("screen", "all-pairs screen of a wide price file (ts,SYM1,...)");
   auto a = std::make_shared<ScreenArgs>();
-  cmd->add_option("--prices", a->prices, "wide CSV: ts,SYM1,SYM2,... one row per bar")->required();
+  cmd->add_option("--prices", a->prices,
+                  "CSV of prices: wide (ts,SYM1,SYM2,... one row per bar) or long (a time, a "
+                  "symbol and a price column, one row per symbol and bar)")
+      ->required();
+  cmd->add_option("--price-column", a->price_column,
+                  "long file: the column of prices (default: adj_close, close, price, last or "
+                  "value, whichever the header has)");
   cmd->add_flag("--log", a->log, "take natural logs of the prices first");
   cmd->add_option("--window", a->window, "bars of log returns in the window (default: all rows)")
       ->check(CLI::Range(20, 10000000));
