@@ -192,6 +192,7 @@ void apply_table(EngineConfig& c, const toml::table& root, const std::string& so
   if (auto t = section("screener")) {
     TableReader r(*t, source, "screener");
     r.read("screen_every", c.screen_every);
+    r.read("max_window", c.max_window);
     r.read("activate_after", c.orchestrator.activate_after);
     r.read("deactivate_after", c.orchestrator.deactivate_after);
     r.read("neighbours", c.screener.neighbours);
@@ -484,6 +485,10 @@ void validate(const EngineConfig& c) {
           "fix.logon_timeout_s and status_timeout_s must be > 0");
   require(c.max_rejects >= -1, "input.max_rejects must be >= -1");
   require(c.screen_every >= 1, "screener.screen_every must be >= 1");
+  require(c.max_window == 0 || c.max_window >= c.warmup_bars,
+          fmt::format("screener.max_window must be 0 (= 4 x discovery.warmup_bars) or >= "
+                      "discovery.warmup_bars = {}, got {}",
+                      c.warmup_bars, c.max_window));
   require(c.actor_threads >= 1 && c.actor_threads <= 64, "screener.threads must be in [1, 64]");
   if (Status s = screen::Screener::validate(screener_config(c)); !s)
     throw UserError("config: screener: " + s.message());
@@ -526,7 +531,7 @@ screen::ScreenerConfig screener_config(const EngineConfig& c) {
   // The screener lists every pair that passes; the per-symbol limit is the orchestrator's (and the
   // warm-up discovery's top_k): trading capacity, not evidence.
   screen::ScreenerConfig s = c.discovery.selection(c.screener);
-  s.window = c.warmup_bars;
+  s.window = c.max_window > 0 ? c.max_window : 4 * c.warmup_bars;
   return s;
 }
 

@@ -23,8 +23,8 @@
 namespace pairflow::engine {
 
 // warmup: Engle-Granger on every pair once, after the warm-up window (screen/pair_discovery.h).
-// screener: the streaming all-pairs screener re-screens every `screen_every` bars over a rolling
-// window of warmup_bars, the orchestrator activates / deactivates pairs with hysteresis, and the
+// screener: the streaming all-pairs screener re-screens every `screen_every` bars from warmup_bars
+// on, over a window that grows to max_window bars and then rolls; the orchestrator activates / deactivates pairs with hysteresis, and the
 // sharded pair actors trade them (screen/screener.h, screen/orchestrator.h, pairs/actors.h).
 enum class DiscoveryMethod : std::uint8_t { kWarmup, kScreener };
 
@@ -68,6 +68,10 @@ struct EngineConfig {
   // The window, correction, p-value, cointegration options, half-life range, stability and
   // pairs-per-symbol come from [discovery]; the thresholds and window from [pair_model].
   int screen_every = 30;  // bars between screens
+  // The screener's window: every bar since the first until it holds max_window bars, then the
+  // last max_window; the first screen comes after warmup_bars. 0 = 4 x warmup_bars (measured in
+  // docs/screener.md); = warmup_bars: a window of warmup_bars that rolls from the first screen.
+  int max_window = 0;
   int actor_threads = 1;
   screen::ScreenerConfig screener;          // only its [screener] keys; see screener_config()
   screen::OrchestratorConfig orchestrator;  // only its [screener] keys; see orchestrator_config()

@@ -327,8 +327,13 @@ TEST(Config, PartsAreResolvedFromTheSectionsThatGiveThem) {
                       "pair_model.entry_z=2.5", "pair_model.window=60", "pair_model.hedge=kalman",
                       "pair_model.kalman_delta=0.001", "screener.threads=2"});
   const auto screener = screener_config(c);
-  EXPECT_EQ(screener.window, 200);
+  EXPECT_EQ(screener.window, 800);  // the window grows to 4 x warmup_bars by default
   EXPECT_EQ(screener.max_pvalue, 0.01);
+  EngineConfig rolling = c;
+  apply_overrides(rolling, {"screener.max_window=200"});
+  EXPECT_EQ(screener_config(rolling).window, 200);
+  // Shorter than the first screen's window: refused.
+  EXPECT_THROW(apply_overrides(rolling, {"screener.max_window=150"}), UserError);
   const auto orchestrator = orchestrator_config(c);
   EXPECT_EQ(orchestrator.max_active, 7);
   EXPECT_EQ(orchestrator.entry_z, 2.5);

@@ -199,8 +199,10 @@ void Screener::rebuild() {
   }
   std::fill(lsum_.begin(), lsum_.end(), 0.0);
   std::fill(rsum_.begin(), rsum_.end(), 0.0);
-  for (int row = 0; row < nl; ++row) {
-    double* l = &levels_[row * n];
+  // Rows not written yet (an expanding window) stay zero: they are not in the window.
+  const int filled = levels_now();
+  for (int k = 0; k < filled; ++k) {
+    double* l = &levels_[((oldest_level_row() + k) % nl) * n];
     for (std::size_t s = 0; s < n; ++s) {
       if (seen_[s] > 0) l[s] += shift[s];
       lsum_[s] += l[s];
@@ -221,7 +223,7 @@ double Screener::correlation(SymbolId i, SymbolId j) {
   flush();
   if (i > j) std::swap(i, j);
   const std::size_t n = n_;
-  const double m = w_;
+  const double m = returns_now();
   const double cov = s_[i * n + j] - rsum_[i] * rsum_[j] / m;
   const double vi = s_[i * n + i] - rsum_[i] * rsum_[i] / m;
   const double vj = s_[j * n + j] - rsum_[j] * rsum_[j] / m;
@@ -229,18 +231,18 @@ double Screener::correlation(SymbolId i, SymbolId j) {
 }
 
 void Screener::window_levels(SymbolId s, std::vector<double>& out) const {
-  const int nl = w_ + 1;
-  out.resize(nl);
-  for (int k = 0; k < nl; ++k) out[k] = levels_[((lhead_ + k) % nl) * std::size_t(n_) + s];
+  const int nl = w_ + 1, count = levels_now(), from = oldest_level_row();
+  out.resize(count);
+  for (int k = 0; k < count; ++k) out[k] = levels_[((from + k) % nl) * std::size_t(n_) + s];
 }
 
 // Lag-0 DF t-statistic (no constant, as coint's ADF on residuals) of u = y - a - b x, from the
 // window's sums alone. Levels l_0..l_W, returns r_t = l_t - l_{t-1}; "lagged" = l_0..l_{W-1}.
 double Screener::lag0_df(int y, int x, double b, double a) const {
   const std::size_t n = n_;
-  const double m = w_;
+  const double m = returns_now();
   const int nl = w_ + 1;
-  const double* first = &levels_[lhead_ * n];
+  const double* first = &levels_[oldest_level_row() * n];
   const double* last = &levels_[((lhead_ + nl - 1) % nl) * n];
   const int lo = std::min(y, x), hi = std::max(y, x);
   const double y0 = first[y], x0 = first[x], yw = last[y], xw = last[x];
@@ -319,7 +321,7 @@ void Screener::screen(ScreenResult& out) {
   out.corr_passed = out.prescreen_passed = out.eg_failed = out.significant = 0;
   out.pvalue_cutoff = 0;
   const std::size_t n = n_;
-  const double m = w_, nl = w_ + 1;
+  const double m = returns_now(), nl = levels_now();
   const bool rank_all = config_.rank_all;
 
   // Per symbol: 1 / centred return norm (0 when not ready or constant), centred level SS.
@@ -328,7 +330,7 @@ void Screener::screen(ScreenResult& out) {
   for (std::size_t s = 0; s < n; ++s) {
     const double v = s_[s * n + s] - rsum_[s] * rsum_[s] / m;
     lvar[s] = g_[s * n + s] - lsum_[s] * lsum_[s] / nl;
-    if (seen_[s] > w_ && v > 0 && lvar[s] > 0) {
+    if (symbol_ready(static_cast<SymbolId>(s)) && v > 0 && lvar[s] > 0) {
       ready[s] = 1;
       inv_norm[s] = 1.0 / std::sqrt(v);
       ++out.symbols_ready;
@@ -439,6 +441,16 @@ void Screener::screen(ScreenResult& out) {
   }
   out.prescreen_passed = static_cast<std::int64_t>(survivors.size());
 
+  // The spread statistics of a pair's better direction, from its Engle-Granger residual. Only the
+  // significant pairs need them (the filters come after the correction): the others get them
+  // with rank_all alone. Hurst's variance method costs ~100 passes over the window.
+  auto spread_stats = [](ScreenCandidate& c, std::span<const double> resid) {
+    auto hl = stats::half_life(resid);
+    c.half_life = hl ? *hl : kInf;
+    auto h = stats::hurst(resid);
+    c.hurst = h ? h->hurst : std::numeric_limits<double>::quiet_NaN();
+    c.crossings = count_crossings(resid);
+  };
   // Full Engle-Granger on the survivors, both directions; the better one is kept.
   std::vector<ScreenCandidate> tested;
   std::vector<double> resid, best_resid;
@@ -487,11 +499,7 @@ void Screener::screen(ScreenResult& out) {
       const double b = cij / lvar[xx], a = (lsum_[yy] - b * lsum_[xx]) / nl;
       best.df_stat = lag0_df(yy, xx, b, a);
     }
-    auto hl = stats::half_life(best_resid);
-    best.half_life = hl ? *hl : kInf;
-    auto h = stats::hurst(best_resid);
-    best.hurst = h ? h->hurst : std::numeric_limits<double>::quiet_NaN();
-    best.crossings = count_crossings(best_resid);
+    if (rank_all) spread_stats(best, best_resid);
     for (int leg : {sv.i, sv.j}) {
       if (std::isnan(leg_stat_[leg])) {
         window_levels(leg, ys_scratch_);
@@ -508,7 +516,7 @@ void Screener::screen(ScreenResult& out) {
   std::vector<double> p(tested.size()), adj(tested.size());
   for (std::size_t t = 0; t < tested.size(); ++t) p[t] = tested[t].pair_pvalue;
   adjust_pvalues(p, config_.correction, static_cast<double>(out.tests), adj);
-  const double max_hl = config_.max_half_life > 0 ? config_.max_half_life : w_ / 4.0;
+  const double max_hl = config_.max_half_life > 0 ? config_.max_half_life : m / 4.0;
   std::vector<double> ys, xs;
   std::vector<ScreenCandidate> rejected;
   for (std::size_t t = 0; t < tested.size(); ++t)
@@ -518,6 +526,14 @@ void Screener::screen(ScreenResult& out) {
     auto& c = tested[t];
     c.adj_pvalue = adj[t];
     c.stage = ScreenStage::kSelected;
+    if (!rank_all && c.adj_pvalue <= config_.max_pvalue) {
+      // The same test again gives the same residual, bit for bit.
+      window_levels(c.y, ys);
+      window_levels(c.x, xs);
+      auto r = coint_.run(ys, xs, config_.coint);
+      PAIRFLOW_CHECK(r.is_ok(), "screener: a tested pair failed its second run");
+      spread_stats(c, coint_.residuals());
+    }
     if (!(c.adj_pvalue <= config_.max_pvalue)) {
       c.stage = ScreenStage::kSignificance;
     } else if (!(c.half_life >= config_.min_half_life && c.half_life <= max_hl)) {

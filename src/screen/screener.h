@@ -1,7 +1,8 @@
 // Screener: the streaming all-pairs screener of a universe of N symbols.
 //
-// Per bar (on_bar) it updates, for every pair at once, the Gram matrices of the rolling window:
+// Per bar (on_bar) it updates, for every pair at once, the Gram matrices of the window:
 //   S = sum r r^T over the last W log returns, G = sum l l^T over the last W + 1 log levels
+// (until W + 1 bars have come, every bar so far: the window expands, then rolls)
 // plus their column sums. Each bar adds one vector and removes one from each window; the two
 // changes are one symmetric rank-2 update (a b^T + b a^T)/2 with a = new - old, b = new + old, and
 // `update_block` bars are batched into a single BLAS dsyr2k (rank 2 * block) call; a screen or a
@@ -31,6 +32,7 @@
 // of the Gram matrices). Memory: two N x N float64 matrices plus the (2W + 1) x N window.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <span>
@@ -161,13 +163,18 @@ class Screener {
   }
 
   int num_symbols() const { return n_; }
-  int window() const { return w_; }
+  int window() const { return w_; }  // the longest window (returns)
+  // The window now: every bar so far until W + 1 levels are in it (an expanding window), then
+  // the last W + 1 (rolling). Screens before the window is full use the bars there are.
+  int levels_now() const { return static_cast<int>(std::min<std::int64_t>(bars_, w_ + 1)); }
+  int returns_now() const { return std::max(0, levels_now() - 1); }
   std::int64_t bars() const { return bars_; }
-  bool symbol_ready(SymbolId s) const { return seen_[s] > w_; }
+  // The symbol has a price over the whole current window (and the window holds 3+ levels).
+  bool symbol_ready(SymbolId s) const { return levels_now() >= 3 && seen_[s] >= levels_now(); }
   // Correlation of log returns of symbols i and j over the window (flushes pending updates).
   double correlation(SymbolId i, SymbolId j);
-  // The window's log levels of one symbol, oldest first (W + 1 values, relative to a reference:
-  // differences are exact, the absolute level is not).
+  // The window's log levels of one symbol, oldest first (levels_now() values, relative to a
+  // reference: differences are exact, the absolute level is not).
   void window_levels(SymbolId s, std::vector<double>& out) const;
   // Applies pending rank-2 updates now.
   void flush();
@@ -183,8 +190,9 @@ class Screener {
   std::vector<std::int64_t> seen_;  // bars since the first price (capped)
   std::vector<double> levels_;      // (W + 1) x N ring of levels relative to ref_
   std::vector<double> rets_;        // W x N ring of log returns
-  int lhead_ = 0, rhead_ = 0;       // next row to overwrite (= the oldest)
-  std::vector<double> s_, g_;       // N x N row-major, upper triangle valid
+  int lhead_ = 0, rhead_ = 0;       // next row to overwrite (= the oldest, or an empty one)
+  int oldest_level_row() const { return (lhead_ + w_ + 1 - levels_now()) % (w_ + 1); }
+  std::vector<double> s_, g_;  // N x N row-major, upper triangle valid
   std::vector<double> rsum_, lsum_;
   std::vector<double> pa_, pb_, pc_, pd_;  // pending update vectors, block x N each
   int pending_ = 0;

@@ -71,6 +71,62 @@ TEST(Screener, IncrementalCorrelationEqualsBatch) {
   }
 }
 
+TEST(Screener, AnExpandingWindowScreensLikeAWindowOfTheBarsSoFar) {
+  // Before W + 1 bars have come, the window is every bar so far: the same screen, candidate for
+  // candidate, as a screener whose window is exactly those bars — also across an exact rebuild
+  // (every 100 bars) that happens before the window is full.
+  sim::MarketGenerator gen(spec(21, 30, 4));
+  auto rows = minute_bars(gen, 700);
+  ScreenerConfig growing_config;
+  growing_config.window = 1000;
+  growing_config.rebuild_every = 100;
+  growing_config.rank_all = true;
+  Screener growing(30, growing_config);
+  int compared = 0;
+  for (int t = 0; t < 700; ++t) {
+    growing.on_bar(rows[t]);
+    if (t + 1 != 250 && t + 1 != 600) continue;
+    const int bars = t + 1;
+    ASSERT_EQ(growing.levels_now(), bars);
+    ScreenerConfig exact_config = growing_config;
+    exact_config.window = bars - 1;  // returns: bars - 1, levels: bars
+    Screener exact(30, exact_config);
+    for (int k = 0; k < bars; ++k) exact.on_bar(rows[k]);
+    const ScreenResult a = growing.screen(), b = exact.screen();
+    EXPECT_EQ(a.symbols_ready, 30);
+    EXPECT_EQ(a.tests, b.tests);
+    ASSERT_EQ(a.ranked.size(), b.ranked.size());
+    for (std::size_t r = 0; r < a.ranked.size(); ++r) {
+      const auto &x = a.ranked[r], &y = b.ranked[r];
+      EXPECT_EQ(x.y, y.y);
+      EXPECT_EQ(x.x, y.x);
+      EXPECT_EQ(x.stage, y.stage);
+      if (std::isfinite(y.stat)) {
+        EXPECT_NEAR(x.stat, y.stat, 1e-7);
+        EXPECT_NEAR(x.half_life, y.half_life, 1e-6 * std::max(1.0, y.half_life));
+        EXPECT_NEAR(x.corr, y.corr, 1e-9);
+      }
+      if (std::isfinite(y.df_stat)) EXPECT_NEAR(x.df_stat, y.df_stat, 1e-6);
+    }
+    EXPECT_EQ(a.candidates.size(), b.candidates.size());
+    ++compared;
+  }
+  EXPECT_EQ(compared, 2);
+  // A screen without rank_all computes the same spread statistics for what it selects.
+  ScreenerConfig plain_config = growing_config;
+  plain_config.rank_all = false;
+  Screener plain(30, plain_config);
+  for (const auto& r : rows) plain.on_bar(r);
+  const ScreenResult all = growing.screen(), selected = plain.screen();
+  ASSERT_FALSE(selected.candidates.empty());
+  ASSERT_EQ(selected.candidates.size(), all.candidates.size());
+  for (std::size_t r = 0; r < selected.candidates.size(); ++r) {
+    EXPECT_EQ(selected.candidates[r].hurst, all.candidates[r].hurst);
+    EXPECT_EQ(selected.candidates[r].half_life, all.candidates[r].half_life);
+    EXPECT_EQ(selected.candidates[r].crossings, all.candidates[r].crossings);
+  }
+}
+
 TEST(Screener, PrescreenEqualsLagZeroEngleGranger) {
   sim::MarketGenerator gen(spec(4, 20, 4));
   auto rows = minute_bars(gen, 450);
