@@ -10,7 +10,7 @@
 #include "stream/kafka_transport.h"
 #include "stream/local_bus.h"
 
-namespace pairflow::runtime {
+namespace pairflow::stream {
 namespace {
 
 // Emits its input unchanged: measures the runtime, not the job.
@@ -104,6 +104,6 @@ void BM_KafkaHop(benchmark::State& state) {
 BENCHMARK(BM_KafkaHop)->UseManualTime()->Iterations(2)->Unit(benchmark::kMillisecond);
 
 }  // namespace
-}  // namespace pairflow::runtime
+}  // namespace pairflow::stream
 
 BENCHMARK_MAIN();
