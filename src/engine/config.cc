@@ -532,6 +532,7 @@ screen::ScreenerConfig screener_config(const EngineConfig& c) {
   // warm-up discovery's top_k): trading capacity, not evidence.
   screen::ScreenerConfig s = c.discovery.selection(c.screener);
   s.window = c.max_window > 0 ? c.max_window : 4 * c.warmup_bars;
+  s.min_window = c.warmup_bars + 1;  // a symbol that starts late is screened after a warm-up too
   return s;
 }
 

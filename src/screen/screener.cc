@@ -230,6 +230,17 @@ double Screener::correlation(SymbolId i, SymbolId j) {
   return cov / std::sqrt(vi * vj);
 }
 
+void Screener::pair_levels(SymbolId a, SymbolId b, std::vector<double>& ya,
+                           std::vector<double>& yb) const {
+  window_levels(a, ya);
+  window_levels(b, yb);
+  const auto skip = static_cast<std::ptrdiff_t>(ya.size()) - std::min(span(a), span(b));
+  if (skip > 0) {
+    ya.erase(ya.begin(), ya.begin() + skip);
+    yb.erase(yb.begin(), yb.begin() + skip);
+  }
+}
+
 void Screener::window_levels(SymbolId s, std::vector<double>& out) const {
   const int nl = w_ + 1, count = levels_now(), from = oldest_level_row();
   out.resize(count);
@@ -456,8 +467,7 @@ void Screener::screen(ScreenResult& out) {
   std::vector<double> resid, best_resid;
   std::vector<double> wi, wj;
   for (const auto& sv : survivors) {
-    window_levels(sv.i, wi);
-    window_levels(sv.j, wj);
+    pair_levels(sv.i, sv.j, wi, wj);
     ScreenCandidate best;
     bool have = false;
     double pvalues[2] = {1.0, 1.0};
@@ -503,6 +513,8 @@ void Screener::screen(ScreenResult& out) {
     for (int leg : {sv.i, sv.j}) {
       if (std::isnan(leg_stat_[leg])) {
         window_levels(leg, ys_scratch_);
+        ys_scratch_.erase(ys_scratch_.begin(),
+                          ys_scratch_.end() - span(static_cast<SymbolId>(leg)));
         auto a = adf_.run(ys_scratch_);
         leg_stat_[leg] = a ? a->stat : kInf;
       }
@@ -528,8 +540,7 @@ void Screener::screen(ScreenResult& out) {
     c.stage = ScreenStage::kSelected;
     if (!rank_all && c.adj_pvalue <= config_.max_pvalue) {
       // The same test again gives the same residual, bit for bit.
-      window_levels(c.y, ys);
-      window_levels(c.x, xs);
+      pair_levels(c.y, c.x, ys, xs);
       auto r = coint_.run(ys, xs, config_.coint);
       PAIRFLOW_CHECK(r.is_ok(), "screener: a tested pair failed its second run");
       spread_stats(c, coint_.residuals());
@@ -547,8 +558,7 @@ void Screener::screen(ScreenResult& out) {
     }
     if (c.adj_pvalue <= config_.max_pvalue) ++out.significant;
     if (config_.stability_splits > 1 && (c.stage == ScreenStage::kSelected || rank_all)) {
-      window_levels(c.y, ys);
-      window_levels(c.x, xs);
+      pair_levels(c.y, c.x, ys, xs);
       c.stability_pvalue =
           max_subwindow_pvalue(ys, xs, config_.stability_splits, config_.coint, coint_);
       if (c.stage == ScreenStage::kSelected && !(c.stability_pvalue <= config_.stability_pvalue))
@@ -572,8 +582,7 @@ void Screener::screen(ScreenResult& out) {
       const auto key = std::minmax(a, b);
       auto it = third_cache.find(key);
       if (it != third_cache.end()) return it->second;
-      window_levels(static_cast<SymbolId>(a), ys);
-      window_levels(static_cast<SymbolId>(b), xs);
+      pair_levels(static_cast<SymbolId>(a), static_cast<SymbolId>(b), ys, xs);
       auto ab = coint_.run(ys, xs, config_.coint);
       auto ba = coint_.run(xs, ys, config_.coint);
       const bool pass = pair_pvalue(config_.pair_test, ab ? ab->pvalue : 1.0,

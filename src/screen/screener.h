@@ -54,6 +54,10 @@ double pair_pvalue(PairTest test, double p_yx, double p_xy);
 
 struct ScreenerConfig {
   int window = 390;  // W: log returns in the window (W + 1 levels)
+  // A symbol is screened once it has prices over this many levels of the window (0 = over the
+  // whole window). With a long window (the engine's max_window) a symbol that starts trading late
+  // is then tested from min_window bars on, each of its pairs over the span both legs have.
+  int min_window = 0;
   // The family of hypotheses: pairs in which one symbol is among the other's `neighbours` most
   // correlated symbols (|correlation of log returns|); 0 = every pair of the universe. A planted
   // or real y = a + b x + stationary spread has x as its most correlated partner, so the family
@@ -169,8 +173,16 @@ class Screener {
   int levels_now() const { return static_cast<int>(std::min<std::int64_t>(bars_, w_ + 1)); }
   int returns_now() const { return std::max(0, levels_now() - 1); }
   std::int64_t bars() const { return bars_; }
-  // The symbol has a price over the whole current window (and the window holds 3+ levels).
-  bool symbol_ready(SymbolId s) const { return levels_now() >= 3 && seen_[s] >= levels_now(); }
+  // The symbol has prices over the whole current window, or over min_window levels of it (and the
+  // window holds 3+ levels).
+  bool symbol_ready(SymbolId s) const {
+    const int need = config_.min_window > 0 ? config_.min_window : w_ + 1;
+    return levels_now() >= 3 && seen_[s] >= std::min(levels_now(), need);
+  }
+  // Levels of the window since the symbol's first price.
+  int span(SymbolId s) const {
+    return static_cast<int>(std::min<std::int64_t>(seen_[s], levels_now()));
+  }
   // Correlation of log returns of symbols i and j over the window (flushes pending updates).
   double correlation(SymbolId i, SymbolId j);
   // The window's log levels of one symbol, oldest first (levels_now() values, relative to a
@@ -182,6 +194,8 @@ class Screener {
  private:
   void rebuild();
   double lag0_df(int y, int x, double b, double a) const;
+  // Both symbols' levels over the span they share (the window, unless one started later).
+  void pair_levels(SymbolId a, SymbolId b, std::vector<double>& ya, std::vector<double>& yb) const;
 
   ScreenerConfig config_;
   int n_, w_, rebuild_every_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <set>
 
@@ -125,6 +126,45 @@ TEST(Screener, AnExpandingWindowScreensLikeAWindowOfTheBarsSoFar) {
     EXPECT_EQ(selected.candidates[r].half_life, all.candidates[r].half_life);
     EXPECT_EQ(selected.candidates[r].crossings, all.candidates[r].crossings);
   }
+}
+
+TEST(Screener, ASymbolThatStartsLateIsTestedOverTheSpanItHas) {
+  // With a long window, a symbol whose prices start at bar 100 is screened once it has
+  // min_window levels, each of its pairs over the 300 levels both legs have: the same
+  // Engle-Granger statistic as a screener fed only those bars.
+  sim::MarketGenerator gen(spec(23, 16, 3));
+  auto rows = minute_bars(gen, 400);
+  for (int t = 0; t < 100; ++t) rows[t][0] = std::numeric_limits<double>::quiet_NaN();
+  ScreenerConfig config;
+  config.neighbours = 0;
+  config.prescreen_pvalue = 1;
+  config.rank_all = true;
+  config.window = 1000;
+  config.min_window = 200;
+  Screener late(16, config);
+  for (int t = 0; t < 250; ++t) late.on_bar(rows[t]);
+  EXPECT_FALSE(late.symbol_ready(0));  // 150 levels so far
+  for (int t = 250; t < 400; ++t) late.on_bar(rows[t]);
+  ASSERT_TRUE(late.symbol_ready(0));
+  ScreenerConfig exact_config = config;
+  exact_config.window = 299;
+  exact_config.min_window = 0;
+  Screener exact(16, exact_config);
+  for (int t = 100; t < 400; ++t) exact.on_bar(rows[t]);
+  const ScreenResult a = late.screen(), b = exact.screen();
+  EXPECT_EQ(a.symbols_ready, 16);
+  int compared = 0;
+  for (const auto& x : a.ranked) {
+    if ((x.y != 0 && x.x != 0) || !std::isfinite(x.stat)) continue;
+    for (const auto& y : b.ranked) {
+      if (y.y == x.y && y.x == x.x && std::isfinite(y.stat)) {
+        EXPECT_NEAR(x.stat, y.stat, 1e-7) << x.y << "~" << x.x;
+        EXPECT_NEAR(x.pvalue, y.pvalue, 1e-9);
+        ++compared;
+      }
+    }
+  }
+  EXPECT_GE(compared, 10);
 }
 
 TEST(Screener, PrescreenEqualsLagZeroEngleGranger) {
