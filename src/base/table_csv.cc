@@ -15,13 +15,6 @@
 
 namespace pairflow {
 
-bool is_time_column_name(std::string_view name) {
-  std::string lower;
-  for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower == "ts" || lower == "time" || lower == "timestamp" || lower == "date" ||
-         lower == "datetime";
-}
-
 namespace {
 
 std::string lower_case(std::string_view s) {
@@ -29,6 +22,16 @@ std::string lower_case(std::string_view s) {
   for (char c : s) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
+
+}  // namespace
+
+bool is_time_column_name(std::string_view name) {
+  const std::string lower = lower_case(name);
+  return lower == "ts" || lower == "time" || lower == "timestamp" || lower == "date" ||
+         lower == "datetime";
+}
+
+namespace {
 
 bool is_symbol_column_name(std::string_view name) {
   const std::string n = lower_case(name);

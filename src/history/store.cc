@@ -1038,8 +1038,10 @@ void HistoryWriter::hand_off(bool wait) {
   if (dirty_.empty() && !in_transaction_) return;
   for (Series* s : dirty_) {
     Block& p = s->pending;
-    // What the file will hold for the series: its last (ts, seq) so far or these rows'.
-    for (std::size_t r = 0; r < p.rows(); ++r) {
+    // What the file will hold for the series: its last (ts, seq) so far or these rows' (the last
+    // row when they came in order, else a scan).
+    const std::size_t from = s->pending_sorted && p.rows() > 0 ? p.rows() - 1 : 0;
+    for (std::size_t r = from; r < p.rows(); ++r) {
       if (!s->stored_any || p.ts[r] > s->stored_ts_last ||
           (p.ts[r] == s->stored_ts_last && p.seq[r] > s->stored_seq_last)) {
         s->stored_any = true;

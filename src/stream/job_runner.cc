@@ -392,10 +392,7 @@ bool JobRunner::step() {
     dirty_ = false;
   }
   report_health();
-  if (!options_.status_topic.empty() && now - last_status_ >= options_.checkpoint_interval) {
-    publish_status(source_.ready() ? "running" : "waiting");
-    last_status_ = now;
-  }
+  publish_status_if_due();
   if (!more) {
     input_ended_ = true;
     return false;
